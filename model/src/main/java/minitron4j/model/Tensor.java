@@ -1,0 +1,48 @@
+package minitron4j.model;
+
+import java.util.Arrays;
+
+/** A named fp32 tensor: row-major data with its shape. The data array is owned, not copied, on construction. */
+public record Tensor(String name, int[] shape, float[] data) {
+    public Tensor {
+        long n = numel(shape);
+        if (n != data.length)
+            throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape) + " holds " + n
+                    + " values but data has " + data.length);
+    }
+
+    public static Tensor zeros(String name, int... shape) {
+        long n = numel(shape);
+        if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": " + n + " values exceed one Java array");
+        return new Tensor(name, shape.clone(), new float[(int) n]);
+    }
+
+    public static long numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+            n *= d;
+        }
+        return n;
+    }
+
+    public int size() {
+        return data.length;
+    }
+
+    public int dim(int i) {
+        return shape[i];
+    }
+
+    public Tensor copy() {
+        return new Tensor(name, shape.clone(), data.clone());
+    }
+
+    public Tensor renamed(String newName) {
+        return new Tensor(newName, shape, data);
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+}
