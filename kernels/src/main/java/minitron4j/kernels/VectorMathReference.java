@@ -1,0 +1,26 @@
+package minitron4j.kernels;
+
+/** Plain-loop twins of {@link VectorMath}. */
+public final class VectorMathReference {
+    private VectorMathReference() {}
+
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    public static float sum(float[] x, int off, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    public static void scale(float[] x, int off, int n, float alpha) {
+        for (int i = 0; i < n; i++) x[off + i] *= alpha;
+    }
+}
