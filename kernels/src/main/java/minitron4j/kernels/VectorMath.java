@@ -26,4 +26,9 @@ public final class VectorMath {
     public static void scale(float[] x, int off, int n, float alpha) {
         VectorMathReference.scale(x, off, n, alpha);
     }
+
+    /** sum_i (x[off+i] - mean)^2: the variance numerator, two-pass for accuracy. */
+    public static float sumSquaredDeviation(float[] x, int off, int n, float mean) {
+        return VectorMathReference.sumSquaredDeviation(x, off, n, mean);
+    }
 }

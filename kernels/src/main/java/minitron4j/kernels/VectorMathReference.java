@@ -23,4 +23,13 @@ public final class VectorMathReference {
     public static void scale(float[] x, int off, int n, float alpha) {
         for (int i = 0; i < n; i++) x[off + i] *= alpha;
     }
+
+    public static float sumSquaredDeviation(float[] x, int off, int n, float mean) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            float d = x[off + i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
 }

@@ -1,0 +1,34 @@
+package minitron4j.kernels;
+
+/** Token embedding lookup (no scaling, as Nemotron does). */
+public final class Embedding {
+    private Embedding() {}
+
+    /** out[N,H] = table[ids[n], :]. ids are checked against the vocabulary. */
+    public static void forward(float[] out, int[] ids, float[] table, int n, int h) {
+        int vocab = table.length / h;
+        for (int i = 0; i < n; i++) {
+            int id = ids[i];
+            if (id < 0 || id >= vocab)
+                throw new IllegalArgumentException("token id " + id + " at position " + i + " is outside the vocabulary [0, " + vocab + ")");
+        }
+        Parallel.forRange(n, 16, (s, e) -> {
+            for (int i = s; i < e; i++) System.arraycopy(table, ids[i] * h, out, i * h, h);
+        });
+    }
+
+    /**
+     * dTable[ids[n], :] += dout[n, :]. Parallel over channel slices, so every row's sum is taken in
+     * token order whatever the thread count (deterministic, no races on repeated ids).
+     */
+    public static void backward(float[] dTable, float[] dout, int[] ids, int n, int h) {
+        int slice = 64;
+        Parallel.forEach((h + slice - 1) / slice, c -> {
+            int c0 = c * slice, c1 = Math.min(h, c0 + slice);
+            for (int i = 0; i < n; i++) {
+                int row = ids[i] * h, src = i * h;
+                for (int j = c0; j < c1; j++) dTable[row + j] += dout[src + j];
+            }
+        });
+    }
+}

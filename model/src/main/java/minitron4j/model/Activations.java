@@ -1,0 +1,104 @@
+package minitron4j.model;
+
+/**
+ * The activation pool of one forward pass at batch shape [B, T], allocated once and reused step
+ * after step (llm.c style). In training mode every layer keeps its own buffers for the backward
+ * pass; in inference mode the layers share one set (and two alternating residual buffers).
+ */
+public final class Activations {
+    final int batch, seq, n;
+    final boolean training;
+    final float[][] x;        // [L+1 or 2][N,H]: input of layer l (x[0] = embedding output)
+    final float[][] ln1;      // [N,H] input_layernorm output
+    final float[][] ln1Mean, ln1Rstd; // [N]
+    final float[][] q;        // [N, nh*hd] after RoPE
+    final float[][] k, v;     // [N, nkv*hd] (k after RoPE)
+    final float[][] probs;    // [B, nh, T, T] attention weights (training only)
+    final float[][] att;      // [N, nh*hd] attention output before o_proj
+    final float[][] h;        // [N,H] residual after attention
+    final float[][] ln2;      // [N,H] post_attention_layernorm output
+    final float[][] ln2Mean, ln2Rstd;
+    final float[][] up;       // [N,F] up_proj output (pre-activation)
+    final float[][] act;      // [N,F] relu(up)^2
+    final float[] lnf, lnfMean, lnfRstd; // final norm [N,H], [N], [N]
+    final float[] logits;     // [N,V], or [B,V] for the last positions only (logitRows)
+    final int logitRows;
+
+    Activations(NemotronConfig c, int batch, int seq, boolean training, boolean lastPositionLogitsOnly) {
+        this.batch = batch;
+        this.seq = seq;
+        this.n = batch * seq;
+        this.training = training;
+        int layers = training ? c.numHiddenLayers() : 1;
+        int hSize = c.hiddenSize(), f = c.intermediateSize();
+        x = new float[training ? c.numHiddenLayers() + 1 : 2][n * hSize];
+        ln1 = buffers(layers, n * hSize);
+        ln1Mean = buffers(layers, n);
+        ln1Rstd = buffers(layers, n);
+        q = buffers(layers, n * c.qDim());
+        k = buffers(layers, n * c.kvDim());
+        v = buffers(layers, n * c.kvDim());
+        probs = training ? buffers(layers, Math.multiplyExact(Math.multiplyExact(batch * c.numAttentionHeads(), seq), seq)) : null;
+        att = buffers(layers, n * c.qDim());
+        h = buffers(layers, n * hSize);
+        ln2 = buffers(layers, n * hSize);
+        ln2Mean = buffers(layers, n);
+        ln2Rstd = buffers(layers, n);
+        up = buffers(layers, n * f);
+        act = buffers(layers, n * f);
+        lnf = new float[n * hSize];
+        lnfMean = new float[n];
+        lnfRstd = new float[n];
+        logitRows = lastPositionLogitsOnly ? batch : n;
+        logits = new float[Math.multiplyExact(logitRows, c.vocabSize())];
+    }
+
+    private static float[][] buffers(int count, int size) {
+        float[][] b = new float[count][];
+        for (int i = 0; i < count; i++) b[i] = new float[size];
+        return b;
+    }
+
+    int slot(int layer) {
+        return training ? layer : 0;
+    }
+
+    float[] layerInput(int layer) {
+        return training ? x[layer] : x[layer % 2];
+    }
+
+    float[] layerOutput(int layer, int layers) {
+        return training ? x[layer + 1] : x[(layer + 1) % 2];
+    }
+
+    /** The logits: [N, V] (or [B, V] of each row's last position when built for decoding). */
+    public float[] logits() {
+        return logits;
+    }
+
+    public int logitRows() {
+        return logitRows;
+    }
+
+    /**
+     * HF's hidden_states.i: i = 0 the embedding output, 1..L-1 the output of layer i-1, L the last
+     * layer's output after the final norm. Training mode only (inference keeps no per-layer copy).
+     */
+    public float[] hiddenState(int i, int layers) {
+        if (!training) throw new IllegalStateException("hidden states are kept in training mode only");
+        return i == layers ? lnf : x[i];
+    }
+
+    /** The residual stream after the last layer, before the final norm, [N, H]. */
+    public float[] finalResidual(int layers) {
+        return training ? x[layers] : x[layers % 2];
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int seq() {
+        return seq;
+    }
+}

@@ -1,0 +1,223 @@
+package minitron4j.model;
+
+import minitron4j.kernels.Attention;
+import minitron4j.kernels.Embedding;
+import minitron4j.kernels.Gemm;
+import minitron4j.kernels.LayerNorm1P;
+import minitron4j.kernels.Rope;
+import minitron4j.kernels.SquaredRelu;
+
+import java.util.Arrays;
+
+/**
+ * The Nemotron decoder as HF's NemotronForCausalLM computes it, forward and backward, on the CPU
+ * kernels. Per layer, with x [B,T,H]:
+ * <pre>
+ * h = x + o_proj(attention(rope(q_proj(LN1P_in(x))), rope(k_proj(.)), v_proj(.)))
+ * y = h + down_proj(relu(up_proj(LN1P_post(h)))^2)
+ * logits = lm_head(LN1P_final(y_last))
+ * </pre>
+ */
+public final class Nemotron {
+    private final NemotronConfig config;
+    private final Parameters params;
+    private final Rope rope;
+
+    public Nemotron(Parameters params) {
+        this.config = params.config();
+        this.params = params;
+        this.rope = new Rope(config.rotaryDim(), config.ropeTheta(), config.maxPositionEmbeddings());
+    }
+
+    public NemotronConfig config() {
+        return config;
+    }
+
+    public Parameters parameters() {
+        return params;
+    }
+
+    /** Buffers for training (every layer's activations kept for backward) at [B, T]. */
+    public Activations trainingActivations(int batch, int seq) {
+        return new Activations(config, batch, seq, true, false);
+    }
+
+    /** Buffers for a forward pass without gradients (shared across layers) at [B, T]. */
+    public Activations inferenceActivations(int batch, int seq) {
+        return new Activations(config, batch, seq, false, false);
+    }
+
+    /** Runs the whole network; logits land in {@code acts.logits()}. observer may be null. */
+    public void forward(Batch batch, Activations acts, ForwardObserver observer) {
+        checkShape(batch, acts);
+        run(batch, acts, null, 0, observer);
+    }
+
+    /**
+     * The forward pass over tokens at positions start..start+T-1: through a KV cache when one is
+     * given (generation), else over this batch alone (training, scoring).
+     */
+    void run(Batch batch, Activations acts, KvCache cache, int start, ForwardObserver observer) {
+        if (start + batch.seq() > config.maxPositionEmbeddings())
+            throw new IllegalArgumentException("sequence length " + (start + batch.seq())
+                    + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        Embedding.forward(acts.layerInput(0), batch.ids(), params.embedding(), batch.tokens(), config.hiddenSize());
+        int[] pos = batch.positions(start);
+        for (int l = 0; l < config.numHiddenLayers(); l++)
+            layerForward(l, batch, acts, pos, cache, start, observer);
+        finalNormAndHead(batch, acts);
+    }
+
+    /**
+     * Cross-entropy training step on one batch: forward, HF's next-token CE (mean over predicted
+     * positions), backward into grads (accumulated, times weight). Returns the loss.
+     */
+    public double crossEntropyStep(Batch batch, Activations acts, Parameters grads, float weight) {
+        forward(batch, acts, null);
+        int[] targets = batch.nextTokenTargets();
+        float[] logits = acts.logits();
+        double loss = minitron4j.kernels.CrossEntropy.forward(logits, targets, batch.tokens(), config.vocabSize(), null);
+        minitron4j.kernels.CrossEntropy.backwardInPlace(logits, targets, batch.tokens(), config.vocabSize(), weight, logits, false);
+        backward(batch, acts, logits, grads);
+        return loss;
+    }
+
+    /**
+     * One decoder layer. With a KV cache the new keys and values are written into it at positions
+     * start..start+T-1 and attention reads the cache; otherwise it reads this batch's k and v.
+     */
+    private void layerForward(int l, Batch batch, Activations acts, int[] pos, KvCache cache, int start,
+                      ForwardObserver obs) {
+        NemotronConfig c = config;
+        Parameters.Layer w = params.layer(l);
+        int n = batch.tokens(), hSize = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), f = c.intermediateSize();
+        int s = acts.slot(l);
+        float[] x = acts.layerInput(l), out = acts.layerOutput(l, c.numHiddenLayers());
+        float eps = (float) c.normEps();
+
+        LayerNorm1P.forward(acts.ln1[s], acts.ln1Mean[s], acts.ln1Rstd[s], x, w.inNormW(), w.inNormB(), n, hSize, eps);
+        if (obs != null) obs.normOutput(l, 0, acts.ln1[s], batch);
+        Gemm.linear(acts.q[s], acts.ln1[s], w.q(), n, hSize, qDim);
+        Gemm.linear(acts.k[s], acts.ln1[s], w.k(), n, hSize, kvDim);
+        Gemm.linear(acts.v[s], acts.ln1[s], w.v(), n, hSize, kvDim);
+        rope.apply(acts.q[s], pos, n, c.numAttentionHeads(), c.headDim(), 1);
+        rope.apply(acts.k[s], pos, n, c.numKeyValueHeads(), c.headDim(), 1);
+
+        float[] keys = acts.k[s], values = acts.v[s];
+        int kvBatchStride = batch.seq() * kvDim;
+        if (cache != null) {
+            cache.write(l, acts.k[s], acts.v[s], batch.batch(), batch.seq(), start);
+            keys = cache.keys(l);
+            values = cache.values(l);
+            kvBatchStride = cache.batchStride();
+        }
+        Attention.Shape shape = new Attention.Shape(batch.batch(), batch.seq(), c.numAttentionHeads(),
+                c.numKeyValueHeads(), c.headDim(), start, kvBatchStride);
+        int[] lengths = cache == null ? batch.lengths() : cache.lengthsAfter(batch, start);
+        Attention.forward(acts.att[s], acts.training ? acts.probs[s] : null, acts.q[s], keys, values, lengths, shape);
+        if (obs != null) obs.attentionOutput(l, acts.att[s], batch);
+        Gemm.linear(acts.h[s], acts.att[s], w.o(), n, qDim, hSize);
+        add(acts.h[s], x, n * hSize);
+
+        LayerNorm1P.forward(acts.ln2[s], acts.ln2Mean[s], acts.ln2Rstd[s], acts.h[s], w.postNormW(), w.postNormB(), n, hSize, eps);
+        if (obs != null) obs.normOutput(l, 1, acts.ln2[s], batch);
+        Gemm.linear(acts.up[s], acts.ln2[s], w.up(), n, hSize, f);
+        if (obs != null) obs.mlpPreActivation(l, acts.up[s], batch);
+        SquaredRelu.forward(acts.act[s], acts.up[s], n * f);
+        if (obs != null) obs.mlpPostActivation(l, acts.act[s], batch);
+        Gemm.linear(out, acts.act[s], w.down(), n, f, hSize);
+        add(out, acts.h[s], n * hSize);
+        if (obs != null) obs.layerOutput(l, x, out, batch);
+    }
+
+    private void finalNormAndHead(Batch batch, Activations acts) {
+        int n = batch.tokens(), hSize = config.hiddenSize();
+        float[] y = acts.finalResidual(config.numHiddenLayers());
+        LayerNorm1P.forward(acts.lnf, acts.lnfMean, acts.lnfRstd, y, params.data(Parameters.NORM_W),
+                params.data(Parameters.NORM_B), n, hSize, (float) config.normEps());
+        if (acts.logitRows == n) {
+            Gemm.linear(acts.logits, acts.lnf, params.lmHead(), n, hSize, config.vocabSize());
+        } else {
+            // Decoding needs only each row's last position: skip the [N, V] product.
+            float[] last = new float[acts.logitRows * hSize];
+            for (int b = 0; b < acts.logitRows; b++)
+                System.arraycopy(acts.lnf, (b * batch.seq() + batch.seq() - 1) * hSize, last, b * hSize, hSize);
+            Gemm.linear(acts.logits, last, params.lmHead(), acts.logitRows, hSize, config.vocabSize());
+        }
+    }
+
+    /**
+     * Backpropagates d loss / d logits (held in dlogits [N, V]) through the network saved in acts
+     * (a training-mode forward of the same batch), adding every parameter's gradient into grads.
+     */
+    public void backward(Batch batch, Activations acts, float[] dlogits, Parameters grads) {
+        if (!acts.training) throw new IllegalStateException("backward needs training-mode activations");
+        checkShape(batch, acts);
+        NemotronConfig c = config;
+        int n = batch.tokens(), hSize = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), f = c.intermediateSize();
+        int layers = c.numHiddenLayers();
+        float[] dLmHead = c.tieWordEmbeddings() ? grads.embedding() : grads.data(Parameters.LM_HEAD);
+
+        float[] dres = new float[n * hSize];   // d loss / d residual stream, [N,H]
+        float[] dnorm = new float[n * hSize];  // [N,H] gradient of a norm output
+        Gemm.linearBackward(dnorm, dLmHead, dlogits, acts.lnf, params.lmHead(), n, hSize, c.vocabSize());
+        LayerNorm1P.backward(dres, grads.data(Parameters.NORM_W), grads.data(Parameters.NORM_B), dnorm,
+                acts.finalResidual(layers), acts.lnfMean, acts.lnfRstd, params.data(Parameters.NORM_W), n, hSize);
+
+        float[] dact = new float[n * f];
+        float[] datt = new float[n * qDim];
+        float[] dq = new float[n * qDim];
+        float[] dk = new float[n * kvDim];
+        float[] dv = new float[n * kvDim];
+        int[] pos = batch.positions(0);
+        for (int l = layers - 1; l >= 0; l--) {
+            Parameters.Layer w = params.layer(l), g = grads.layer(l);
+            int s = acts.slot(l);
+            // MLP: y = h + down(relu(up(ln2(h)))^2)
+            Arrays.fill(dact, 0f);
+            Gemm.linearBackward(dact, g.down(), dres, acts.act[s], w.down(), n, f, hSize);
+            SquaredRelu.backward(dact, dact, acts.up[s], n * f);
+            Arrays.fill(dnorm, 0f);
+            Gemm.linearBackward(dnorm, g.up(), dact, acts.ln2[s], w.up(), n, hSize, f);
+            LayerNorm1P.backward(dres, g.postNormW(), g.postNormB(), dnorm, acts.h[s], acts.ln2Mean[s],
+                    acts.ln2Rstd[s], w.postNormW(), n, hSize);
+            // Attention: h = x + o(attn(q, k, v))
+            Arrays.fill(datt, 0f);
+            Gemm.linearBackward(datt, g.o(), dres, acts.att[s], w.o(), n, qDim, hSize);
+            Arrays.fill(dq, 0f);
+            Arrays.fill(dk, 0f);
+            Arrays.fill(dv, 0f);
+            Attention.backward(dq, dk, dv, datt, acts.probs[s], acts.q[s], acts.k[s], acts.v[s],
+                    new Attention.Shape(batch.batch(), batch.seq(), c.numAttentionHeads(), c.numKeyValueHeads(),
+                            c.headDim(), 0, batch.seq() * kvDim));
+            rope.apply(dq, pos, n, c.numAttentionHeads(), c.headDim(), -1);
+            rope.apply(dk, pos, n, c.numKeyValueHeads(), c.headDim(), -1);
+            Arrays.fill(dnorm, 0f);
+            Gemm.linearBackward(dnorm, g.q(), dq, acts.ln1[s], w.q(), n, hSize, qDim);
+            Gemm.linearBackward(dnorm, g.k(), dk, acts.ln1[s], w.k(), n, hSize, kvDim);
+            Gemm.linearBackward(dnorm, g.v(), dv, acts.ln1[s], w.v(), n, hSize, kvDim);
+            LayerNorm1P.backward(dres, g.inNormW(), g.inNormB(), dnorm, acts.layerInput(l), acts.ln1Mean[s],
+                    acts.ln1Rstd[s], w.inNormW(), n, hSize);
+        }
+        Embedding.backward(grads.embedding(), dres, batch.ids(), n, hSize);
+    }
+
+    private void checkShape(Batch batch, Activations acts) {
+        if (batch.batch() != acts.batch || batch.seq() != acts.seq)
+            throw new IllegalArgumentException("batch [" + batch.batch() + "," + batch.seq()
+                    + "] does not match activations [" + acts.batch + "," + acts.seq + "]");
+    }
+
+    private static void add(float[] y, float[] x, int n) {
+        minitron4j.kernels.VectorMath.axpy(1f, x, 0, y, 0, n);
+    }
+
+    /** Floating-point operations of one forward pass over N tokens (2 per multiply-add), attention included. */
+    public static double forwardFlops(NemotronConfig c, int batch, int seq) {
+        double n = (double) batch * seq;
+        double matmulParams = c.parameterCount() - (double) c.vocabSize() * c.hiddenSize() * (c.tieWordEmbeddings() ? 0 : 1)
+                - 2.0 * c.hiddenSize() * (2 * c.numHiddenLayers() + 1);
+        double attention = 2.0 * 2.0 * c.numHiddenLayers() * c.qDim() * batch * (double) seq * (seq + 1) / 2;
+        return 2 * n * matmulParams + attention;
+    }
+}
