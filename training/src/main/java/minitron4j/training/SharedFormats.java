@@ -86,8 +86,14 @@ final class SharedFormats {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         deleteRecursively(tmp);
         Files.createDirectories(tmp);
-        writer.write(tmp);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        boolean done = false;
+        try {
+            writer.write(tmp);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            done = true;
+        } finally {
+            if (!done) deleteRecursively(tmp);
+        }
     }
 
     /** Replaces target's content at once (temporary sibling, then an atomic rename). */
