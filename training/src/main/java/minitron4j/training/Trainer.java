@@ -79,20 +79,25 @@ public final class Trainer {
                     .plotReferences(references(data))
                     .listener(options.listener())
                     .progressBar(options.progressBar());
-            if (data.val().length() >= 2) {
-                Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());
-                loop.validation(() -> {
-                    Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
-                    Map<String, Double> m = new LinkedHashMap<>();
-                    m.put("val_ce_loss", r.ceLoss());
-                    m.put("val_ppl", r.perplexity());
-                    return m;
-                });
-            } else {
-                System.err.println(data.val().path() + " holds no validation tokens: training without validation");
-            }
+            if (data.val().length() >= 2) loop.validation(options.validation().create(model, data, spec));
+            else System.err.println(data.val().path() + " holds no validation tokens: training without validation");
             return loop.run(resume);
         }
+    }
+
+    /**
+     * The default validation: mean CE over the first eval_batches batches of non-overlapping
+     * windows of val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
+     */
+    public static Validation crossEntropyValidation(Nemotron model, TokenData data, TrainSpec spec) {
+        Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());
+        return () -> {
+            Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("val_ce_loss", r.ceLoss());
+            m.put("val_ppl", r.perplexity());
+            return m;
+        };
     }
 
     /**
