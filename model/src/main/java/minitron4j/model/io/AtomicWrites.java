@@ -106,7 +106,7 @@ public final class AtomicWrites {
         }
     }
 
-    static void deleteRecursively(Path root) throws IOException {
+    private static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(root)) {
