@@ -238,7 +238,11 @@ public final class Checkpoint {
         JSON.writeValue(dir.resolve(SAFETENSORS_INDEX).toFile(), index);
     }
 
-    /** HF's greedy split: a new shard when the next tensor would push the current one past the limit. */
+    /**
+     * Greedy split in tensor order: a new shard when the next tensor would push the current one past the
+     * limit, so a tensor larger than the limit sits alone. (huggingface_hub puts such a tensor in a shard of
+     * its own out of order and keeps filling the current one; loaders go by the index either way.)
+     */
     private static List<List<Tensor>> shard(List<Tensor> tensors, Dtype dtype, long maxShardBytes) {
         List<List<Tensor>> shards = new ArrayList<>();
         long current = 0;

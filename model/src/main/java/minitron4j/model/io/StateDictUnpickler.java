@@ -325,10 +325,10 @@ final class StateDictUnpickler {
             case String s -> "'" + s + "'";
             case Global g -> "global " + g;
             case Tuple t -> "tuple " + t.items();
-            case TensorRef t -> "a tensor";
-            case StorageRef s -> "a storage";
-            case Map<?, ?> m -> "a dict";
-            case List<?> l -> "a list";
+            case TensorRef _ -> "a tensor";
+            case StorageRef _ -> "a storage";
+            case Map<?, ?> _ -> "a dict";
+            case List<?> _ -> "a list";
             default -> o.getClass().getSimpleName().toLowerCase() + " " + o;
         };
     }

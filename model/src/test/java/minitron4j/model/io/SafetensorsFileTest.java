@@ -102,6 +102,26 @@ class SafetensorsFileTest {
         }
     }
 
+    /** A tensor whose bytes start beyond 2^31: the mapping and the offsets are 64-bit (sparse file, no disk used). */
+    @Test
+    void readsATensorBeyondTwoGigabytes() throws IOException {
+        long skipped = 3L << 30;
+        String header = "{\"pad\":{\"dtype\":\"U8\",\"shape\":[3,1073741824],\"data_offsets\":[0," + skipped + "]},"
+                + "\"tail\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + skipped + "," + (skipped + 8) + "]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        Path p = dir.resolve("huge.safetensors");
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+            f.write(h);
+            f.seek(8 + h.length + skipped);
+            f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(3.5f).putFloat(-1f).array());
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertEquals(skipped, f.info("pad").byteSize());
+            assertArrayEquals(new float[]{3.5f, -1f}, f.readFloats("tail").data());
+        }
+    }
+
     @Test
     void fileShorterThanTheLengthPrefix() throws IOException {
         Path p = dir.resolve("short.safetensors");
