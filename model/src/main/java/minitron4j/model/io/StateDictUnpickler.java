@@ -60,6 +60,12 @@ final class StateDictUnpickler {
     private static final Global REBUILD_TENSOR = new Global("torch._utils", "_rebuild_tensor");
     private static final Global REBUILD_PARAMETER = new Global("torch._utils", "_rebuild_parameter");
 
+    /**
+     * Bounds what a hostile pickle can make us allocate (a value costs tens of bytes); torch.save writes
+     * about 25 values per tensor, so this admits state dicts of some 40,000 tensors.
+     */
+    static final int MAX_VALUES = 1 << 20;
+
     /** Marks where MARK was pushed; never a pickle value. */
     private static final Object MARK = new Object();
 
@@ -70,6 +76,7 @@ final class StateDictUnpickler {
     private final ArrayList<Object> stack = new ArrayList<>();
     private final Deque<Integer> marks = new ArrayDeque<>();
     private final HashMap<Long, Object> memo = new HashMap<>();
+    private int pushed;
 
     private StateDictUnpickler(String source, byte[] in) {
         this.source = source;
@@ -100,56 +107,56 @@ final class StateDictUnpickler {
                 }
                 case '(' -> { // MARK
                     marks.push(stack.size());
-                    stack.add(MARK);
+                    push(MARK);
                 }
-                case '}' -> stack.add(new LinkedHashMap<>());
-                case ']' -> stack.add(new ArrayList<>());
-                case ')' -> stack.add(new Tuple(List.of()));
-                case 't' -> stack.add(new Tuple(Collections.unmodifiableList(popToMark())));
-                case 0x85 -> stack.add(tupleOf(1));
-                case 0x86 -> stack.add(tupleOf(2));
-                case 0x87 -> stack.add(tupleOf(3));
-                case 'l' -> stack.add(new ArrayList<>(popToMark()));
+                case '}' -> push(new LinkedHashMap<>());
+                case ']' -> push(new ArrayList<>());
+                case ')' -> push(new Tuple(List.of()));
+                case 't' -> push(new Tuple(Collections.unmodifiableList(popToMark())));
+                case 0x85 -> push(tupleOf(1));
+                case 0x86 -> push(tupleOf(2));
+                case 0x87 -> push(tupleOf(3));
+                case 'l' -> push(new ArrayList<>(popToMark()));
                 case 'd' -> {
                     List<Object> kv = popToMark();
                     LinkedHashMap<Object, Object> d = new LinkedHashMap<>();
                     putPairs(d, kv);
-                    stack.add(d);
+                    push(d);
                 }
                 case '0' -> pop(); // POP
                 case '1' -> popToMark(); // POP_MARK
-                case '2' -> stack.add(peek()); // DUP
+                case '2' -> push(peek()); // DUP
                 case 'q' -> memo.put((long) u8(), peek()); // BINPUT
                 case 'r' -> memo.put(u32(), peek()); // LONG_BINPUT
                 case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
-                case 'h' -> stack.add(memoGet(u8())); // BINGET
-                case 'j' -> stack.add(memoGet(u32())); // LONG_BINGET
-                case 'K' -> stack.add((long) u8()); // BININT1
-                case 'M' -> stack.add((long) (u8() | u8() << 8)); // BININT2
-                case 'J' -> stack.add((long) (int) u32()); // BININT
-                case 0x8a -> stack.add(littleEndianInt(u8())); // LONG1
-                case 0x8b -> stack.add(littleEndianInt(length(u32()))); // LONG4
-                case 'G' -> stack.add(Double.longBitsToDouble(bigEndianLong())); // BINFLOAT
-                case 'X' -> stack.add(utf8(length(u32()))); // BINUNICODE
-                case 0x8c -> stack.add(utf8(u8())); // SHORT_BINUNICODE
-                case 0x8d -> stack.add(utf8(length(littleEndianLong()))); // BINUNICODE8
-                case 'T' -> stack.add(latin1(length(u32()))); // BINSTRING
-                case 'U' -> stack.add(latin1(u8())); // SHORT_BINSTRING
-                case 'B' -> stack.add(bytes(length(u32()))); // BINBYTES
-                case 'C' -> stack.add(bytes(u8())); // SHORT_BINBYTES
-                case 0x88 -> stack.add(Boolean.TRUE);
-                case 0x89 -> stack.add(Boolean.FALSE);
-                case 'N' -> stack.add(null);
-                case 'c' -> stack.add(global(line(), line())); // GLOBAL
+                case 'h' -> push(memoGet(u8())); // BINGET
+                case 'j' -> push(memoGet(u32())); // LONG_BINGET
+                case 'K' -> push((long) u8()); // BININT1
+                case 'M' -> push((long) (u8() | u8() << 8)); // BININT2
+                case 'J' -> push((long) (int) u32()); // BININT
+                case 0x8a -> push(littleEndianInt(u8())); // LONG1
+                case 0x8b -> push(littleEndianInt(length(u32()))); // LONG4
+                case 'G' -> push(Double.longBitsToDouble(bigEndianLong())); // BINFLOAT
+                case 'X' -> push(utf8(length(u32()))); // BINUNICODE
+                case 0x8c -> push(utf8(u8())); // SHORT_BINUNICODE
+                case 0x8d -> push(utf8(length(littleEndianLong()))); // BINUNICODE8
+                case 'T' -> push(latin1(length(u32()))); // BINSTRING
+                case 'U' -> push(latin1(u8())); // SHORT_BINSTRING
+                case 'B' -> push(bytes(length(u32()))); // BINBYTES
+                case 'C' -> push(bytes(u8())); // SHORT_BINBYTES
+                case 0x88 -> push(Boolean.TRUE);
+                case 0x89 -> push(Boolean.FALSE);
+                case 'N' -> push(null);
+                case 'c' -> push(global(line(), line())); // GLOBAL
                 case 0x93 -> { // STACK_GLOBAL
                     Object name = pop(), module = pop();
                     if (!(module instanceof String m) || !(name instanceof String n))
                         throw error("STACK_GLOBAL needs two strings, found " + describe(module) + " and " + describe(name));
-                    stack.add(global(m, n));
+                    push(global(m, n));
                 }
                 case 'R' -> { // REDUCE
                     Object args = pop(), callable = pop();
-                    stack.add(reduce(callable, args));
+                    push(reduce(callable, args));
                 }
                 case 'b' -> build();
                 case 's' -> { // SETITEM
@@ -168,7 +175,7 @@ final class StateDictUnpickler {
                     List<Object> values = popToMark();
                     listOnTop("APPENDS").addAll(values);
                 }
-                case 'Q' -> stack.add(persistentLoad(pop())); // BINPERSID
+                case 'Q' -> push(persistentLoad(pop())); // BINPERSID
                 default -> throw error("opcode 0x" + Integer.toHexString(op)
                         + (op >= 0x20 && op < 0x7f ? " ('" + (char) op + "')" : "")
                         + " is not one a state dict needs; refusing to read further");
@@ -266,6 +273,12 @@ final class StateDictUnpickler {
         List<Object> items = new ArrayList<>(stack.subList(stack.size() - n, stack.size()));
         stack.subList(stack.size() - n, stack.size()).clear();
         return new Tuple(Collections.unmodifiableList(items));
+    }
+
+    private void push(Object value) {
+        if (++pushed > MAX_VALUES)
+            throw error("more than " + MAX_VALUES + " values, far beyond what a state dict needs");
+        stack.add(value);
     }
 
     private int markFloor() {

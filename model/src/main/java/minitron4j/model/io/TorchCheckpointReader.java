@@ -28,8 +28,11 @@ import java.util.zip.ZipFile;
  * (offset and strides honoured; non-contiguous views are gathered).
  */
 public final class TorchCheckpointReader implements TensorFile {
-    /** A state dict's pickle holds names and shapes only; megabytes at most for the largest models. */
-    static final long MAX_PICKLE_BYTES = 256L << 20;
+    /**
+     * A state dict's pickle holds names and shapes only, about 150 bytes per tensor (a 70B model's is
+     * ~120 KB); the bound keeps a hostile one from costing much memory.
+     */
+    static final long MAX_PICKLE_BYTES = 8L << 20;
     private static final int CHUNK_BYTES = 1 << 20;
 
     private final Path path;

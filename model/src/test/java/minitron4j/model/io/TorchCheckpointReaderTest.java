@@ -151,6 +151,16 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void picklesThatWouldCostMuchMemoryAreRefused() throws IOException {
+        byte[] manyValues = new byte[StateDictUnpickler.MAX_VALUES + 3];
+        java.util.Arrays.fill(manyValues, (byte) ')'); // EMPTY_TUPLE, over and over
+        refused(PickleBuilder.zip(dir.resolve("many.bin"), manyValues, "little", Map.of()),
+                "more than " + StateDictUnpickler.MAX_VALUES + " values");
+        byte[] huge = new byte[(int) TorchCheckpointReader.MAX_PICKLE_BYTES + 1];
+        refused(PickleBuilder.zip(dir.resolve("huge.bin"), huge, "little", Map.of()), "data.pkl is " + huge.length + " bytes");
+    }
+
+    @Test
     void viewBeyondItsStorageIsRefused() throws IOException {
         byte[] pickle = oneTensor("w", "FloatStorage", "0", 4, 2, new long[]{2, 2}, new long[]{2, 1}).bytes();
         refused(PickleBuilder.zip(dir.resolve("beyond.bin"), pickle, "little", Map.of("0", new byte[16])),
