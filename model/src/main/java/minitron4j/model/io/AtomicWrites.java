@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -107,7 +108,7 @@ public final class AtomicWrites {
     }
 
     private static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(root)) {
             paths = walk.sorted(Comparator.reverseOrder()).toList();

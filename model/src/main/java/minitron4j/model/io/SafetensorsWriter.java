@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,7 +127,7 @@ public final class SafetensorsWriter {
         int padded = (json.length + 7) / 8 * 8;
         byte[] header = new byte[padded];
         System.arraycopy(json, 0, header, 0, json.length);
-        java.util.Arrays.fill(header, json.length, padded, (byte) ' ');
+        Arrays.fill(header, json.length, padded, (byte) ' ');
         return header;
     }
 

@@ -6,6 +6,7 @@ import minitron4j.model.io.StateDictUnpickler.TensorRef;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -307,7 +308,7 @@ public final class TorchCheckpointReader implements TensorFile {
         try {
             zip.close();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }
