@@ -2,9 +2,15 @@ package minitron4j.training;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.AtomicWrites;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.Dtype;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +23,9 @@ import java.util.OptionalInt;
  * checkpoint plus {@code optimizer.safetensors} and {@code state.json}) and {@code latest}, a
  * one-line pointer to the newest complete checkpoint.
  *
- * <p>A checkpoint is built in a hidden temporary folder and renamed into place, and {@code latest}
- * is replaced by a rename after that, so a crash at any moment leaves {@code latest} naming a
- * complete checkpoint.
+ * <p>A checkpoint is built in a hidden temporary folder and renamed into place
+ * ({@link AtomicWrites#replaceDirectory}), and {@code latest} is replaced by a rename after that,
+ * so a crash at any moment leaves {@code latest} naming a complete checkpoint.
  */
 public final class RunFolder {
     public static final String CONFIG = "config.json";
@@ -66,29 +72,28 @@ public final class RunFolder {
     /**
      * Writes checkpoints/step-N atomically (weights, optimizer, state, and copies of extraFiles such
      * as the tokenizer), then points {@code latest} at it. A stale folder of the same step (written
-     * by a run that was killed before it moved {@code latest}) is replaced.
+     * by a run that was killed before it moved {@code latest}) is replaced. Weights are fp32, so a
+     * resumed run continues from exactly the same values.
      */
     public Path writeCheckpoint(TrainingState state, Parameters params, AdamWOptimizer optimizer, List<Path> extraFiles)
             throws IOException {
         Path target = checkpoint(state.step());
-        Files.createDirectories(target.getParent());
-        if (Files.exists(target)) deleteRecursively(target);
-        SharedFormats.createDirectory(target, tmp -> {
-            SharedFormats.saveCheckpoint(params, tmp);
+        AtomicWrites.replaceDirectory(target, tmp -> {
+            Checkpoint.writeFiles(tmp, params.config(), params, Dtype.F32, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
             optimizer.save(tmp.resolve(OPTIMIZER));
             for (Path f : extraFiles) Files.copy(f, tmp.resolve(f.getFileName()));
             JSON.writeValue(tmp.resolve(STATE).toFile(), state.toJson());
         });
-        SharedFormats.replaceFile(dir.resolve(LATEST), (target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
+        writeAtomically(dir.resolve(LATEST), (target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
         return target;
     }
 
     /** Loads checkpoint step-N into params and optimizer (their arrays are overwritten) and returns its state. */
     public TrainingState readCheckpoint(int step, Parameters params, AdamWOptimizer optimizer) throws IOException {
         Path ckpt = checkpoint(step);
-        Parameters loaded = SharedFormats.loadCheckpoint(ckpt);
-        if (!loaded.config().toJson().equals(params.config().toJson()))
-            throw new IOException(ckpt + ": config.json differs from the model being trained");
+        Parameters loaded = Checkpoint.load(ckpt).params();
+        if (!architecture(loaded.config()).equals(architecture(params.config())))
+            throw new IOException(ckpt + ": config.json describes another model than the one being trained");
         for (var t : params.tensors()) System.arraycopy(loaded.data(t.name()), 0, t.data(), 0, t.size());
         optimizer.load(ckpt.resolve(OPTIMIZER));
         TrainingState state = TrainingState.fromJson(JSON.readTree(ckpt.resolve(STATE).toFile()), ckpt.resolve(STATE));
@@ -98,10 +103,18 @@ public final class RunFolder {
         return state;
     }
 
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
+    /** A config's JSON without the storage dtype, which a checkpoint adds. */
+    private static ObjectNode architecture(NemotronConfig c) {
+        ObjectNode o = c.toJson();
+        o.remove(List.of("dtype", "torch_dtype"));
+        return o;
+    }
+
+    /** Replaces file's content at once: a temporary sibling renamed over it. */
+    static void writeAtomically(Path file, byte[] content) throws IOException {
+        AtomicWrites.replaceFile(file, ch -> {
+            ByteBuffer b = ByteBuffer.wrap(content);
+            while (b.hasRemaining()) ch.write(b);
+        });
     }
 }

@@ -6,6 +6,7 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.Checkpoint;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class Trainer {
             Files.createDirectories(dir);
             if (run.latestStep().isPresent())
                 throw new IllegalStateException(dir + " already holds a run; pass --resume or choose another folder");
-            SharedFormats.replaceFile(run.file(RunFolder.CONFIG), RunFolder.JSON.writeValueAsBytes(spec.toJson()));
+            RunFolder.writeAtomically(run.file(RunFolder.CONFIG), RunFolder.JSON.writeValueAsBytes(spec.toJson()));
         }
         return train(spec, run, resume, options);
     }
@@ -60,7 +61,7 @@ public final class Trainer {
             throws IOException {
         Parallel.setThreads(spec.threads());
         try (TokenData data = TokenData.open(spec.data())) {
-            Parameters params = spec.init() != null ? SharedFormats.loadCheckpoint(spec.init())
+            Parameters params = spec.init() != null ? Checkpoint.load(spec.init()).params()
                     : Parameters.initialize(modelConfig(spec.model(), data), spec.seed());
             NemotronConfig config = params.config();
             String source = spec.init() != null ? spec.init().toString() : "spec field model";
