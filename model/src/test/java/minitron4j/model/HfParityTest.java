@@ -1,14 +1,17 @@
 package minitron4j.model;
 
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.Dtype;
 import minitron4j.model.io.IntTensor;
 import minitron4j.model.io.SafetensorsFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,12 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HfParityTest {
 
     static Nemotron load(Path dir) throws IOException {
-        NemotronConfig c = NemotronConfig.load(dir.resolve("config.json"));
-        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
-            Map<String, Tensor> m = new LinkedHashMap<>();
-            for (String n : f.names()) m.put(n, f.readFloats(n));
-            return new Nemotron(Parameters.of(c, m, f.path().toString()));
-        }
+        return new Nemotron(Checkpoint.load(dir).params());
     }
 
     static Batch inputBatch(SafetensorsFile f) {
@@ -100,6 +98,44 @@ class HfParityTest {
                     Sampler.greedy(), -1, null);
             assertArrayEquals(expected, out.ids(), name + " greedy ids");
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sharded-bf16", "bin-fp32"})
+    void otherCheckpointFormatsMatchTheirHfLogits(String name) throws IOException {
+        Path dir = Fixtures.hfFormats(name);
+        Nemotron model = new Nemotron(Checkpoint.load(dir).params());
+        try (SafetensorsFile golden = SafetensorsFile.open(dir.resolve("forward.safetensors"))) {
+            Batch batch = inputBatch(golden);
+            Activations acts = model.inferenceActivations(batch.batch(), batch.seq());
+            model.forward(batch, acts, null);
+            assertClose(golden.readFloats("logits").data(), acts.logits(), 1e-4, name + " logits");
+        }
+    }
+
+    /**
+     * Minitron-4B's proportions (H:F = 1:3, 3 query heads per KV head, heads*head_dim = H) at a
+     * small size, written by our own writer as sharded bf16, loaded through the index and run; the
+     * logits equal the double-precision reference forward of the same (bf16-rounded) weights.
+     */
+    @Test
+    void minitronShapedBf16ShardedCheckpointRuns(@TempDir Path tmp) throws IOException {
+        NemotronConfig c = NemotronConfig.of(500, 192, 576, 2, 6, 2, 32, false);
+        Parameters p = Parameters.initialize(c, 11);
+        Checkpoint.save(tmp.resolve("m"), c, p, Dtype.BF16, 200_000);
+        assertTrue(Files.exists(tmp.resolve("m/model.safetensors.index.json")));
+        Checkpoint.LoadedModel loaded = Checkpoint.load(tmp.resolve("m"));
+        assertEquals(Dtype.BF16, loaded.dtype());
+        Nemotron model = new Nemotron(loaded.params());
+        int[] ids = new int[2 * 9];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 37 + 5) % 500;
+        Batch batch = Batch.of(ids, 2, 9);
+        Activations acts = model.inferenceActivations(2, 9);
+        model.forward(batch, acts, null);
+        double[] ref = ReferenceNemotron.logits(loaded.params(), batch);
+        float[] want = new float[ref.length];
+        for (int i = 0; i < ref.length; i++) want[i] = (float) ref[i];
+        assertClose(want, acts.logits(), 1e-4, "Minitron-shaped logits");
     }
 
     static void assertGradientsMatch(SafetensorsFile golden, Parameters grads, String name) {
