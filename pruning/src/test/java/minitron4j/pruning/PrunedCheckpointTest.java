@@ -3,6 +3,7 @@ package minitron4j.pruning;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minitron4j.model.Batch;
+import minitron4j.model.Fixtures;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -25,14 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The HF fixture models pruned to disk, reloaded, and compared with the same weights cut by hand. */
 class PrunedCheckpointTest {
 
-    static Path fixture(String name) {
-        return Path.of(System.getProperty("minitron4j.shared", "../../shared"), "fixtures", "hf-nemotron", name);
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"tiny-gqa", "tiny-mqa-tied"})
     void prunedCheckpointReloadsAndMatchesTheHandCut(String name, @TempDir Path tmp) throws Exception {
-        Path src = fixture(name), scoresFile = tmp.resolve("scores.json"), out = tmp.resolve("pruned");
+        Path src = Fixtures.hfNemotron(name), scoresFile = tmp.resolve("scores.json"), out = tmp.resolve("pruned");
         Checkpoint.LoadedModel source = Checkpoint.load(src);
         NemotronConfig c = source.config();
         SplittableRandom r = new SplittableRandom(17);
@@ -67,7 +64,7 @@ class PrunedCheckpointTest {
 
     @Test
     void randomPruningIsRecordedWithoutScoresAndIsReproducible(@TempDir Path tmp) throws Exception {
-        Path src = fixture("tiny-gqa");
+        Path src = Fixtures.hfNemotron("tiny-gqa");
         PruningTarget target = PruningTarget.keepAll().withIntermediateSize(96).withNumAttentionHeads(2);
         PruningOptions random = PruningOptions.defaults().withRandomSeed(5L);
         PruningPlan a = Pruning.prune(src, null, target, random, tmp.resolve("a"));
@@ -81,7 +78,7 @@ class PrunedCheckpointTest {
 
     @Test
     void refusesToOverwriteTheSourceOrAForeignFolder(@TempDir Path tmp) throws Exception {
-        Path src = fixture("tiny-gqa");
+        Path src = Fixtures.hfNemotron("tiny-gqa");
         PruningOptions random = PruningOptions.defaults().withRandomSeed(1L);
         assertThrows(IllegalArgumentException.class, () -> Pruning.prune(src, null, PruningTarget.keepAll(), random, src));
         Files.writeString(tmp.resolve("notes.txt"), "mine");
