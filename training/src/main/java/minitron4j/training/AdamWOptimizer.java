@@ -1,0 +1,184 @@
+package minitron4j.training;
+
+import minitron4j.kernels.AdamW;
+import minitron4j.kernels.Parallel;
+import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
+import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.io.SafetensorsWriter;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.Predicate;
+
+/**
+ * AdamW over a whole parameter pool, with torch.optim.AdamW semantics (decoupled weight decay,
+ * bias-corrected moments). The moment pools mirror the parameter pool name by name; weight decay
+ * applies to the tensors {@code decays} accepts (by default all but norms and biases).
+ */
+public final class AdamWOptimizer {
+    /** Key prefixes of the moment tensors in {@code optimizer.safetensors}, as torch names them. */
+    public static final String EXP_AVG = "exp_avg.";
+    public static final String EXP_AVG_SQ = "exp_avg_sq.";
+    /** Metadata key of the number of steps taken. */
+    public static final String STEP = "step";
+
+    /** Hyperparameters; {@code decays} picks the tensors that get weight decay. */
+    public record Settings(double beta1, double beta2, double eps, double weightDecay, Predicate<String> decays) {
+        public Settings {
+            if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must lie in [0, 1), got " + beta1);
+            if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must lie in [0, 1), got " + beta2);
+            if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0, got " + eps);
+            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
+        }
+
+        /** torch's defaults for betas and eps, with the given decay on all but norms and biases. */
+        public static Settings of(double beta1, double beta2, double eps, double weightDecay) {
+            return new Settings(beta1, beta2, eps, weightDecay, Parameters::decays);
+        }
+    }
+
+    private final Parameters params;
+    private final Settings settings;
+    private final Parameters expAvg;
+    private final Parameters expAvgSq;
+    private int step;
+
+    public AdamWOptimizer(Parameters params, Settings settings) {
+        this.params = params;
+        this.settings = settings;
+        this.expAvg = Parameters.zeros(params.config());
+        this.expAvgSq = Parameters.zeros(params.config());
+    }
+
+    /** Steps taken so far (torch's {@code state["step"]}). */
+    public int step() {
+        return step;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** First moments, a pool mirroring the parameters. */
+    public Parameters expAvg() {
+        return expAvg;
+    }
+
+    /** Second moments, a pool mirroring the parameters. */
+    public Parameters expAvgSq() {
+        return expAvgSq;
+    }
+
+    /** One AdamW update of every parameter from grads (a pool with the same names) at learning rate lr. */
+    public void update(Parameters grads, double lr) {
+        step++;
+        float beta1 = (float) settings.beta1(), beta2 = (float) settings.beta2(), eps = (float) settings.eps();
+        for (Tensor p : params.tensors()) {
+            String name = p.name();
+            float wd = settings.decays().test(name) ? (float) settings.weightDecay() : 0f;
+            AdamW.update(p.data(), grads.data(name), expAvg.data(name), expAvgSq.data(name), p.size(), step,
+                    (float) lr, beta1, beta2, eps, wd);
+        }
+    }
+
+    /**
+     * sqrt of the sum of squares of every entry of the pool, in double. Blocks of fixed size are
+     * summed in parallel and combined in order, so the result does not depend on the thread count.
+     */
+    public static double globalNorm(Parameters pool) {
+        double sum = 0;
+        for (Tensor t : pool.tensors()) sum += sumOfSquares(t.data());
+        return Math.sqrt(sum);
+    }
+
+    /**
+     * torch's clip_grad_norm_: when the global norm exceeds maxNorm, scales every gradient by
+     * maxNorm / (norm + 1e-6). Returns the norm before clipping. maxNorm <= 0 turns clipping off.
+     */
+    public static double clipByGlobalNorm(Parameters grads, double maxNorm) {
+        double norm = globalNorm(grads);
+        if (maxNorm > 0 && Double.isFinite(norm)) {
+            double coef = maxNorm / (norm + 1e-6);
+            if (coef < 1) for (Tensor t : grads.tensors()) scale(t.data(), (float) coef);
+        }
+        return norm;
+    }
+
+    /**
+     * The first entry of the pool, in HF tensor order, that is NaN or infinite, as
+     * "name[index] = value"; null when every entry is finite.
+     */
+    public static String firstNonFinite(Parameters pool) {
+        for (Tensor t : pool.tensors()) {
+            float[] d = t.data();
+            for (int i = 0; i < d.length; i++)
+                if (!Float.isFinite(d[i])) return t.name() + "[" + i + "] = " + d[i];
+        }
+        return null;
+    }
+
+    /** Writes the moments (fp32, under {@link #EXP_AVG} / {@link #EXP_AVG_SQ} + HF name) and the step count. */
+    public void save(Path file) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter()
+                .metadata(STEP, Integer.toString(step))
+                .metadata("beta1", Double.toString(settings.beta1()))
+                .metadata("beta2", Double.toString(settings.beta2()))
+                .metadata("eps", Double.toString(settings.eps()))
+                .metadata("weight_decay", Double.toString(settings.weightDecay()));
+        for (Tensor t : expAvg.tensors()) w.add(t.renamed(EXP_AVG + t.name()), Dtype.F32);
+        for (Tensor t : expAvgSq.tensors()) w.add(t.renamed(EXP_AVG_SQ + t.name()), Dtype.F32);
+        w.write(file);
+    }
+
+    /** Restores the moments and the step count written by {@link #save}; every tensor must be there with its shape. */
+    public void load(Path file) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            String stepText = f.metadata().get(STEP);
+            if (stepText == null) throw new IOException(file + ": metadata has no \"" + STEP + "\" entry");
+            int loadedStep;
+            try {
+                loadedStep = Integer.parseInt(stepText);
+            } catch (NumberFormatException e) {
+                throw new IOException(file + ": metadata \"" + STEP + "\" is \"" + stepText + "\", not an integer");
+            }
+            restore(f, EXP_AVG, expAvg);
+            restore(f, EXP_AVG_SQ, expAvgSq);
+            step = loadedStep;
+        }
+    }
+
+    private static void restore(SafetensorsFile f, String prefix, Parameters into) throws IOException {
+        for (Tensor t : into.tensors()) {
+            String key = prefix + t.name();
+            if (!f.contains(key)) throw new IOException(f.path() + ": tensor " + key + " is missing");
+            int[] shape = f.info(key).shape();
+            if (!java.util.Arrays.equals(shape, t.shape()))
+                throw new IOException(f.path() + ": tensor " + key + " has shape " + java.util.Arrays.toString(shape)
+                        + ", the model needs " + t.shapeString());
+            System.arraycopy(f.readFloats(key).data(), 0, t.data(), 0, t.size());
+        }
+    }
+
+    private static final int BLOCK = 1 << 14;
+
+    private static double sumOfSquares(float[] d) {
+        int blocks = (d.length + BLOCK - 1) / BLOCK;
+        double[] partial = new double[blocks];
+        Parallel.forEach(blocks, b -> {
+            double s = 0;
+            for (int i = b * BLOCK, e = Math.min(d.length, i + BLOCK); i < e; i++) s += (double) d[i] * d[i];
+            partial[b] = s;
+        });
+        double sum = 0;
+        for (double p : partial) sum += p;
+        return sum;
+    }
+
+    private static void scale(float[] d, float coef) {
+        Parallel.forRange(d.length, 8192, (s, e) -> {
+            for (int i = s; i < e; i++) d[i] *= coef;
+        });
+    }
+}

@@ -1,0 +1,229 @@
+package minitron4j.training;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import minitron4j.kernels.Parallel;
+import minitron4j.model.Batch;
+import minitron4j.model.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The step loop shared by plain training and distillation. Per optimizer step: draw
+ * {@code gradAccum} micro-batches from the sampler, let the {@link Objective} add each one's
+ * gradients (weighted 1/gradAccum), check the losses and gradients are finite, clip by global norm,
+ * update with AdamW at the schedule's lr, log a row; validate and checkpoint at their intervals.
+ *
+ * <p>All the state a step depends on (parameters, optimizer moments and step, sampler position)
+ * is in a checkpoint, and the schedule is a function of the step, so a run resumed from its
+ * {@code latest} checkpoint logs exactly the losses an uninterrupted run would (same thread count).
+ *
+ * <p>Buffers are allocated once: the objective's activations, one gradient pool, one id array.
+ */
+public final class TrainingLoop {
+    private final RunFolder run;
+    private final Parameters params;
+    private final Objective objective;
+    private final AdamWOptimizer optimizer;
+    private final LrSchedule schedule;
+    private final WindowSampler sampler;
+    private final LoopSettings settings;
+    private final long seed;
+    private Validation validation;
+    private TrainingListener listener = row -> {};
+    private List<Path> checkpointFiles = List.of();
+    private List<LossPlot.Reference> plotReferences = List.of();
+    private boolean progressBar = true;
+
+    /**
+     * @param run       the run folder (created if absent); its config.json is the caller's business
+     * @param params    the trained parameters; objective and optimizer must work on this same pool
+     * @param sampler   draws the training windows; its seq_len must be settings.seqLen()
+     * @param seed      recorded in the manifest (the seed the caller built model and sampler from)
+     */
+    public TrainingLoop(RunFolder run, Parameters params, Objective objective, AdamWOptimizer optimizer,
+                        LrSchedule schedule, WindowSampler sampler, LoopSettings settings, long seed) {
+        if (sampler.seqLen() != settings.seqLen())
+            throw new IllegalArgumentException("sampler draws windows of " + sampler.seqLen() + " tokens, seq_len is " + settings.seqLen());
+        this.run = run;
+        this.params = params;
+        this.objective = objective;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.sampler = sampler;
+        this.settings = settings;
+        this.seed = seed;
+    }
+
+    /** Validation run every eval_interval steps, at step 0 of a fresh run and at the last step. */
+    public TrainingLoop validation(Validation v) {
+        this.validation = v;
+        return this;
+    }
+
+    public TrainingLoop listener(TrainingListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** Files copied into every checkpoint beside the weights (the tokenizer, so a checkpoint is usable alone). */
+    public TrainingLoop checkpointFiles(List<Path> files) {
+        this.checkpointFiles = List.copyOf(files);
+        return this;
+    }
+
+    /** Horizontal lines drawn on loss.png, e.g. the data's unigram entropy. */
+    public TrainingLoop plotReferences(List<LossPlot.Reference> refs) {
+        this.plotReferences = List.copyOf(refs);
+        return this;
+    }
+
+    /** Whether to draw a progress bar on stderr (on by default). */
+    public TrainingLoop progressBar(boolean on) {
+        this.progressBar = on;
+        return this;
+    }
+
+    /**
+     * Runs to settings.steps(). With resume, continues from the checkpoint {@code latest} names
+     * (from step 0 when the run never wrote one); otherwise the run folder must hold no checkpoint.
+     *
+     * @throws TrainingDivergedException when a loss, gradient or parameter is not finite
+     */
+    public TrainingSummary run(boolean resume) throws IOException {
+        Files.createDirectories(run.dir());
+        OptionalInt latest = run.latestStep();
+        if (!resume && latest.isPresent())
+            throw new IllegalStateException(run.dir() + " already holds a run (checkpoint step-" + latest.getAsInt()
+                    + "); resume it or choose another output folder");
+        int start = 0;
+        Path lastCheckpoint = null;
+        if (latest.isPresent()) {
+            start = latest.getAsInt();
+            TrainingState state = run.readCheckpoint(start, params, optimizer);
+            sampler.restore(state.sampler());
+            lastCheckpoint = run.checkpoint(start);
+        }
+        if (start > settings.steps())
+            throw new IllegalStateException(run.dir() + ": checkpoint step-" + start + " is past steps " + settings.steps());
+        RunManifest manifest = resume && Files.exists(run.file(RunFolder.MANIFEST))
+                ? RunManifest.resume(run.file(RunFolder.MANIFEST), Parallel.threads(), seed, start)
+                : RunManifest.start(run.file(RunFolder.MANIFEST), Parallel.threads(), seed);
+        List<String> names = objective.metrics();
+        Map<String, Double> lastMetrics = new LinkedHashMap<>(), lastValidation = new LinkedHashMap<>();
+        double stepSeconds = 0;
+        long sessionSteps = 0;
+        try (JsonlLog log = start > 0 ? JsonlLog.resume(run.file(RunFolder.LOG), start) : JsonlLog.create(run.file(RunFolder.LOG));
+             ProgressBar bar = progressBar ? progressBar(start) : null) {
+            if (start == 0 && validation != null && settings.evalInterval() > 0)
+                lastValidation = validate(0, log);
+
+            Parameters grads = Parameters.zeros(params.config());
+            int[] ids = new int[settings.batch() * settings.seqLen()];
+            Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
+            float weight = 1f / settings.gradAccum();
+            double[] sums = new double[names.size()];
+            for (int step = start + 1; step <= settings.steps(); step++) {
+                long t0 = System.nanoTime();
+                grads.zero();
+                java.util.Arrays.fill(sums, 0);
+                for (int micro = 0; micro < settings.gradAccum(); micro++) {
+                    sampler.next(ids, settings.batch());
+                    double[] values = objective.accumulate(batch, grads, weight);
+                    for (int i = 0; i < names.size(); i++) {
+                        if (!Double.isFinite(values[i])) throw diverged(step, names.get(i) + " is " + values[i]
+                                + describeNonFinite(grads), lastCheckpoint, log, manifest);
+                        sums[i] += values[i];
+                    }
+                }
+                double norm = AdamWOptimizer.clipByGlobalNorm(grads, settings.clip());
+                if (!Double.isFinite(norm))
+                    throw diverged(step, "gradient " + AdamWOptimizer.firstNonFinite(grads) + " (grad_norm " + norm + ")",
+                            lastCheckpoint, log, manifest);
+                double lr = schedule.lr(step - 1);
+                optimizer.update(grads, lr);
+                double seconds = (System.nanoTime() - t0) * 1e-9;
+                stepSeconds += seconds;
+                sessionSteps++;
+
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", step);
+                for (int i = 0; i < names.size(); i++) {
+                    double mean = sums[i] / settings.gradAccum();
+                    row.put(names.get(i), mean);
+                    lastMetrics.put(names.get(i), mean);
+                }
+                row.put("lr", lr);
+                row.put("grad_norm", norm);
+                row.put("tokens_per_s", settings.tokensPerStep() / seconds);
+                row.put("gflops", objective.flopsPerMicroBatch() * settings.gradAccum() / seconds * 1e-9);
+                log.write(row);
+                listener.onLogRow(row);
+                if (bar != null) {
+                    bar.stepTo(step);
+                    bar.setExtraMessage(String.format(" %s %.4f lr %.2e %.0f tok/s", names.get(0), lastMetrics.get(names.get(0)),
+                            lr, settings.tokensPerStep() / seconds));
+                }
+
+                boolean last = step == settings.steps();
+                if (validation != null && settings.evalInterval() > 0 && (step % settings.evalInterval() == 0 || last))
+                    lastValidation = validate(step, log);
+                if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
+                    String badParam = AdamWOptimizer.firstNonFinite(params);
+                    if (badParam != null)
+                        throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
+                    lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), params, optimizer, checkpointFiles);
+                }
+            }
+        }
+        LossPlot.write(JsonlLog.read(run.file(RunFolder.LOG)), names.get(0), plotReferences, run.file(RunFolder.PLOT));
+        manifest.finish("finished", null);
+        double tokensPerS = sessionSteps == 0 ? 0 : sessionSteps * settings.tokensPerStep() / stepSeconds;
+        double gflops = sessionSteps == 0 ? 0 : sessionSteps * objective.flopsPerMicroBatch() * settings.gradAccum() / stepSeconds * 1e-9;
+        return new TrainingSummary(settings.steps(), lastMetrics, lastValidation, tokensPerS, gflops, lastCheckpoint);
+    }
+
+    private Map<String, Double> validate(int step, JsonlLog log) {
+        Map<String, Double> values = validation.evaluate();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("step", step);
+        row.putAll(values);
+        log.write(row);
+        listener.onLogRow(row);
+        return new LinkedHashMap<>(values);
+    }
+
+    /** Names the first non-finite parameter, else the first non-finite gradient; empty when all are finite. */
+    private String describeNonFinite(Parameters grads) {
+        String p = AdamWOptimizer.firstNonFinite(params);
+        if (p != null) return "; parameter " + p;
+        String g = AdamWOptimizer.firstNonFinite(grads);
+        return g == null ? "; every parameter and gradient is finite (the logits overflowed?)" : "; gradient " + g;
+    }
+
+    private TrainingDivergedException diverged(int step, String culprit, Path lastCheckpoint, JsonlLog log,
+                                               RunManifest manifest) throws IOException {
+        TrainingDivergedException e = new TrainingDivergedException(step, culprit, lastCheckpoint);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("step", step);
+        row.put("error", e.getMessage());
+        log.write(row);
+        manifest.finish("diverged", e.getMessage());
+        return e;
+    }
+
+    private ProgressBar progressBar(int start) {
+        return new ProgressBarBuilder().setTaskName("train").setInitialMax(settings.steps())
+                .startsFrom(start, Duration.ZERO).setConsumer(new ConsoleProgressBarConsumer(System.err))
+                .setUpdateIntervalMillis(500).build();
+    }
+}

@@ -1,0 +1,60 @@
+package minitron4j.training;
+
+import minitron4j.kernels.CrossEntropy;
+import minitron4j.model.Batch;
+import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.Parameters;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EvaluatorTest {
+
+    /** Batched, padded evaluation equals the token-weighted mean of each window scored alone. */
+    @Test
+    void tokenWeightedMeanOverNonOverlappingWindows(@TempDir Path dir) throws Exception {
+        NemotronConfig c = NemotronConfig.of(TinyData.VOCAB, 16, 24, 2, 2, 1, 8, false);
+        Nemotron model = new Nemotron(Parameters.initialize(c, 1));
+        // 5 full windows of 8 and a tail of 5: batches of 4 leave a partial last batch
+        try (TokenData data = TokenData.open(TinyData.write(dir, 100, 5 * 8 + 5))) {
+            Evaluator.Result r = Evaluator.evaluate(model, data, 8, 4);
+            assertEquals(6, r.windows());
+            assertEquals(5 * 7 + 4, r.tokens());
+            double sum = 0;
+            for (int w = 0; w < 6; w++) {
+                int len = w < 5 ? 8 : 5;
+                int[] ids = new int[len];
+                data.val().read(w * 8L, ids, 0, len);
+                Batch b = Batch.of(ids, 1, len);
+                var acts = model.inferenceActivations(1, len);
+                model.forward(b, acts, null);
+                sum += CrossEntropy.forward(acts.logits(), b.nextTokenTargets(), len, c.vocabSize(), null) * (len - 1);
+            }
+            assertEquals(sum / r.tokens(), r.ceLoss(), 1e-5);
+            assertEquals(Math.exp(r.ceLoss()), r.perplexity(), 1e-9);
+            assertEquals(Math.log(TinyData.VOCAB), r.ceLoss(), 0.2, "an untrained model is near uniform");
+
+            Evaluator.Result firstBatch = new Evaluator(model, 8, 4).evaluate(data.val(), 1);
+            assertEquals(4, firstBatch.windows());
+            assertEquals(4 * 7, firstBatch.tokens());
+        }
+    }
+
+    @Test
+    void idsOutsideTheVocabularyAreRefusedOnOpen(@TempDir Path dir) throws Exception {
+        TinyData.write(dir, 100, 20);
+        TinyData.writeIds(dir.resolve(TokenData.VAL), new int[]{1, 2, TinyData.VOCAB});
+        var e = assertThrows(java.io.IOException.class, () -> TokenData.open(dir));
+        assertTrue(e.getMessage().contains("val.bin") && e.getMessage().contains("token 2"), e.getMessage());
+        Files.delete(dir.resolve(TokenData.INFO));
+        e = assertThrows(java.io.IOException.class, () -> TokenData.open(dir));
+        assertTrue(e.getMessage().contains("data.json"), e.getMessage());
+    }
+}
