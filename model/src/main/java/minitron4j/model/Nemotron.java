@@ -69,17 +69,19 @@ public final class Nemotron {
     }
 
     /**
-     * Cross-entropy training step on one batch: forward, HF's next-token CE (mean over predicted
-     * positions), backward into grads (accumulated, times weight). Returns the loss.
+     * One training step on a batch: forward, the loss on the logits, backward; gradients are added
+     * into grads. Returns the loss.
      */
-    public double crossEntropyStep(Batch batch, Activations acts, Parameters grads, float weight) {
+    public double step(Batch batch, Activations acts, Parameters grads, LogitLoss loss) {
         forward(batch, acts, null);
-        int[] targets = batch.nextTokenTargets();
-        float[] logits = acts.logits();
-        double loss = minitron4j.kernels.CrossEntropy.forward(logits, targets, batch.tokens(), config.vocabSize(), null);
-        minitron4j.kernels.CrossEntropy.backwardInPlace(logits, targets, batch.tokens(), config.vocabSize(), weight, logits, false);
-        backward(batch, acts, logits, grads);
-        return loss;
+        double value = loss.lossAndGradient(acts.logits(), batch, config.vocabSize());
+        backward(batch, acts, acts.logits(), grads);
+        return value;
+    }
+
+    /** {@link #step} with HF's next-token cross-entropy, gradient scaled by weight. */
+    public double crossEntropyStep(Batch batch, Activations acts, Parameters grads, float weight) {
+        return step(batch, acts, grads, LogitLoss.crossEntropy(weight));
     }
 
     /**

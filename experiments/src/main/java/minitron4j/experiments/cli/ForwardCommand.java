@@ -1,0 +1,51 @@
+package minitron4j.experiments.cli;
+
+import minitron4j.kernels.CrossEntropy;
+import minitron4j.model.Activations;
+import minitron4j.model.Batch;
+import minitron4j.model.BatchFiles;
+import minitron4j.model.Nemotron;
+import minitron4j.model.Tensor;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** Logits, loss and hidden states of a batch, written as safetensors (HF's conventions). */
+@Command(name = "forward", description = "Run the model on input_ids; write logits, loss and hidden_states.i.")
+final class ForwardCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model folder (config.json + weights)")
+    Path model;
+    @Option(names = "--input", required = true, description = "safetensors with input_ids [B,T] (I32/I64), optional attention_mask")
+    Path input;
+    @Option(names = "--out", required = true, description = "output safetensors")
+    Path out;
+    @Mixin
+    ThreadsOption threads;
+
+    @Override
+    public Integer call() throws Exception {
+        Nemotron net = new Nemotron(Checkpoint.load(model).params());
+        Batch batch = BatchFiles.read(input);
+        Activations acts = net.trainingActivations(batch.batch(), batch.seq());
+        net.forward(batch, acts, null);
+        int n = batch.tokens(), h = net.config().hiddenSize(), v = net.config().vocabSize();
+        int layers = net.config().numHiddenLayers();
+        double loss = CrossEntropy.forward(acts.logits(), batch.nextTokenTargets(), n, v, null);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        w.add(new Tensor("logits", new int[]{batch.batch(), batch.seq(), v}, acts.logits()), Dtype.F32);
+        w.add(new Tensor("loss", new int[]{1}, new float[]{(float) loss}), Dtype.F32);
+        for (int i = 0; i <= layers; i++)
+            w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h},
+                    acts.hiddenState(i, layers)), Dtype.F32);
+        w.write(out);
+        System.err.printf("loss %.6f over %d predicted positions -> %s%n", loss,
+                CrossEntropy.count(batch.nextTokenTargets(), n), out);
+        return 0;
+    }
+}

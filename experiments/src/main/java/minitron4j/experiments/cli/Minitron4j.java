@@ -1,0 +1,42 @@
+package minitron4j.experiments.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code minitron4j} command line: one subcommand per job. */
+@Command(name = "minitron4j", mixinStandardHelpOptions = true, version = "minitron4j 0.1.0",
+        description = "Nemotron / Minitron in Java: inference, training, pruning, distillation, experiments.",
+        subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
+                ConvertCommand.class, GradsCommand.class})
+public final class Minitron4j implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also used by tests to run commands in-process). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Minitron4j());
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            // Bad input is the user's to fix: say what and where, no stack trace (unless asked for).
+            line.getErr().println("minitron4j " + line.getCommandName() + ": " + describe(e));
+            if (System.getenv("MINITRON4J_DEBUG") != null) e.printStackTrace(line.getErr());
+            return 2;
+        });
+        return cl;
+    }
+
+    static String describe(Throwable e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such file: " + m;
+        if (m == null || m.isBlank()) return e.getClass().getSimpleName();
+        return m;
+    }
+}

@@ -1,0 +1,12 @@
+package minitron4j.experiments.cli;
+
+import minitron4j.kernels.Parallel;
+import picocli.CommandLine.Option;
+
+/** {@code --threads N} for every compute command (default: all cores). */
+public final class ThreadsOption {
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    void setThreads(int threads) {
+        Parallel.setThreads(threads);
+    }
+}
