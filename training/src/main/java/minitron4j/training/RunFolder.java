@@ -2,6 +2,8 @@ package minitron4j.training;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 
 import java.io.IOException;
@@ -87,7 +89,7 @@ public final class RunFolder {
     public TrainingState readCheckpoint(int step, Parameters params, AdamWOptimizer optimizer) throws IOException {
         Path ckpt = checkpoint(step);
         Parameters loaded = SharedFormats.loadCheckpoint(ckpt);
-        if (!loaded.config().toJson().equals(params.config().toJson()))
+        if (!shape(loaded.config()).equals(shape(params.config())))
             throw new IOException(ckpt + ": config.json differs from the model being trained");
         for (var t : params.tensors()) System.arraycopy(loaded.data(t.name()), 0, t.data(), 0, t.size());
         optimizer.load(ckpt.resolve(OPTIMIZER));
@@ -96,6 +98,13 @@ public final class RunFolder {
             throw new IOException(ckpt + ": state.json says step " + state.step() + " and " + OPTIMIZER
                     + " step " + optimizer.step() + ", expected " + step);
         return state;
+    }
+
+    /** A config as JSON without the storage dtype, which a checkpoint records and an in-memory model may not. */
+    private static ObjectNode shape(NemotronConfig c) {
+        ObjectNode json = c.toJson();
+        json.remove(List.of("dtype", "torch_dtype"));
+        return json;
     }
 
     static void deleteRecursively(Path p) throws IOException {

@@ -1,11 +1,12 @@
 package minitron4j.training;
 
-import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.io.SafetensorsWriter;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +17,9 @@ import java.util.Map;
 
 /**
  * The one place the training module touches file formats owned by the model package (safetensors,
- * HF checkpoints, atomic writes). TEMPORARY STAND-IN: until {@code minitron4j.model.io} is merged
- * this stores tensors in a private length-prefixed format; the merge replaces these bodies with
- * calls to SafetensorsWriter / SafetensorsFile / Checkpoint and nothing else changes.
+ * HF checkpoints, atomic writes). Tensors and checkpoints go through {@code minitron4j.model.io}
+ * (fp32 safetensors, HF checkpoint folders); the tokenizer is still a stand-in until the data
+ * builder's tokenizers land.
  */
 final class SharedFormats {
     private SharedFormats() {}
@@ -32,53 +33,30 @@ final class SharedFormats {
         void write(Path tempDir) throws IOException;
     }
 
+    /** Writes fp32 tensors (keys in map order, names from the keys) and string metadata as one safetensors file, atomically. */
     static void writeTensors(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-            out.writeInt(metadata.size());
-            for (Map.Entry<String, String> e : metadata.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeUTF(e.getValue());
-            }
-            out.writeInt(tensors.size());
-            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-                out.writeUTF(e.getKey());
-                int[] shape = e.getValue().shape();
-                out.writeInt(shape.length);
-                for (int d : shape) out.writeInt(d);
-                for (float v : e.getValue().data()) out.writeFloat(v);
-            }
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        SafetensorsWriter w = new SafetensorsWriter();
+        metadata.forEach(w::metadata);
+        tensors.forEach((name, t) -> w.add(t.renamed(name), Dtype.F32));
+        w.write(file);
     }
 
     static TensorSet readTensors(Path file) throws IOException {
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (int i = in.readInt(); i > 0; i--) metadata.put(in.readUTF(), in.readUTF());
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (int i = in.readInt(); i > 0; i--) {
-                String name = in.readUTF();
-                int[] shape = new int[in.readInt()];
-                for (int d = 0; d < shape.length; d++) shape[d] = in.readInt();
-                Tensor t = Tensor.zeros(name, shape);
-                for (int j = 0; j < t.size(); j++) t.data()[j] = in.readFloat();
-                tensors.put(name, t);
-            }
-            return new TensorSet(tensors, metadata);
+            for (String name : f.names()) tensors.put(name, f.readFloats(name));
+            return new TensorSet(tensors, new LinkedHashMap<>(f.metadata()));
         }
     }
 
-    /** Writes params as an HF checkpoint (config.json + weights) into dir. */
+    /** Writes params as an fp32 HF checkpoint (config.json + weights) into dir, an existing folder being filled. */
     static void saveCheckpoint(Parameters params, Path dir) throws IOException {
-        params.config().save(dir);
-        writeTensors(dir.resolve("model.safetensors"), params.asMap(), Map.of("format", "pt"));
+        Checkpoint.writeFiles(dir, params.config(), params, Dtype.F32, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
     }
 
-    /** Reads an HF checkpoint folder into an fp32 parameter pool. */
+    /** Reads an HF checkpoint folder (safetensors or PyTorch, sharded or not) into an fp32 parameter pool. */
     static Parameters loadCheckpoint(Path dir) throws IOException {
-        NemotronConfig c = NemotronConfig.load(dir.resolve("config.json"));
-        return Parameters.of(c, readTensors(dir.resolve("model.safetensors")).tensors(), dir.toString());
+        return Checkpoint.load(dir).params();
     }
 
     /** Fills a fresh hidden sibling of target, then renames it to target, which must not exist yet. */
