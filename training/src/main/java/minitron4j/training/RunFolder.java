@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -32,6 +35,8 @@ public final class RunFolder {
     public static final String LATEST = "latest";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
+    /** The optimizer's extra tensors (an objective's own trained tensors, e.g. distillation's projections), when it has any. */
+    public static final String EXTRA_PARAMETERS = "extra_parameters.safetensors";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -77,6 +82,11 @@ public final class RunFolder {
         if (Files.exists(target)) deleteRecursively(target);
         SharedFormats.createDirectory(target, tmp -> {
             SharedFormats.saveCheckpoint(params, tmp);
+            if (!optimizer.extras().isEmpty()) {
+                Map<String, Tensor> extra = new LinkedHashMap<>();
+                for (Tensor t : optimizer.extraValues()) extra.put(t.name(), t);
+                SharedFormats.writeTensors(tmp.resolve(EXTRA_PARAMETERS), extra, Map.of("format", "pt"));
+            }
             optimizer.save(tmp.resolve(OPTIMIZER));
             for (Path f : extraFiles) Files.copy(f, tmp.resolve(f.getFileName()));
             JSON.writeValue(tmp.resolve(STATE).toFile(), state.toJson());
@@ -92,6 +102,17 @@ public final class RunFolder {
         if (!shape(loaded.config()).equals(shape(params.config())))
             throw new IOException(ckpt + ": config.json differs from the model being trained");
         for (var t : params.tensors()) System.arraycopy(loaded.data(t.name()), 0, t.data(), 0, t.size());
+        if (!optimizer.extras().isEmpty()) {
+            Path file = ckpt.resolve(EXTRA_PARAMETERS);
+            Map<String, Tensor> extra = SharedFormats.readTensors(file).tensors();
+            for (Tensor t : optimizer.extraValues()) {
+                Tensor x = extra.get(t.name());
+                if (x == null || !java.util.Arrays.equals(x.shape(), t.shape()))
+                    throw new IOException(file + ": tensor " + t.name() + (x == null ? " is missing" : " has shape "
+                            + x.shapeString() + ", the objective needs " + t.shapeString()));
+                System.arraycopy(x.data(), 0, t.data(), 0, t.size());
+            }
+        }
         optimizer.load(ckpt.resolve(OPTIMIZER));
         TrainingState state = TrainingState.fromJson(JSON.readTree(ckpt.resolve(STATE).toFile()), ckpt.resolve(STATE));
         if (state.step() != step || optimizer.step() != step)
