@@ -4,13 +4,14 @@ import minitron4j.kernels.AdamW;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.io.SafetensorsWriter;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -176,46 +177,47 @@ public final class AdamWOptimizer {
 
     /** Writes the moments (fp32, under {@link #EXP_AVG} / {@link #EXP_AVG_SQ} + HF name) and the step count. */
     public void save(Path file) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Tensor t : expAvg.tensors()) tensors.put(EXP_AVG + t.name(), t);
-        for (Tensor t : expAvgSq.tensors()) tensors.put(EXP_AVG_SQ + t.name(), t);
-        for (Tensor t : extraExpAvg) tensors.put(EXP_AVG + t.name(), t);
-        for (Tensor t : extraExpAvgSq) tensors.put(EXP_AVG_SQ + t.name(), t);
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put(STEP, Integer.toString(step));
-        metadata.put("beta1", Double.toString(settings.beta1()));
-        metadata.put("beta2", Double.toString(settings.beta2()));
-        metadata.put("eps", Double.toString(settings.eps()));
-        metadata.put("weight_decay", Double.toString(settings.weightDecay()));
-        SharedFormats.writeTensors(file, tensors, metadata);
+        SafetensorsWriter w = new SafetensorsWriter()
+                .metadata(STEP, Integer.toString(step))
+                .metadata("beta1", Double.toString(settings.beta1()))
+                .metadata("beta2", Double.toString(settings.beta2()))
+                .metadata("eps", Double.toString(settings.eps()))
+                .metadata("weight_decay", Double.toString(settings.weightDecay()));
+        for (Tensor t : expAvg.tensors()) w.add(t.renamed(EXP_AVG + t.name()), Dtype.F32);
+        for (Tensor t : expAvgSq.tensors()) w.add(t.renamed(EXP_AVG_SQ + t.name()), Dtype.F32);
+        for (Tensor t : extraExpAvg) w.add(t.renamed(EXP_AVG + t.name()), Dtype.F32);
+        for (Tensor t : extraExpAvgSq) w.add(t.renamed(EXP_AVG_SQ + t.name()), Dtype.F32);
+        w.write(file);
     }
 
     /** Restores the moments and the step count written by {@link #save}; every tensor must be there with its shape. */
     public void load(Path file) throws IOException {
-        SharedFormats.TensorSet set = SharedFormats.readTensors(file);
-        String stepText = set.metadata().get(STEP);
-        if (stepText == null) throw new IOException(file + ": metadata has no \"" + STEP + "\" entry");
-        int loadedStep;
-        try {
-            loadedStep = Integer.parseInt(stepText);
-        } catch (NumberFormatException e) {
-            throw new IOException(file + ": metadata \"" + STEP + "\" is \"" + stepText + "\", not an integer");
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            String stepText = f.metadata().get(STEP);
+            if (stepText == null) throw new IOException(file + ": metadata has no \"" + STEP + "\" entry");
+            int loadedStep;
+            try {
+                loadedStep = Integer.parseInt(stepText);
+            } catch (NumberFormatException e) {
+                throw new IOException(file + ": metadata \"" + STEP + "\" is \"" + stepText + "\", not an integer");
+            }
+            restore(f, EXP_AVG, expAvg.tensors());
+            restore(f, EXP_AVG_SQ, expAvgSq.tensors());
+            restore(f, EXP_AVG, extraExpAvg);
+            restore(f, EXP_AVG_SQ, extraExpAvgSq);
+            step = loadedStep;
         }
-        restore(file, set.tensors(), EXP_AVG, expAvg.tensors());
-        restore(file, set.tensors(), EXP_AVG_SQ, expAvgSq.tensors());
-        restore(file, set.tensors(), EXP_AVG, extraExpAvg);
-        restore(file, set.tensors(), EXP_AVG_SQ, extraExpAvgSq);
-        step = loadedStep;
     }
 
-    private static void restore(Path file, Map<String, Tensor> loaded, String prefix, Collection<Tensor> into) throws IOException {
+    private static void restore(SafetensorsFile f, String prefix, Collection<Tensor> into) throws IOException {
         for (Tensor t : into) {
-            Tensor x = loaded.get(prefix + t.name());
-            if (x == null) throw new IOException(file + ": tensor " + prefix + t.name() + " is missing");
-            if (x.size() != t.size() || !java.util.Arrays.equals(x.shape(), t.shape()))
-                throw new IOException(file + ": tensor " + prefix + t.name() + " has shape " + x.shapeString()
+            String key = prefix + t.name();
+            if (!f.contains(key)) throw new IOException(f.path() + ": tensor " + key + " is missing");
+            int[] shape = f.info(key).shape();
+            if (!java.util.Arrays.equals(shape, t.shape()))
+                throw new IOException(f.path() + ": tensor " + key + " has shape " + java.util.Arrays.toString(shape)
                         + ", the model needs " + t.shapeString());
-            System.arraycopy(x.data(), 0, t.data(), 0, t.size());
+            System.arraycopy(f.readFloats(key).data(), 0, t.data(), 0, t.size());
         }
     }
 

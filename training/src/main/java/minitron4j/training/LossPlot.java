@@ -57,6 +57,6 @@ public final class LossPlot {
             s.setMarker(SeriesMarkers.NONE);
         }
         byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-        SharedFormats.replaceFile(png, bytes);
+        RunFolder.writeAtomically(png, bytes);
     }
 }

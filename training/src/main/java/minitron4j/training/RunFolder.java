@@ -6,14 +6,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.io.AtomicWrites;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.io.SafetensorsWriter;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -22,9 +27,9 @@ import java.util.OptionalInt;
  * checkpoint plus {@code optimizer.safetensors} and {@code state.json}) and {@code latest}, a
  * one-line pointer to the newest complete checkpoint.
  *
- * <p>A checkpoint is built in a hidden temporary folder and renamed into place, and {@code latest}
- * is replaced by a rename after that, so a crash at any moment leaves {@code latest} naming a
- * complete checkpoint.
+ * <p>A checkpoint is built in a hidden temporary folder and renamed into place
+ * ({@link AtomicWrites#replaceDirectory}), and {@code latest} is replaced by a rename after that,
+ * so a crash at any moment leaves {@code latest} naming a complete checkpoint.
  */
 public final class RunFolder {
     public static final String CONFIG = "config.json";
@@ -73,46 +78,35 @@ public final class RunFolder {
     /**
      * Writes checkpoints/step-N atomically (weights, optimizer, state, and copies of extraFiles such
      * as the tokenizer), then points {@code latest} at it. A stale folder of the same step (written
-     * by a run that was killed before it moved {@code latest}) is replaced.
+     * by a run that was killed before it moved {@code latest}) is replaced. Weights are fp32, so a
+     * resumed run continues from exactly the same values.
      */
     public Path writeCheckpoint(TrainingState state, Parameters params, AdamWOptimizer optimizer, List<Path> extraFiles)
             throws IOException {
         Path target = checkpoint(state.step());
-        Files.createDirectories(target.getParent());
-        if (Files.exists(target)) deleteRecursively(target);
-        SharedFormats.createDirectory(target, tmp -> {
-            SharedFormats.saveCheckpoint(params, tmp);
+        AtomicWrites.replaceDirectory(target, tmp -> {
+            Checkpoint.writeFiles(tmp, params.config(), params, Dtype.F32, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
             if (!optimizer.extras().isEmpty()) {
-                Map<String, Tensor> extra = new LinkedHashMap<>();
-                for (Tensor t : optimizer.extraValues()) extra.put(t.name(), t);
-                SharedFormats.writeTensors(tmp.resolve(EXTRA_PARAMETERS), extra, Map.of("format", "pt"));
+                SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+                for (Tensor t : optimizer.extraValues()) w.add(t, Dtype.F32);
+                w.write(tmp.resolve(EXTRA_PARAMETERS));
             }
             optimizer.save(tmp.resolve(OPTIMIZER));
             for (Path f : extraFiles) Files.copy(f, tmp.resolve(f.getFileName()));
             JSON.writeValue(tmp.resolve(STATE).toFile(), state.toJson());
         });
-        SharedFormats.replaceFile(dir.resolve(LATEST), (target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
+        writeAtomically(dir.resolve(LATEST), (target.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
         return target;
     }
 
     /** Loads checkpoint step-N into params and optimizer (their arrays are overwritten) and returns its state. */
     public TrainingState readCheckpoint(int step, Parameters params, AdamWOptimizer optimizer) throws IOException {
         Path ckpt = checkpoint(step);
-        Parameters loaded = SharedFormats.loadCheckpoint(ckpt);
-        if (!shape(loaded.config()).equals(shape(params.config())))
-            throw new IOException(ckpt + ": config.json differs from the model being trained");
+        Parameters loaded = Checkpoint.load(ckpt).params();
+        if (!architecture(loaded.config()).equals(architecture(params.config())))
+            throw new IOException(ckpt + ": config.json describes another model than the one being trained");
         for (var t : params.tensors()) System.arraycopy(loaded.data(t.name()), 0, t.data(), 0, t.size());
-        if (!optimizer.extras().isEmpty()) {
-            Path file = ckpt.resolve(EXTRA_PARAMETERS);
-            Map<String, Tensor> extra = SharedFormats.readTensors(file).tensors();
-            for (Tensor t : optimizer.extraValues()) {
-                Tensor x = extra.get(t.name());
-                if (x == null || !java.util.Arrays.equals(x.shape(), t.shape()))
-                    throw new IOException(file + ": tensor " + t.name() + (x == null ? " is missing" : " has shape "
-                            + x.shapeString() + ", the objective needs " + t.shapeString()));
-                System.arraycopy(x.data(), 0, t.data(), 0, t.size());
-            }
-        }
+        if (!optimizer.extras().isEmpty()) readExtras(ckpt.resolve(EXTRA_PARAMETERS), optimizer.extraValues());
         optimizer.load(ckpt.resolve(OPTIMIZER));
         TrainingState state = TrainingState.fromJson(JSON.readTree(ckpt.resolve(STATE).toFile()), ckpt.resolve(STATE));
         if (state.step() != step || optimizer.step() != step)
@@ -121,17 +115,31 @@ public final class RunFolder {
         return state;
     }
 
-    /** A config as JSON without the storage dtype, which a checkpoint records and an in-memory model may not. */
-    private static ObjectNode shape(NemotronConfig c) {
-        ObjectNode json = c.toJson();
-        json.remove(List.of("dtype", "torch_dtype"));
-        return json;
+    private static void readExtras(Path file, List<Tensor> into) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (Tensor t : into) {
+                if (!f.contains(t.name())) throw new IOException(file + ": tensor " + t.name() + " is missing");
+                int[] shape = f.info(t.name()).shape();
+                if (!Arrays.equals(shape, t.shape()))
+                    throw new IOException(file + ": tensor " + t.name() + " has shape " + Arrays.toString(shape)
+                            + ", the objective needs " + t.shapeString());
+                System.arraycopy(f.readFloats(t.name()).data(), 0, t.data(), 0, t.size());
+            }
+        }
     }
 
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
+    /** A config's JSON without the storage dtype, which a checkpoint adds. */
+    private static ObjectNode architecture(NemotronConfig c) {
+        ObjectNode o = c.toJson();
+        o.remove(List.of("dtype", "torch_dtype"));
+        return o;
+    }
+
+    /** Replaces file's content at once: a temporary sibling renamed over it. */
+    static void writeAtomically(Path file, byte[] content) throws IOException {
+        AtomicWrites.replaceFile(file, ch -> {
+            ByteBuffer b = ByteBuffer.wrap(content);
+            while (b.hasRemaining()) ch.write(b);
+        });
     }
 }

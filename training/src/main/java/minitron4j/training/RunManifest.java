@@ -73,7 +73,7 @@ public final class RunManifest {
     }
 
     private void write() throws IOException {
-        SharedFormats.replaceFile(file, RunFolder.JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8));
+        RunFolder.writeAtomically(file, RunFolder.JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8));
     }
 
     /** HEAD of the git work tree the JVM runs in, with "-dirty" when it has uncommitted changes; null outside git. */

@@ -6,6 +6,7 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.Checkpoint;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class Trainer {
             Files.createDirectories(dir);
             if (run.latestStep().isPresent())
                 throw new IllegalStateException(dir + " already holds a run; pass --resume or choose another folder");
-            SharedFormats.replaceFile(run.file(RunFolder.CONFIG), RunFolder.JSON.writeValueAsBytes(spec.toJson()));
+            RunFolder.writeAtomically(run.file(RunFolder.CONFIG), RunFolder.JSON.writeValueAsBytes(spec.toJson()));
         }
         return train(spec, run, resume, options);
     }
@@ -60,7 +61,7 @@ public final class Trainer {
             throws IOException {
         Parallel.setThreads(spec.threads());
         try (TokenData data = TokenData.open(spec.data())) {
-            Parameters params = spec.init() != null ? SharedFormats.loadCheckpoint(spec.init())
+            Parameters params = spec.init() != null ? Checkpoint.load(spec.init()).params()
                     : Parameters.initialize(modelConfig(spec.model(), data), spec.seed());
             NemotronConfig config = params.config();
             String source = spec.init() != null ? spec.init().toString() : "spec field model";
@@ -79,20 +80,25 @@ public final class Trainer {
                     .plotReferences(references(data))
                     .listener(options.listener())
                     .progressBar(options.progressBar());
-            if (data.val().length() >= 2) {
-                Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());
-                loop.validation(() -> {
-                    Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
-                    Map<String, Double> m = new LinkedHashMap<>();
-                    m.put("val_ce_loss", r.ceLoss());
-                    m.put("val_ppl", r.perplexity());
-                    return m;
-                });
-            } else {
-                System.err.println(data.val().path() + " holds no validation tokens: training without validation");
-            }
+            if (data.val().length() >= 2) loop.validation(options.validation().create(model, data, spec));
+            else System.err.println(data.val().path() + " holds no validation tokens: training without validation");
             return loop.run(resume);
         }
+    }
+
+    /**
+     * The default validation: mean CE over the first eval_batches batches of non-overlapping
+     * windows of val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
+     */
+    public static Validation crossEntropyValidation(Nemotron model, TokenData data, TrainSpec spec) {
+        Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());
+        return () -> {
+            Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("val_ce_loss", r.ceLoss());
+            m.put("val_ppl", r.perplexity());
+            return m;
+        };
     }
 
     /**

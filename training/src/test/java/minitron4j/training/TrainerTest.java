@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,7 +94,7 @@ class TrainerTest {
         assertEquals('P', png[1]);
 
         // the final checkpoint is an ordinary model checkpoint whose validation loss matches the log
-        Parameters trained = SharedFormats.loadCheckpoint(run.resolve("checkpoints/step-30"));
+        Parameters trained = Checkpoint.load(run.resolve("checkpoints/step-30")).params();
         try (TokenData d = TokenData.open(data)) {
             Evaluator.Result r = new Evaluator(new Nemotron(trained), 16, 4).evaluate(d.val(), 2);
             assertEquals(valEnd, r.ceLoss(), 0.0);
@@ -214,7 +215,7 @@ class TrainerTest {
         assertEquals(4, new RunFolder(run).latestStep().orElseThrow());
         assertFalse(Files.exists(run.resolve("checkpoints/step-5")));
         assertCompleteCheckpoints(run);
-        Parameters kept = SharedFormats.loadCheckpoint(run.resolve("checkpoints/step-4"));
+        Parameters kept = Checkpoint.load(run.resolve("checkpoints/step-4")).params();
         assertNull(AdamWOptimizer.firstNonFinite(kept), "the kept checkpoint is finite");
         List<Map<String, Object>> log = JsonlLog.read(run.resolve(RunFolder.LOG));
         assertEquals(e.getMessage(), log.getLast().get("error"));
@@ -254,7 +255,7 @@ class TrainerTest {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400), run = tmp.resolve("run");
         Trainer.run(TrainSpec.fromJson(spec(data, 2)), run, false, QUIET);
         RunFolder folder = new RunFolder(run);
-        Parameters params = SharedFormats.loadCheckpoint(run.resolve("checkpoints/step-2"));
+        Parameters params = Checkpoint.load(run.resolve("checkpoints/step-2")).params();
         AdamWOptimizer opt = new AdamWOptimizer(params, AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0.1));
         // the weights and optimizer are written, then copying a missing file fails
         assertThrows(IOException.class, () -> folder.writeCheckpoint(new TrainingState(3, new WindowSampler.State(11, 99)),

@@ -5,6 +5,8 @@ import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
 import minitron4j.model.Nemotron;
+import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.Tensor;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
@@ -27,22 +29,35 @@ final class ForwardCommand implements Callable<Integer> {
     Path out;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Nemotron net = new Nemotron(Checkpoint.load(model).params());
+        Parameters params = Checkpoint.load(model).params();
         Batch batch = BatchFiles.read(input);
-        Activations acts = net.trainingActivations(batch.batch(), batch.seq());
-        net.forward(batch, acts, null);
-        int n = batch.tokens(), h = net.config().hiddenSize(), v = net.config().vocabSize();
-        int layers = net.config().numHiddenLayers();
-        double loss = CrossEntropy.forward(acts.logits(), batch.nextTokenTargets(), n, v, null);
+        int n = batch.tokens(), h = params.config().hiddenSize(), v = params.config().vocabSize();
+        int layers = params.config().numHiddenLayers();
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        w.add(new Tensor("logits", new int[]{batch.batch(), batch.seq(), v}, acts.logits()), Dtype.F32);
+        float[] logits;
+        Activations acts = null;
+        if (backend.isCpu()) {
+            Nemotron net = new Nemotron(params);
+            acts = net.trainingActivations(batch.batch(), batch.seq());
+            net.forward(batch, acts, null);
+            logits = acts.logits();
+        } else {
+            try (Backend.Session session = backend.backend().open(params)) {
+                logits = session.forward(batch);
+            }
+        }
+        double loss = CrossEntropy.forward(logits, batch.nextTokenTargets(), n, v, null);
+        w.add(new Tensor("logits", new int[]{batch.batch(), batch.seq(), v}, logits), Dtype.F32);
         w.add(new Tensor("loss", new int[]{1}, new float[]{(float) loss}), Dtype.F32);
-        for (int i = 0; i <= layers; i++)
-            w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h},
-                    acts.hiddenState(i, layers)), Dtype.F32);
+        if (acts != null) // hidden states come from the CPU pass, which keeps every layer's output
+            for (int i = 0; i <= layers; i++)
+                w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h},
+                        acts.hiddenState(i, layers)), Dtype.F32);
         w.write(out);
         System.err.printf("loss %.6f over %d predicted positions -> %s%n", loss,
                 CrossEntropy.count(batch.nextTokenTargets(), n), out);

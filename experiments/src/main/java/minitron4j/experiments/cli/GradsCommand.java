@@ -2,11 +2,10 @@ package minitron4j.experiments.cli;
 
 import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
-import minitron4j.model.LogitLoss;
 import minitron4j.model.ModelFormatException;
-import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 import minitron4j.model.io.SafetensorsFile;
@@ -34,20 +33,25 @@ final class GradsCommand implements Callable<Integer> {
     float temperature;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Nemotron net = new Nemotron(Checkpoint.load(model).params());
+        Parameters params = Checkpoint.load(model).params();
         Batch batch = BatchFiles.read(input);
-        Parameters grads = Parameters.zeros(net.config());
-        LogitLoss loss = LogitLoss.crossEntropy(1f);
+        Parameters grads = Parameters.zeros(params.config());
+        float[] teacher = null;
         String lossName = "loss";
         if (teacherLogits != null) {
             if (!(temperature > 0)) throw new IllegalArgumentException("--temperature must be positive, got " + temperature);
-            loss = LogitLoss.forwardKl(readTeacher(net, batch), temperature);
+            teacher = readTeacher(params.config().vocabSize(), batch);
             lossName = "kd_loss";
         }
-        double value = net.step(batch, net.trainingActivations(batch.batch(), batch.seq()), grads, loss);
+        double value;
+        try (Backend.Session session = backend.backend().open(params)) {
+            value = session.lossAndGradients(batch, teacher, temperature, grads);
+        }
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         w.add(new Tensor(lossName, new int[]{1}, new float[]{(float) value}), Dtype.F32);
         for (Tensor g : grads.tensors()) w.add(g, Dtype.F32);
@@ -56,11 +60,11 @@ final class GradsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private float[] readTeacher(Nemotron net, Batch batch) throws java.io.IOException {
+    private float[] readTeacher(int vocab, Batch batch) throws java.io.IOException {
         try (SafetensorsFile f = SafetensorsFile.open(teacherLogits)) {
             if (!f.contains("teacher_logits")) throw new ModelFormatException(teacherLogits + ": no tensor teacher_logits");
             Tensor t = f.readFloats("teacher_logits");
-            int[] want = {batch.batch(), batch.seq(), net.config().vocabSize()};
+            int[] want = {batch.batch(), batch.seq(), vocab};
             if (!Arrays.equals(t.shape(), want))
                 throw new ModelFormatException(teacherLogits + ": teacher_logits has shape " + t.shapeString()
                         + ", expected " + Arrays.toString(want) + " (the input's [B,T] and the model's vocab)");
