@@ -256,7 +256,7 @@ final class BpeModel {
             }
             if (byteFallback) {
                 byte[] bytes = piece == null ? utf8 : piece.getBytes(StandardCharsets.UTF_8);
-                int byteCount = piece == null ? encodeUtf8(cp, utf8) : bytes.length;
+                int byteCount = piece == null ? Utf8.encode(cp, utf8) : bytes.length;
                 boolean allKnown = true;
                 for (int k = 0; k < byteCount; k++) {
                     allKnown &= byteIds[bytes[k] & 0xFF] >= 0;
@@ -295,29 +295,6 @@ final class BpeModel {
         } else {
             symbols.add(id, length);
         }
-    }
-
-    private static int encodeUtf8(int cp, byte[] out) {
-        if (cp < 0x80) {
-            out[0] = (byte) cp;
-            return 1;
-        }
-        if (cp < 0x800) {
-            out[0] = (byte) (0xC0 | (cp >> 6));
-            out[1] = (byte) (0x80 | (cp & 0x3F));
-            return 2;
-        }
-        if (cp < 0x10000) {
-            out[0] = (byte) (0xE0 | (cp >> 12));
-            out[1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-            out[2] = (byte) (0x80 | (cp & 0x3F));
-            return 3;
-        }
-        out[0] = (byte) (0xF0 | (cp >> 18));
-        out[1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (byte) (0x80 | (cp & 0x3F));
-        return 4;
     }
 
     /** HF's {@code Word}: symbols in an array, linked as a list; a merged-away symbol gets length 0. */

@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * The tokenizer of small byte-level models: ids 0..255 are the UTF-8 bytes of the text, then
  * {@code <s>} = 256, {@code </s>} = 257 (EOS) and {@code <pad>} = 258.
  *
- * <p>It is an ordinary HF tokenizer.json: a BPE model without merges whose vocabulary is the 256
- * {@code <0xNN>} byte tokens (ordinary entries, as in the Minitron file) plus the three special tokens,
- * with {@code byte_fallback}, so every char becomes its bytes; no normalizer, pre-tokenizer or
- * post-processor (nothing is added around a text); decoder ByteFallback (bytes back to text, one
- * U+FFFD per byte of an ill-formed run). HF's {@code tokenizers} loads the saved file and encodes
- * alike; literal {@code <s>}, {@code </s>}, {@code <pad>} in a text are the special tokens, as in HF.
+ * <p>It is an ordinary HF tokenizer.json in GPT-2's byte-level form: pre-tokenizer ByteLevel without the
+ * regex split and without a prefix space (every byte becomes its printable stand-in char, 'Ġ' for a
+ * space), a BPE model without merges whose vocabulary maps the stand-in of byte b to id b, the three
+ * special tokens as added tokens, no normalizer and no post-processor (nothing is added around a
+ * text), decoder ByteLevel. HF's {@code tokenizers} loads the saved file and encodes alike. Decoding
+ * replaces only the ill-formed bytes (one U+FFFD per maximal ill-formed part), so a generation cut in
+ * the middle of a char still decodes. Literal {@code <s>}, {@code </s>}, {@code <pad>} in a text are the
+ * special tokens, as in HF.
  */
 public final class ByteTokenizer {
     public static final int BOS_ID = 256;
@@ -40,13 +42,21 @@ public final class ByteTokenizer {
             added.add(TokenizerJson.specialToken(256 + i, specials[i]));
         }
         root.putNull("normalizer");
-        root.putNull("pre_tokenizer");
+        ObjectNode preTokenizer = root.putObject("pre_tokenizer");
+        preTokenizer.put("type", "ByteLevel");
+        preTokenizer.put("add_prefix_space", false);
+        preTokenizer.put("trim_offsets", true);
+        preTokenizer.put("use_regex", false);
         root.putNull("post_processor");
-        root.putObject("decoder").put("type", "ByteFallback");
-        ObjectNode model = TokenizerJson.bpeModel(null, true);
+        ObjectNode decoder = root.putObject("decoder");
+        decoder.put("type", "ByteLevel");
+        decoder.put("add_prefix_space", false);
+        decoder.put("trim_offsets", true);
+        decoder.put("use_regex", false);
+        ObjectNode model = TokenizerJson.bpeModel(null, false);
         ObjectNode vocab = model.putObject("vocab");
         for (int b = 0; b < 256; b++) {
-            vocab.put(BpeModel.byteToken(b), b);
+            vocab.put(String.valueOf(ByteLevelAlphabet.charOf(b)), b);
         }
         for (int i = 0; i < specials.length; i++) {
             vocab.put(specials[i], 256 + i);

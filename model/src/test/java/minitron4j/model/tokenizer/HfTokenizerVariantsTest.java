@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * 43 variants of the fixture tokenizers (every implemented option) against what HF's own library
+ * 45 variants of the fixture tokenizers (every implemented option) against what HF's own library
  * returned for 51 awkward strings: hf-variants.json, described in hf-variants.md beside it.
  */
 class HfTokenizerVariantsTest {
@@ -61,6 +61,19 @@ class HfTokenizerVariantsTest {
         ObjectNode model = (ObjectNode) root.get("model");
         if (variant.has("model")) {
             variant.get("model").properties().forEach(e -> model.set(e.getKey(), e.getValue()));
+        }
+        if (variant.has("prepend_merges")) {
+            ObjectNode vocab = (ObjectNode) model.get("vocab");
+            ArrayNode merges = JSON.createArrayNode();
+            for (JsonNode merge : variant.get("prepend_merges")) {
+                String merged = merge.get(0).textValue() + merge.get(1).textValue();
+                if (!vocab.has(merged)) {
+                    vocab.put(merged, vocab.size());
+                }
+                merges.add(merge);
+            }
+            merges.addAll((ArrayNode) model.get("merges"));
+            model.set("merges", merges);
         }
         if (variant.has("merges_as_strings")) {
             ArrayNode strings = JSON.createArrayNode();
