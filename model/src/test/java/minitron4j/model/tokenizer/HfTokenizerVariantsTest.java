@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * 45 variants of the fixture tokenizers (every implemented option) against what HF's own library
+ * 46 variants of the fixture tokenizers (every implemented option) against what HF's own library
  * returned for 51 awkward strings: hf-variants.json, described in hf-variants.md beside it.
  */
 class HfTokenizerVariantsTest {
