@@ -28,6 +28,19 @@ public final class Pruning {
     }
 
     /**
+     * {@link #importance(Nemotron, List, ImportanceOptions)} of the checkpoint in {@code modelDir} on
+     * {@code samples} windows of {@code seqLen} tokens drawn from the data folder's train.bin with the
+     * options' seed (0 when it has none); the scores record the model folder and the seed.
+     */
+    public static ImportanceScores importance(Path modelDir, Path dataDir, int samples, int seqLen, int batchSize,
+                                              ImportanceOptions options) throws IOException {
+        long seed = options.seed() == null ? 0 : options.seed();
+        Checkpoint.LoadedModel source = Checkpoint.load(modelDir);
+        List<Batch> batches = Calibration.windows(dataDir, samples, seqLen, batchSize, seed);
+        return importance(new Nemotron(source.params()), batches, options.withSource(absolute(modelDir), seed));
+    }
+
+    /**
      * Loads the model in {@code modelDir}, chooses the units to keep for {@code target} (by the
      * scores in {@code scoresFile}, or at random when {@code options} carry a seed; then
      * scoresFile must be null), cuts the weights and writes the pruned checkpoint with
