@@ -1,11 +1,13 @@
 package minitron4j.model.tokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.ModelFormatException;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -115,24 +117,27 @@ final class BpeModel {
         JsonField vocabField = field.get("vocab");
         vocabField.requireObject();
         Map<String, Integer> vocab = new HashMap<>(vocabField.node().size() * 2);
-        for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : vocabField.node().properties()) {
-            vocab.put(e.getKey(), vocabField.get(e.getKey()).nonNegative());
+        for (Map.Entry<String, JsonNode> e : vocabField.node().properties()) {
+            if (!e.getValue().canConvertToInt() || !e.getValue().isIntegralNumber() || e.getValue().intValue() < 0) {
+                throw vocabField.get(e.getKey()).fail("a non-negative integer id");
+            }
+            vocab.put(e.getKey(), e.getValue().intValue());
         }
-        List<String[]> merges = new java.util.ArrayList<>();
-        for (JsonField merge : field.get("merges").elements()) {
-            if (merge.node().isTextual()) {
+        JsonField mergesField = field.get("merges");
+        List<String[]> merges = new ArrayList<>(mergesField.node().size());
+        for (JsonField merge : mergesField.elements()) {
+            JsonNode node = merge.node();
+            if (node.isTextual()) {
                 // the older "left right" form; HF splits at every space and wants exactly two parts
-                String[] parts = merge.string().split(" ", -1);
+                String[] parts = node.textValue().split(" ", -1);
                 if (parts.length != 2) {
                     throw merge.fail("\"left right\" with exactly one space");
                 }
                 merges.add(parts);
+            } else if (node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual()) {
+                merges.add(new String[] {node.get(0).textValue(), node.get(1).textValue()});
             } else {
-                List<JsonField> parts = merge.elements();
-                if (parts.size() != 2) {
-                    throw merge.fail("a pair [left, right]");
-                }
-                merges.add(new String[] {parts.get(0).string(), parts.get(1).string()});
+                throw merge.fail("a pair [left, right] of strings");
             }
         }
         return new BpeModel(vocab, merges, field.get("unk_token").stringOrNull(),
