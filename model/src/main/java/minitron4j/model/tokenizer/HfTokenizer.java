@@ -118,9 +118,23 @@ public final class HfTokenizer implements Tokenizer {
         AddedTokens addedTokens = new AddedTokens(tokens, model, modelField.get("vocab").node().size(), normalizer);
 
         OptionalInt bos = postProcessor != null ? postProcessor.leadingSpecialId() : OptionalInt.empty();
-        return new HfTokenizer(((ObjectNode) content).deepCopy(), addedTokens, normalizer, preTokenizer, model,
+        return new HfTokenizer(withoutModel((ObjectNode) content), addedTokens, normalizer, preTokenizer, model,
                 postProcessor, decoder, bos.isPresent() ? bos : firstKnown(BOS_NAMES, addedTokens, model),
                 firstKnown(EOS_NAMES, addedTokens, model));
+    }
+
+    /** A copy of the file's content but the model, which {@link #save} writes from the {@link BpeModel}. */
+    private static ObjectNode withoutModel(ObjectNode content) {
+        ObjectNode copy = JSON.createObjectNode();
+        content.properties().forEach(e -> copy.set(e.getKey(), e.getKey().equals("model")
+                ? JSON.createObjectNode() : e.getValue().deepCopy()));
+        ObjectNode model = (ObjectNode) copy.get("model");
+        content.get("model").properties().forEach(e -> {
+            if (!e.getKey().equals("vocab") && !e.getKey().equals("merges")) {
+                model.set(e.getKey(), e.getValue().deepCopy());
+            }
+        });
+        return copy;
     }
 
     /** The same tokenizer with another end-of-sequence id. */
