@@ -6,6 +6,11 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.pruning.ImportanceScores;
+import minitron4j.pruning.PruningOptions;
+import minitron4j.pruning.PruningPlan;
+import minitron4j.pruning.PruningTarget;
+import minitron4j.pruning.Trimmer;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.RunFolder;
 
@@ -24,9 +29,8 @@ import java.util.stream.IntStream;
  * tolerance (P1: 5%) of a budget is pruned from the teacher, given a short distillation, and ranked
  * by its validation LM loss; the best continues with a longer distillation.
  *
- * <p>Pruning is the caller's {@link Pruner} (the pruning module's importance ranking and trimming,
- * or random pruning as a baseline), so this class holds only the search: the grid, the budget
- * filter, the runs, the ranking and the record of it. Each candidate lives in
+ * <p>Pruning goes through a {@link Pruner}: {@link #pruner} is the pruning module's plan and
+ * trimmer, by the teacher's importance scores or at random (the baseline). Each candidate lives in
  * {@code OUT/candidates/NN-hH-aA-fF-lL/} ({@code student/}: the pruned checkpoint, {@code run/}:
  * its distillation); a search started again skips the candidates already pruned and resumes their
  * runs, so an interrupted search continues where it stopped. {@code OUT/search.json} holds the
@@ -80,18 +84,12 @@ public final class ArchitectureSearch {
                 ffn.add(round(teacher.intermediateSize() * f, multiple, teacher.intermediateSize()));
             }
             List<Integer> layers = IntStream.rangeClosed((teacher.numHiddenLayers() + 1) / 2, teacher.numHiddenLayers()).boxed().toList();
-            return new Grid(hidden, validHeadCounts(teacher), ffn, layers);
+            return new Grid(hidden, PruningPlan.validHeadCounts(teacher), ffn, layers);
         }
 
         private static int round(double value, int multiple, int max) {
             return (int) Math.min(max, Math.max(multiple, Math.round(value / multiple) * multiple));
         }
-    }
-
-    /** The head counts a model's heads can be pruned to: multiples of num_key_value_heads with GQA, any count without. */
-    static List<Integer> validHeadCounts(NemotronConfig c) {
-        int step = c.numKeyValueHeads() == c.numAttentionHeads() ? 1 : c.numKeyValueHeads();
-        return IntStream.rangeClosed(1, c.numAttentionHeads() / step).map(i -> i * step).boxed().toList();
     }
 
     /** A candidate of the grid: its shape and parameter count. */
@@ -107,7 +105,7 @@ public final class ArchitectureSearch {
     public static List<Candidate> candidates(NemotronConfig teacher, Grid grid, long budget, double tolerance) {
         if (budget < 1) throw new IllegalArgumentException("parameter budget must be >= 1, got " + budget);
         if (!(tolerance >= 0 && tolerance < 1)) throw new IllegalArgumentException("tolerance must lie in [0, 1), got " + tolerance);
-        List<Integer> heads = validHeadCounts(teacher);
+        List<Integer> heads = PruningPlan.validHeadCounts(teacher);
         List<Candidate> out = new ArrayList<>();
         for (int h : grid.hiddenSizes())
             for (int a : grid.heads())
@@ -125,10 +123,36 @@ public final class ArchitectureSearch {
         return out;
     }
 
-    /** Cuts the teacher down to a shape (e.g. by the pruning module's importance ranking). */
+    /** Cuts the teacher down to a shape. */
     @FunctionalInterface
     public interface Pruner {
         Parameters prune(Parameters teacher, Shape shape) throws IOException;
+    }
+
+    /**
+     * The pruning module's plan ({@link PruningPlan#of}) and {@link Trimmer}: the units of highest
+     * importance in {@code scores} (the teacher's, computed once with {@code Pruning.importance}), or
+     * random units when {@code options} carry a seed (scores may then be null); depth drops the
+     * lowest-scored layers.
+     */
+    public static Pruner pruner(ImportanceScores scores, PruningOptions options) {
+        return (teacher, shape) -> Trimmer.apply(teacher, PruningPlan.of(teacher.config(), scores, target(shape), options));
+    }
+
+    static PruningTarget target(Shape s) {
+        return PruningTarget.keepAll().withHiddenSize(s.hiddenSize()).withNumAttentionHeads(s.numAttentionHeads())
+                .withIntermediateSize(s.intermediateSize()).withNumLayers(s.numLayers());
+    }
+
+    /**
+     * The whole search from a budget: the grid's candidates within 5% (P1) of {@code budget}
+     * parameters, pruned by importance {@code scores}, then {@link #search}.
+     */
+    public static Outcome search(Path teacherDir, Path dataDir, long budget, Grid grid, ImportanceScores scores,
+                                 DistillOptions shortRun, DistillOptions fullRun, Path outDir) throws IOException {
+        NemotronConfig teacher = NemotronConfig.load(teacherDir.resolve("config.json"));
+        return search(teacherDir, dataDir, candidates(teacher, grid, budget, 0.05), pruner(scores, PruningOptions.defaults()),
+                shortRun, fullRun, outDir);
     }
 
     /**

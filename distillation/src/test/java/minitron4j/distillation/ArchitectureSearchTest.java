@@ -3,7 +3,13 @@ package minitron4j.distillation;
 import com.fasterxml.jackson.databind.JsonNode;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Nemotron;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.pruning.Calibration;
+import minitron4j.pruning.ImportanceOptions;
+import minitron4j.pruning.ImportanceScores;
+import minitron4j.pruning.Pruning;
+import minitron4j.pruning.PruningOptions;
 import minitron4j.training.TinyData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,28 +56,32 @@ class ArchitectureSearchTest {
                 "no axis beyond the teacher's, no head count off the GQA rule");
 
         NemotronConfig mha = NemotronConfig.of(100, 64, 256, 4, 4, 4, 16, false);
-        assertEquals(List.of(1, 2, 3, 4), ArchitectureSearch.validHeadCounts(mha));
+        assertEquals(List.of(1, 2, 3, 4), ArchitectureSearch.Grid.around(mha, List.of(1.0), 8).heads(), "MHA: any head count");
         assertEquals(3, new ArchitectureSearch.Shape(64, 3, 256, 4).applyTo(mha).numKeyValueHeads(), "MHA: KV heads follow");
     }
 
     /**
-     * The search on a tiny teacher: each candidate gets a short distillation, the table is ranked by
-     * val_ce_loss, the best continues; started again, it reuses what is done instead of pruning again.
+     * The search on a tiny teacher, pruned by its importance scores: each candidate gets a short
+     * distillation, the table is ranked by val_ce_loss, the best continues; started again, it reuses
+     * what is done instead of pruning again.
      */
     @Test
     void searchRanksByValidationLossAndContinuesTheBest(@TempDir Path tmp) throws IOException {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400);
-        Path teacher = TinyModels.save(TinyModels.trainedTeacher(data, 40), tmp.resolve("teacher"));
+        Parameters teacherParams = TinyModels.trainedTeacher(data, 40);
+        Path teacher = TinyModels.save(teacherParams, tmp.resolve("teacher"));
+        ImportanceScores scores = Pruning.importance(new Nemotron(teacherParams),
+                Calibration.windows(data, 16, TinyModels.SEQ, TinyModels.BATCH, 0), ImportanceOptions.defaults());
         NemotronConfig tc = TinyModels.teacherConfig();
         List<ArchitectureSearch.Candidate> candidates = ArchitectureSearch.candidates(tc,
                 ArchitectureSearch.Grid.around(tc, List.of(1.0, 0.875, 0.75, 0.625, 0.5), 2), tc.parameterCount() * 7 / 10, 0.05);
         assertTrue(candidates.size() >= 2, "candidates " + candidates);
         List<ArchitectureSearch.Candidate> tried = candidates.subList(0, 2);
         AtomicInteger pruned = new AtomicInteger();
-        // A stand-in for importance pruning: the candidate's shape, freshly initialised.
-        ArchitectureSearch.Pruner pruner = (Parameters t, ArchitectureSearch.Shape s) -> {
+        ArchitectureSearch.Pruner byImportance = ArchitectureSearch.pruner(scores, PruningOptions.defaults());
+        ArchitectureSearch.Pruner pruner = (t, s) -> {
             pruned.incrementAndGet();
-            return Parameters.initialize(s.applyTo(t.config()), 1);
+            return byImportance.prune(t, s);
         };
         DistillOptions shortRun = DistillerTest.options(4).withIntervals(2, 1, 0), fullRun = DistillerTest.options(6);
         ArchitectureSearch.Outcome out = ArchitectureSearch.search(teacher, data, tried, pruner, shortRun, fullRun, tmp.resolve("search"));
