@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.pruning.PruningTarget;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.RunFolder;
 import minitron4j.training.TinyData;
@@ -53,7 +54,8 @@ class DistillerTest {
 
     @Test
     void aPrunedStudentsKlToTheTeacherFallsSteadily(@TempDir Path tmp) throws IOException {
-        Parameters pruned = TinyModels.withoutLayer(Checkpoint.load(teacher).params(), 1);
+        Parameters pruned = TinyModels.pruned(Checkpoint.load(teacher).params(), data,
+                PruningTarget.keepAll().withHiddenSize(12).withIntermediateSize(24).withNumLayers(2));
         Path student = TinyModels.save(pruned, tmp.resolve("student")), run = tmp.resolve("run");
         var summary = Distiller.distill(teacher, student, data, options(20), run);
 

@@ -4,9 +4,16 @@ import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
-import minitron4j.model.Tensor;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.pruning.Calibration;
+import minitron4j.pruning.ImportanceOptions;
+import minitron4j.pruning.ImportanceScores;
+import minitron4j.pruning.Pruning;
+import minitron4j.pruning.PruningOptions;
+import minitron4j.pruning.PruningPlan;
+import minitron4j.pruning.PruningTarget;
+import minitron4j.pruning.Trimmer;
 import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.CrossEntropyObjective;
 import minitron4j.training.LrSchedule;
@@ -16,8 +23,6 @@ import minitron4j.training.WindowSampler;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Tiny teachers and students on the training module's Markov-chain data (TinyData). */
@@ -56,30 +61,11 @@ final class TinyModels {
         return p;
     }
 
-    /** The model without one layer (the later ones renumbered): a depth-pruned student. */
-    static Parameters withoutLayer(Parameters p, int drop) {
-        NemotronConfig c = p.config();
-        NemotronConfig pruned = c.withShape(c.hiddenSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
-                c.intermediateSize(), c.numHiddenLayers() - 1);
-        Map<String, Tensor> kept = new LinkedHashMap<>();
-        for (Tensor t : p.tensors()) {
-            String name = t.name();
-            if (name.startsWith("model.layers.")) {
-                int layer = Integer.parseInt(name.split("\\.")[2]);
-                if (layer == drop) continue;
-                if (layer > drop) name = name.replace("model.layers." + layer + ".", "model.layers." + (layer - 1) + ".");
-            }
-            kept.put(name, t.copy().renamed(name));
-        }
-        return Parameters.of(pruned, kept, "test: without layer " + drop);
-    }
-
-    /** A copy with Gaussian noise of the given standard deviation on every entry. */
-    static Parameters perturbed(Parameters p, double std, long seed) {
-        Parameters q = p.copy();
-        SplittableRandom r = new SplittableRandom(seed);
-        for (Tensor t : q.tensors()) for (int i = 0; i < t.size(); i++) t.data()[i] += (float) (r.nextGaussian() * std);
-        return q;
+    /** Width- and depth-pruned by the teacher's importance on calibration windows of the data (the pruning module). */
+    static Parameters pruned(Parameters teacher, Path data, PruningTarget target) throws IOException {
+        ImportanceScores scores = Pruning.importance(new Nemotron(teacher), Calibration.windows(data, 16, SEQ, BATCH, 0),
+                ImportanceOptions.defaults());
+        return Trimmer.apply(teacher, PruningPlan.of(teacher.config(), scores, target, PruningOptions.defaults()));
     }
 
     static Path save(Parameters p, Path dir) throws IOException {
