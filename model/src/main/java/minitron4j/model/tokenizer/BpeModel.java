@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HF's BPE model: a word's chars become vocabulary ids (or byte-fallback {@code <0xNN>} ids, or
@@ -23,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel {
     /** Words up to this many chars have their ids cached (HF caches short words too). */
     private static final int CACHED_WORD_CHARS = 64;
-    private static final int CACHE_ENTRIES = 200_000;
 
     private final Map<String, Integer> vocab;
     private final String[] tokenOfId;
@@ -50,7 +48,7 @@ final class BpeModel {
      * the cache.
      */
     private int cutChar = -1;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final WordCache cache = new WordCache(1 << 17);
 
     private BpeModel(Map<String, Integer> vocab, List<String[]> merges, String unkToken, String prefix,
                      String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, JsonField where) {
@@ -199,32 +197,33 @@ final class BpeModel {
             }
         }
         if (cutChar < 0) {
-            addMerged(word, out);
+            addMerged(word, 0, word.length(), out);
             return;
         }
         int start = 0;
         for (int i = 1; i < word.length(); i++) {
             if (word.charAt(i) == cutChar && word.charAt(i - 1) != cutChar) {
-                addMerged(word.substring(start, i), out);
+                addMerged(word, start, i, out);
                 start = i;
             }
         }
-        addMerged(start == 0 ? word : word.substring(start), out);
+        addMerged(word, start, word.length(), out);
     }
 
-    private void addMerged(String word, IntList out) {
-        if (word.length() > CACHED_WORD_CHARS) {
-            merge(word, out);
+    /** The ids of {@code text[from, to)}, from the cache where it holds them. */
+    private void addMerged(String text, int from, int to, IntList out) {
+        if (to - from > CACHED_WORD_CHARS) {
+            merge(text.substring(from, to), out);
             return;
         }
-        int[] ids = cache.get(word);
+        int hash = WordCache.hash(text, from, to);
+        int[] ids = cache.get(text, from, to, hash);
         if (ids == null) {
+            String word = text.substring(from, to);
             IntList merged = new IntList(word.length());
             merge(word, merged);
             ids = merged.toArray();
-            if (cache.size() < CACHE_ENTRIES) {
-                cache.put(word, ids);
-            }
+            cache.put(word, hash, ids);
         }
         out.addAll(ids);
     }
