@@ -44,14 +44,15 @@ final class BpeModel {
     private final int[] charIds = new int[0x10000];
     /**
      * A char before whose runs a word can be cut without changing its encoding, or -1 (see
-     * {@link #allowCutsBefore}); lets a whole SentencePiece-style text be encoded word by word through
+     * {@link #cutsAreExactBefore}); lets a whole SentencePiece-style text be encoded word by word through
      * the cache.
      */
-    private int cutChar = -1;
+    private final int cutChar;
     private final WordCache cache = new WordCache(1 << 17);
 
     private BpeModel(Map<String, Integer> vocab, List<String[]> merges, String unkToken, String prefix,
-                     String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, JsonField where) {
+                     String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, int cutCandidate,
+                     JsonField where) {
         this.vocab = vocab;
         int maxId = -1;
         for (int id : vocab.values()) {
@@ -105,9 +106,11 @@ final class BpeModel {
                 charIds[e.getKey().charAt(0)] = e.getValue();
             }
         }
+        cutChar = cutsAreExactBefore(cutCandidate) ? cutCandidate : -1;
     }
 
-    static BpeModel parse(JsonField field) {
+    /** The model of a tokenizer.json; {@code cutCandidate} as {@link #cutsAreExactBefore} explains. */
+    static BpeModel parse(JsonField field, char cutCandidate) {
         JsonField dropout = field.get("dropout");
         if (!dropout.isNull() && dropout.node().asDouble() != 0.0) {
             throw dropout.unsupported("BPE dropout (random merges)");
@@ -141,7 +144,7 @@ final class BpeModel {
         return new BpeModel(vocab, merges, field.get("unk_token").stringOrNull(),
                 field.get("continuing_subword_prefix").stringOrNull(), field.get("end_of_word_suffix").stringOrNull(),
                 field.get("fuse_unk").bool(false), field.get("byte_fallback").bool(false),
-                field.get("ignore_merges").bool(false), field);
+                field.get("ignore_merges").bool(false), cutCandidate, field);
     }
 
     static String byteToken(int b) {
@@ -149,27 +152,26 @@ final class BpeModel {
     }
 
     /**
-     * Lets {@link #tokenize} cut words where a run of {@code c} begins (before Metaspace's "▁" when it
-     * does not split). Exact when no merge makes a token in which another char precedes {@code c} (then
-     * no symbol ever spans such a cut, so the parts merge independently and in the same order), {@code c}
-     * is a token (so unknown chars never fuse across the cut), the merges are not skipped by
-     * {@code ignore_merges} and no prefix or suffix marks a word's inner or last char. SentencePiece
-     * vocabularies qualify: "▁" occurs inside their tokens only in runs such as "▁▁▁▁".
+     * Whether {@link #tokenize} may cut words where a run of {@code c} begins (before Metaspace's "▁"
+     * when it does not split). Exact when no merge makes a token in which another char precedes
+     * {@code c} (then no symbol ever spans such a cut, so the parts merge independently and in the same
+     * order), {@code c} is a token (so unknown chars never fuse across the cut), the merges are not
+     * skipped by {@code ignore_merges} and no prefix or suffix marks a word's inner or last char.
+     * SentencePiece vocabularies qualify: "▁" occurs inside their tokens only in runs such as "▁▁▁▁".
      */
-    void allowCutsBefore(int c) {
-        if (ignoreMerges || continuingSubwordPrefix != null || endOfWordSuffix != null || c > 0xFFFF
-                || charIds[c] < 0) {
-            return;
+    private boolean cutsAreExactBefore(int c) {
+        if (ignoreMerges || continuingSubwordPrefix != null || endOfWordSuffix != null || charIds[c] < 0) {
+            return false;
         }
         for (int merged : mergedIdOfRank) {
             String token = tokenOfId[merged];
             for (int i = 1; i < token.length(); i++) {
                 if (token.charAt(i) == c && token.charAt(i - 1) != c) {
-                    return;
+                    return false;
                 }
             }
         }
-        cutChar = c;
+        return true;
     }
 
     int vocabSize() {
