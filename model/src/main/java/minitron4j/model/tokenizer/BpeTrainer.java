@@ -32,7 +32,7 @@ import java.util.PriorityQueue;
  * @param maxChars      train on at most this many chars of the documents
  */
 public record BpeTrainer(int vocabSize, int minFrequency, int alphabetLimit, long maxChars) {
-    static final char MARK = '\u2581';
+    private static final char MARK = '\u2581';
     private static final String[] SPECIALS = {"<unk>", "<pad>", "<s>", "</s>"};
     private static final int RESERVED = SPECIALS.length + 256;
 

@@ -1,5 +1,6 @@
 package minitron4j.model.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,7 +35,10 @@ import java.util.OptionalInt;
  * <p>Instances are immutable and safe to share between threads.
  */
 public final class HfTokenizer implements Tokenizer {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Vocabularies are JSON objects of 10^5 keys: interning them as field names would only cost time. */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build()).enable(SerializationFeature.INDENT_OUTPUT);
     private static final List<String> EOS_NAMES =
             List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|im_end|>", "<|eot_id|>");
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
@@ -98,13 +102,13 @@ public final class HfTokenizer implements Tokenizer {
         if (!bpe) {
             throw modelField.get("type").unsupported("model type '" + modelField.get("type").node().asText() + "'");
         }
-        BpeModel model = BpeModel.parse(modelField);
         Normalizer normalizer = root.has("normalizer") ? Normalizer.parse(root.get("normalizer")) : null;
         PreTokenizer preTokenizer = root.has("pre_tokenizer") ? PreTokenizer.parse(root.get("pre_tokenizer")) : null;
+        BpeModel model = BpeModel.parse(modelField,
+                preTokenizer instanceof PreTokenizer.Metaspace m ? m.replacement() : '\u2581');
         PostProcessor postProcessor =
                 root.has("post_processor") ? PostProcessor.parse(root.get("post_processor")) : null;
         Decoder decoder = root.has("decoder") ? Decoder.parse(root.get("decoder")) : null;
-        model.allowCutsBefore(preTokenizer instanceof PreTokenizer.Metaspace m ? m.replacement() : '\u2581');
 
         List<AddedTokens.AddedToken> tokens = new ArrayList<>();
         JsonField addedField = root.get("added_tokens");
