@@ -245,11 +245,64 @@ public final class Gemm {
             }
         }
 
-        /** Packs slivers [s0, s1) of block t of the panel of op(B) at column jc into dst. */
+        /**
+         * Packs slivers [s0, s1) of block t of the panel of op(B) at column jc into dst: sliver s
+         * holds steps x columns [jc + s*NR, +NR) at dst[s*NR*kc + p*NR + x], columns past the edge
+         * as zeros. Stored B is read along its rows, which the prefetchers follow.
+         */
         private void packB(int jc, int nc, int t, int s0, int s1, float[] dst) {
             int p0 = t * KC, kc = Math.min(KC, k - p0);
-            for (int s = s0; s < s1; s++) {
-                Gemm.packB(transB, b, bOff, ldb, p0, kc, jc + s * NR, Math.min(NR, nc - s * NR), dst, s * NR * kc);
+            if (transB) {
+                // op(B)[p, j] = B[j, p]: a transpose, one row of B (one column of the sliver) at a time.
+                for (int s = s0; s < s1; s++) {
+                    int cols = Math.min(NR, nc - s * NR), off = s * NR * kc;
+                    for (int x = 0; x < cols; x++) {
+                        int src = bOff + (jc + s * NR + x) * ldb + p0;
+                        for (int p = 0; p < kc; p++) dst[off + p * NR + x] = b[src + p];
+                    }
+                    for (int x = cols; x < NR; x++) {
+                        for (int p = 0; p < kc; p++) dst[off + p * NR + x] = 0f;
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int row = bOff + (p0 + p) * ldb + jc;
+                    for (int s = s0; s < s1; s++) {
+                        int cols = Math.min(NR, nc - s * NR), d = s * NR * kc + p * NR;
+                        System.arraycopy(b, row + s * NR, dst, d, cols);
+                        for (int x = cols; x < NR; x++) dst[d + x] = 0f;
+                    }
+                }
+            }
+        }
+
+        /**
+         * Packs slivers [q0, q1) of op(A) (rows [q*MR, +MR)) for block t into dst: sliver q at
+         * dst[(q-q0)*MR*kc + p*MR + r], rows past the edge as zeros. Stored A is read along its rows.
+         */
+        private void packA(int q0, int q1, int t, float[] dst) {
+            int p0 = t * KC, kc = Math.min(KC, k - p0);
+            if (transA) {
+                // op(A)[i, p] = A[p, i]: each step's MR values are contiguous.
+                for (int p = 0; p < kc; p++) {
+                    int row = aOff + (p0 + p) * lda;
+                    for (int q = q0; q < q1; q++) {
+                        int rows = Math.min(MR, m - q * MR), d = (q - q0) * MR * kc + p * MR;
+                        System.arraycopy(a, row + q * MR, dst, d, rows);
+                        for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                    }
+                }
+            } else {
+                for (int q = q0; q < q1; q++) {
+                    int rows = Math.min(MR, m - q * MR), off = (q - q0) * MR * kc;
+                    for (int r = 0; r < rows; r++) {
+                        int src = aOff + (q * MR + r) * lda + p0;
+                        for (int p = 0; p < kc; p++) dst[off + p * MR + r] = a[src + p];
+                    }
+                    for (int r = rows; r < MR; r++) {
+                        for (int p = 0; p < kc; p++) dst[off + p * MR + r] = 0f;
+                    }
+                }
             }
         }
 
@@ -261,9 +314,7 @@ public final class Gemm {
             int q0 = share(aSlivers, rowTasks, rowTask), q1 = share(aSlivers, rowTasks, rowTask + 1);
             TaskBuffers buf = TaskBuffers.LOCAL.get();
             float[] ap = buf.packedA;
-            for (int q = q0; q < q1; q++) {
-                packA(transA, a, aOff, lda, q * MR, Math.min(MR, m - q * MR), p0, kc, ap, (q - q0) * MR * kc);
-            }
+            packA(q0, q1, t, ap);
             int slivers = ceilDiv(nc, NR);
             int s1 = share(slivers, colTasks, colTask + 1);
             for (int s = share(slivers, colTasks, colTask); s < s1; s++) {
@@ -288,54 +339,6 @@ public final class Gemm {
     /** Start of part i when n items are dealt into parts as even as can be. */
     private static int share(int n, int parts, int i) {
         return (int) ((long) n * i / parts);
-    }
-
-    /**
-     * Packs rows [i, i+rows) x steps [p0, p0+kc) of op(A) as one sliver: dst[off + p*MR + r],
-     * rows past the edge as zeros.
-     */
-    private static void packA(boolean transA, float[] a, int aOff, int lda, int i, int rows, int p0, int kc,
-                              float[] dst, int off) {
-        if (transA) {
-            // op(A)[i+r, p] = A[p, i+r]: each step's MR values are contiguous.
-            for (int p = 0; p < kc; p++) {
-                int src = aOff + (p0 + p) * lda + i, d = off + p * MR;
-                System.arraycopy(a, src, dst, d, rows);
-                for (int r = rows; r < MR; r++) dst[d + r] = 0f;
-            }
-        } else {
-            for (int r = 0; r < rows; r++) {
-                int src = aOff + (i + r) * lda + p0;
-                for (int p = 0; p < kc; p++) dst[off + p * MR + r] = a[src + p];
-            }
-            for (int r = rows; r < MR; r++) {
-                for (int p = 0; p < kc; p++) dst[off + p * MR + r] = 0f;
-            }
-        }
-    }
-
-    /**
-     * Packs steps [p0, p0+kc) x columns [j, j+cols) of op(B) as one sliver: dst[off + p*NR + x],
-     * columns past the edge as zeros.
-     */
-    private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j, int cols,
-                              float[] dst, int off) {
-        if (transB) {
-            // op(B)[p, j+x] = B[j+x, p]: a transpose, read along B's rows.
-            for (int x = 0; x < cols; x++) {
-                int src = bOff + (j + x) * ldb + p0;
-                for (int p = 0; p < kc; p++) dst[off + p * NR + x] = b[src + p];
-            }
-            for (int x = cols; x < NR; x++) {
-                for (int p = 0; p < kc; p++) dst[off + p * NR + x] = 0f;
-            }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * ldb + j, d = off + p * NR;
-                System.arraycopy(b, src, dst, d, cols);
-                for (int x = cols; x < NR; x++) dst[d + x] = 0f;
-            }
-        }
     }
 
     /**
