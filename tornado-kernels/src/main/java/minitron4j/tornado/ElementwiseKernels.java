@@ -89,4 +89,17 @@ public final class ElementwiseKernels {
         int i = ctx.globalIdx;
         if (i < n) x.set(i, 0f);
     }
+
+    /** How many float buffers one {@link #reside} task holds. */
+    public static final int RESIDE_ARGS = 15;
+
+    /**
+     * Does nothing: a task of the first graph names buffers that only later graphs compute with, so
+     * that TornadoVM allocates them there and the later graphs can take them over (a graph hands
+     * on only buffers it has; a transfer alone does not allocate one). Launch: one work-group.
+     */
+    public static void reside(KernelContext ctx, IntArray i0, FloatArray f0, FloatArray f1, FloatArray f2, FloatArray f3,
+                              FloatArray f4, FloatArray f5, FloatArray f6, FloatArray f7, FloatArray f8, FloatArray f9,
+                              FloatArray f10, FloatArray f11, FloatArray f12, FloatArray f13, FloatArray f14) {
+    }
 }
