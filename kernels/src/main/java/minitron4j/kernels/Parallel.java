@@ -1,9 +1,9 @@
 package minitron4j.kernels;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * The one thread pool every kernel runs on. Sized to the cores unless {@link #setThreads} says
@@ -31,17 +31,28 @@ public final class Parallel {
     /** Runs body(i) for i in [0, n), spread over the pool; returns when all are done. */
     public static void forEach(int n, IntConsumer body) {
         if (n <= 0) return;
-        if (n == 1 || threads() == 1) {
+        ForkJoinPool p = pool;
+        int workers = Math.min(n, p.getParallelism());
+        if (workers == 1) {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
         AtomicInteger next = new AtomicInteger();
-        int workers = Math.min(n, threads());
         // Dynamic claiming keeps cores busy when items differ in cost; each item's result does
         // not depend on which thread ran it, so the output is still deterministic.
-        pool.submit(() -> IntStream.range(0, workers).parallel().forEach(w -> {
+        Runnable claim = () -> {
             for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.accept(i);
-        })).join();
+        };
+        // The caller claims items too, so only workers - 1 pool threads are woken; kernels call
+        // this many times a second and each wake-up costs microseconds.
+        ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[workers - 1];
+        for (int h = 0; h < helpers.length; h++) helpers[h] = p.submit(claim);
+        try {
+            claim.run();
+        } finally {
+            for (ForkJoinTask<?> h : helpers) h.quietlyJoin();
+        }
+        for (ForkJoinTask<?> h : helpers) h.join();
     }
 
     /** Runs body(start, end) over [0, n) cut into chunks of at least minChunk items. */

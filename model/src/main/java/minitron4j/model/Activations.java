@@ -89,6 +89,11 @@ public final class Activations {
         return i == layers ? lnf : x[i];
     }
 
+    /** The output of the final norm model.norm, [N, H] (HF's last hidden state), in either mode. */
+    public float[] finalNormOutput() {
+        return lnf;
+    }
+
     /** The residual stream after the last layer, before the final norm, [N, H]. */
     public float[] finalResidual(int layers) {
         return training ? x[layers] : x[layers % 2];

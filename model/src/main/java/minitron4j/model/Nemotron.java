@@ -149,10 +149,26 @@ public final class Nemotron {
     }
 
     /**
+     * Gradients a loss on intermediate states adds during {@link #backward}: {@code index} names the
+     * LayerNorm1P output that reads HF's hidden_states.index (index &lt; L: layer index's
+     * input_layernorm; index = L: model.norm), dnorm [N,H] is d loss / d that output so far, and the
+     * hook adds its own term into it.
+     */
+    @FunctionalInterface
+    public interface NormOutputGradient {
+        void add(int index, float[] dnorm);
+    }
+
+    /**
      * Backpropagates d loss / d logits (held in dlogits [N, V]) through the network saved in acts
      * (a training-mode forward of the same batch), adding every parameter's gradient into grads.
      */
     public void backward(Batch batch, Activations acts, float[] dlogits, Parameters grads) {
+        backward(batch, acts, dlogits, grads, null);
+    }
+
+    /** {@link #backward(Batch, Activations, float[], Parameters)} with extra gradients at the norm outputs (may be null). */
+    public void backward(Batch batch, Activations acts, float[] dlogits, Parameters grads, NormOutputGradient extra) {
         if (!acts.training) throw new IllegalStateException("backward needs training-mode activations");
         checkShape(batch, acts);
         NemotronConfig c = config;
@@ -163,6 +179,7 @@ public final class Nemotron {
         float[] dres = new float[n * hSize];   // d loss / d residual stream, [N,H]
         float[] dnorm = new float[n * hSize];  // [N,H] gradient of a norm output
         Gemm.linearBackward(dnorm, dLmHead, dlogits, acts.lnf, params.lmHead(), n, hSize, c.vocabSize());
+        if (extra != null) extra.add(layers, dnorm);
         LayerNorm1P.backward(dres, grads.data(Parameters.NORM_W), grads.data(Parameters.NORM_B), dnorm,
                 acts.finalResidual(layers), acts.lnfMean, acts.lnfRstd, params.data(Parameters.NORM_W), n, hSize);
 
@@ -198,6 +215,7 @@ public final class Nemotron {
             Gemm.linearBackward(dnorm, g.q(), dq, acts.ln1[s], w.q(), n, hSize, qDim);
             Gemm.linearBackward(dnorm, g.k(), dk, acts.ln1[s], w.k(), n, hSize, kvDim);
             Gemm.linearBackward(dnorm, g.v(), dv, acts.ln1[s], w.v(), n, hSize, kvDim);
+            if (extra != null) extra.add(l, dnorm);
             LayerNorm1P.backward(dres, g.inNormW(), g.inNormB(), dnorm, acts.layerInput(l), acts.ln1Mean[s],
                     acts.ln1Rstd[s], w.inNormW(), n, hSize);
         }

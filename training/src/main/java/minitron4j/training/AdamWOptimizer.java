@@ -10,6 +10,8 @@ import minitron4j.model.io.SafetensorsWriter;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -43,13 +45,32 @@ public final class AdamWOptimizer {
     private final Settings settings;
     private final Parameters expAvg;
     private final Parameters expAvgSq;
+    private final List<TrainableTensor> extras;
+    private final List<Tensor> extraExpAvg;
+    private final List<Tensor> extraExpAvgSq;
     private int step;
 
     public AdamWOptimizer(Parameters params, Settings settings) {
+        this(params, List.of(), settings);
+    }
+
+    /** Also updates extras (an objective's own trained tensors, named apart from the model's) from their gradients. */
+    public AdamWOptimizer(Parameters params, List<TrainableTensor> extras, Settings settings) {
         this.params = params;
         this.settings = settings;
         this.expAvg = Parameters.zeros(params.config());
         this.expAvgSq = Parameters.zeros(params.config());
+        this.extras = List.copyOf(extras);
+        for (TrainableTensor e : this.extras)
+            if (params.asMap().containsKey(e.name()))
+                throw new IllegalArgumentException("extra parameter " + e.name() + " clashes with a model tensor");
+        this.extraExpAvg = this.extras.stream().map(e -> Tensor.zeros(e.name(), e.value().shape())).toList();
+        this.extraExpAvgSq = this.extras.stream().map(e -> Tensor.zeros(e.name(), e.value().shape())).toList();
+    }
+
+    /** The tensors trained beside the model's parameters, in the order given. */
+    public List<TrainableTensor> extras() {
+        return extras;
     }
 
     /** Steps taken so far (torch's {@code state["step"]}). */
@@ -81,6 +102,22 @@ public final class AdamWOptimizer {
             AdamW.update(p.data(), grads.data(name), expAvg.data(name), expAvgSq.data(name), p.size(), step,
                     (float) lr, beta1, beta2, eps, wd);
         }
+        for (int i = 0; i < extras.size(); i++) {
+            Tensor p = extras.get(i).value();
+            float wd = settings.decays().test(p.name()) ? (float) settings.weightDecay() : 0f;
+            AdamW.update(p.data(), extras.get(i).gradient().data(), extraExpAvg.get(i).data(), extraExpAvgSq.get(i).data(),
+                    p.size(), step, (float) lr, beta1, beta2, eps, wd);
+        }
+    }
+
+    /** The extras' gradient tensors, for {@link #clipByGlobalNorm(Parameters, List, double)} and finite checks. */
+    public List<Tensor> extraGradients() {
+        return extras.stream().map(TrainableTensor::gradient).toList();
+    }
+
+    /** The extras' values. */
+    public List<Tensor> extraValues() {
+        return extras.stream().map(TrainableTensor::value).toList();
     }
 
     /**
@@ -88,8 +125,14 @@ public final class AdamWOptimizer {
      * summed in parallel and combined in order, so the result does not depend on the thread count.
      */
     public static double globalNorm(Parameters pool) {
+        return globalNorm(pool, List.of());
+    }
+
+    /** {@link #globalNorm(Parameters)} over the pool and further tensors together. */
+    public static double globalNorm(Parameters pool, List<Tensor> more) {
         double sum = 0;
         for (Tensor t : pool.tensors()) sum += sumOfSquares(t.data());
+        for (Tensor t : more) sum += sumOfSquares(t.data());
         return Math.sqrt(sum);
     }
 
@@ -98,10 +141,18 @@ public final class AdamWOptimizer {
      * maxNorm / (norm + 1e-6). Returns the norm before clipping. maxNorm <= 0 turns clipping off.
      */
     public static double clipByGlobalNorm(Parameters grads, double maxNorm) {
-        double norm = globalNorm(grads);
+        return clipByGlobalNorm(grads, List.of(), maxNorm);
+    }
+
+    /** {@link #clipByGlobalNorm(Parameters, double)} over the pool and further gradients together (one norm). */
+    public static double clipByGlobalNorm(Parameters grads, List<Tensor> more, double maxNorm) {
+        double norm = globalNorm(grads, more);
         if (maxNorm > 0 && Double.isFinite(norm)) {
             double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) for (Tensor t : grads.tensors()) scale(t.data(), (float) coef);
+            if (coef < 1) {
+                for (Tensor t : grads.tensors()) scale(t.data(), (float) coef);
+                for (Tensor t : more) scale(t.data(), (float) coef);
+            }
         }
         return norm;
     }
@@ -111,7 +162,12 @@ public final class AdamWOptimizer {
      * "name[index] = value"; null when every entry is finite.
      */
     public static String firstNonFinite(Parameters pool) {
-        for (Tensor t : pool.tensors()) {
+        return firstNonFinite(pool.tensors());
+    }
+
+    /** {@link #firstNonFinite(Parameters)} over any tensors, in the order given. */
+    public static String firstNonFinite(Collection<Tensor> tensors) {
+        for (Tensor t : tensors) {
             float[] d = t.data();
             for (int i = 0; i < d.length; i++)
                 if (!Float.isFinite(d[i])) return t.name() + "[" + i + "] = " + d[i];
@@ -129,6 +185,8 @@ public final class AdamWOptimizer {
                 .metadata("weight_decay", Double.toString(settings.weightDecay()));
         for (Tensor t : expAvg.tensors()) w.add(t.renamed(EXP_AVG + t.name()), Dtype.F32);
         for (Tensor t : expAvgSq.tensors()) w.add(t.renamed(EXP_AVG_SQ + t.name()), Dtype.F32);
+        for (Tensor t : extraExpAvg) w.add(t.renamed(EXP_AVG + t.name()), Dtype.F32);
+        for (Tensor t : extraExpAvgSq) w.add(t.renamed(EXP_AVG_SQ + t.name()), Dtype.F32);
         w.write(file);
     }
 
@@ -143,14 +201,16 @@ public final class AdamWOptimizer {
             } catch (NumberFormatException e) {
                 throw new IOException(file + ": metadata \"" + STEP + "\" is \"" + stepText + "\", not an integer");
             }
-            restore(f, EXP_AVG, expAvg);
-            restore(f, EXP_AVG_SQ, expAvgSq);
+            restore(f, EXP_AVG, expAvg.tensors());
+            restore(f, EXP_AVG_SQ, expAvgSq.tensors());
+            restore(f, EXP_AVG, extraExpAvg);
+            restore(f, EXP_AVG_SQ, extraExpAvgSq);
             step = loadedStep;
         }
     }
 
-    private static void restore(SafetensorsFile f, String prefix, Parameters into) throws IOException {
-        for (Tensor t : into.tensors()) {
+    private static void restore(SafetensorsFile f, String prefix, Collection<Tensor> into) throws IOException {
+        for (Tensor t : into) {
             String key = prefix + t.name();
             if (!f.contains(key)) throw new IOException(f.path() + ": tensor " + key + " is missing");
             int[] shape = f.info(key).shape();

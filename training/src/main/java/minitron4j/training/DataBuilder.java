@@ -3,6 +3,8 @@ package minitron4j.training;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.io.AtomicWrites;
+import minitron4j.model.tokenizer.BpeTrainer;
+import minitron4j.model.tokenizer.ByteTokenizer;
 import minitron4j.model.tokenizer.HfTokenizer;
 import minitron4j.model.tokenizer.Tokenizer;
 
@@ -121,8 +123,16 @@ public final class DataBuilder {
      * the path of an HF tokenizer.json.
      */
     static Tokenizer tokenizer(String spec, List<String> trainingTexts) {
-        if (spec.equals("bytes") || spec.startsWith("bpe:"))
-            throw new UnsupportedOperationException("--tokenizer " + spec + " needs the byte tokenizer and BpeTrainer of minitron4j.model.tokenizer");
+        if (spec.equals("bytes")) return ByteTokenizer.create();
+        if (spec.startsWith("bpe:")) {
+            int vocab;
+            try {
+                vocab = Integer.parseInt(spec.substring(4));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--tokenizer " + spec + ": VOCAB of bpe:VOCAB must be an integer");
+            }
+            return new BpeTrainer(vocab).train(trainingTexts);
+        }
         Path file = Path.of(spec);
         if (!Files.isRegularFile(file))
             throw new IllegalArgumentException("--tokenizer " + spec + ": expected bytes, bpe:VOCAB or a tokenizer.json file");

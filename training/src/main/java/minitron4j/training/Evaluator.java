@@ -40,8 +40,19 @@ public final class Evaluator {
         return new Evaluator(model, seqLen, batch).evaluate(data.val(), Long.MAX_VALUE);
     }
 
+    /** Sees each evaluated batch with the model's logits [N, V] (read only), e.g. to score them against a teacher's. */
+    @FunctionalInterface
+    public interface LogitsObserver {
+        void accept(Batch batch, float[] logits);
+    }
+
     /** Evaluates the first maxBatches batches of windows of tokens (all of them when there are fewer). */
     public Result evaluate(TokenFile tokens, long maxBatches) {
+        return evaluate(tokens, maxBatches, null);
+    }
+
+    /** {@link #evaluate(TokenFile, long)}, showing every batch's logits to observer (may be null) first. */
+    public Result evaluate(TokenFile tokens, long maxBatches, LogitsObserver observer) {
         long full = tokens.length() / seqLen;
         int tail = (int) (tokens.length() % seqLen);
         long windows = full + (tail >= 2 ? 1 : 0);
@@ -59,6 +70,7 @@ public final class Evaluator {
             }
             Batch x = new Batch(ids, batch, seqLen, lengths);
             model.forward(x, acts, null);
+            if (observer != null) observer.accept(x, acts.logits());
             int[] targets = x.nextTokenTargets();
             int count = CrossEntropy.count(targets, x.tokens());
             sum += CrossEntropy.forward(acts.logits(), targets, x.tokens(), model.config().vocabSize(), null) * count;

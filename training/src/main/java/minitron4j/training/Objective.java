@@ -31,4 +31,14 @@ public interface Objective {
 
     /** Floating-point operations of one micro-batch (forward and backward, teachers included), for GFLOP/s. */
     double flopsPerMicroBatch();
+
+    /**
+     * Tensors trained beside the model's parameters (none by default), whose gradients
+     * {@link #accumulate} adds into their {@link TrainableTensor#gradient()} buffers. The optimizer
+     * must be built over the same list (see {@link AdamWOptimizer#AdamWOptimizer(Parameters, List,
+     * AdamWOptimizer.Settings)}); checkpoints hold them in {@link RunFolder#EXTRA_PARAMETERS}.
+     */
+    default List<TrainableTensor> extraParameters() {
+        return List.of();
+    }
 }

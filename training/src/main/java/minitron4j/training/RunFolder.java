@@ -5,15 +5,19 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.io.SafetensorsWriter;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -36,6 +40,8 @@ public final class RunFolder {
     public static final String LATEST = "latest";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
+    /** The optimizer's extra tensors (an objective's own trained tensors, e.g. distillation's projections), when it has any. */
+    public static final String EXTRA_PARAMETERS = "extra_parameters.safetensors";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -80,6 +86,11 @@ public final class RunFolder {
         Path target = checkpoint(state.step());
         AtomicWrites.replaceDirectory(target, tmp -> {
             Checkpoint.writeFiles(tmp, params.config(), params, Dtype.F32, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
+            if (!optimizer.extras().isEmpty()) {
+                SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+                for (Tensor t : optimizer.extraValues()) w.add(t, Dtype.F32);
+                w.write(tmp.resolve(EXTRA_PARAMETERS));
+            }
             optimizer.save(tmp.resolve(OPTIMIZER));
             for (Path f : extraFiles) Files.copy(f, tmp.resolve(f.getFileName()));
             JSON.writeValue(tmp.resolve(STATE).toFile(), state.toJson());
@@ -95,12 +106,26 @@ public final class RunFolder {
         if (!architecture(loaded.config()).equals(architecture(params.config())))
             throw new IOException(ckpt + ": config.json describes another model than the one being trained");
         for (var t : params.tensors()) System.arraycopy(loaded.data(t.name()), 0, t.data(), 0, t.size());
+        if (!optimizer.extras().isEmpty()) readExtras(ckpt.resolve(EXTRA_PARAMETERS), optimizer.extraValues());
         optimizer.load(ckpt.resolve(OPTIMIZER));
         TrainingState state = TrainingState.fromJson(JSON.readTree(ckpt.resolve(STATE).toFile()), ckpt.resolve(STATE));
         if (state.step() != step || optimizer.step() != step)
             throw new IOException(ckpt + ": state.json says step " + state.step() + " and " + OPTIMIZER
                     + " step " + optimizer.step() + ", expected " + step);
         return state;
+    }
+
+    private static void readExtras(Path file, List<Tensor> into) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (Tensor t : into) {
+                if (!f.contains(t.name())) throw new IOException(file + ": tensor " + t.name() + " is missing");
+                int[] shape = f.info(t.name()).shape();
+                if (!Arrays.equals(shape, t.shape()))
+                    throw new IOException(file + ": tensor " + t.name() + " has shape " + Arrays.toString(shape)
+                            + ", the objective needs " + t.shapeString());
+                System.arraycopy(f.readFloats(t.name()).data(), 0, t.data(), 0, t.size());
+            }
+        }
     }
 
     /** A config's JSON without the storage dtype, which a checkpoint adds. */

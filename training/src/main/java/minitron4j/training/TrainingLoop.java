@@ -6,6 +6,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,6 +55,9 @@ public final class TrainingLoop {
                         LrSchedule schedule, WindowSampler sampler, LoopSettings settings, long seed) {
         if (sampler.seqLen() != settings.seqLen())
             throw new IllegalArgumentException("sampler draws windows of " + sampler.seqLen() + " tokens, seq_len is " + settings.seqLen());
+        if (!optimizer.extras().equals(objective.extraParameters()))
+            throw new IllegalArgumentException("the optimizer must be built over the objective's extra parameters "
+                    + objective.extraParameters().stream().map(TrainableTensor::name).toList());
         this.run = run;
         this.params = params;
         this.objective = objective;
@@ -128,6 +132,7 @@ public final class TrainingLoop {
                 lastValidation = validate(0, log);
 
             Parameters grads = Parameters.zeros(params.config());
+            List<Tensor> extraGrads = optimizer.extraGradients();
             int[] ids = new int[settings.batch() * settings.seqLen()];
             Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
             float weight = 1f / settings.gradAccum();
@@ -135,6 +140,7 @@ public final class TrainingLoop {
             for (int step = start + 1; step <= settings.steps(); step++) {
                 long t0 = System.nanoTime();
                 grads.zero();
+                for (Tensor g : extraGrads) java.util.Arrays.fill(g.data(), 0f);
                 java.util.Arrays.fill(sums, 0);
                 for (int micro = 0; micro < settings.gradAccum(); micro++) {
                     sampler.next(ids, settings.batch());
@@ -145,9 +151,9 @@ public final class TrainingLoop {
                         sums[i] += values[i];
                     }
                 }
-                double norm = AdamWOptimizer.clipByGlobalNorm(grads, settings.clip());
+                double norm = AdamWOptimizer.clipByGlobalNorm(grads, extraGrads, settings.clip());
                 if (!Double.isFinite(norm))
-                    throw diverged(step, "gradient " + AdamWOptimizer.firstNonFinite(grads) + " (grad_norm " + norm + ")",
+                    throw diverged(step, "gradient " + firstNonFinite(grads, extraGrads) + " (grad_norm " + norm + ")",
                             lastCheckpoint, log, manifest);
                 double lr = schedule.lr(step - 1);
                 optimizer.update(grads, lr);
@@ -178,7 +184,7 @@ public final class TrainingLoop {
                 if (validation != null && settings.evalInterval() > 0 && (step % settings.evalInterval() == 0 || last))
                     lastValidation = validate(step, log);
                 if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
-                    String badParam = AdamWOptimizer.firstNonFinite(params);
+                    String badParam = firstNonFinite(params, optimizer.extraValues());
                     if (badParam != null)
                         throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
                     lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), params, optimizer, checkpointFiles);
@@ -204,10 +210,16 @@ public final class TrainingLoop {
 
     /** Names the first non-finite parameter, else the first non-finite gradient; empty when all are finite. */
     private String describeNonFinite(Parameters grads) {
-        String p = AdamWOptimizer.firstNonFinite(params);
+        String p = firstNonFinite(params, optimizer.extraValues());
         if (p != null) return "; parameter " + p;
-        String g = AdamWOptimizer.firstNonFinite(grads);
+        String g = firstNonFinite(grads, optimizer.extraGradients());
         return g == null ? "; every parameter and gradient is finite (the logits overflowed?)" : "; gradient " + g;
+    }
+
+    /** The first non-finite entry of the pool, else of the extra tensors; null when all are finite. */
+    private static String firstNonFinite(Parameters pool, List<Tensor> extra) {
+        String p = AdamWOptimizer.firstNonFinite(pool);
+        return p != null ? p : AdamWOptimizer.firstNonFinite(extra);
     }
 
     private TrainingDivergedException diverged(int step, String culprit, Path lastCheckpoint, JsonlLog log,

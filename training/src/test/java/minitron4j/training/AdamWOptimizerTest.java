@@ -7,6 +7,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -107,5 +109,46 @@ class AdamWOptimizerTest {
         AdamWOptimizer other = new AdamWOptimizer(Parameters.zeros(TINY.withShape(8, 2, 1, 7, 1)), opt.settings());
         Exception e = assertThrows(java.io.IOException.class, () -> other.load(file));
         assertTrue(e.getMessage().contains("exp_avg.model.layers.0.mlp.up_proj.weight"), e.getMessage());
+    }
+
+    /** An objective's extra tensor is clipped, updated and saved exactly like a model tensor with the same values. */
+    @Test
+    void extraTensorsAreTreatedLikeTheModels(@TempDir Path dir) throws Exception {
+        Parameters params = random(10, 1), grads = random(11, 1);
+        String twin = "model.layers.0.mlp.up_proj.weight";
+        Tensor value = params.get(twin).copy().renamed("projection.weight");
+        TrainableTensor extra = new TrainableTensor(value, grads.get(twin).copy().renamed("projection.weight"));
+        AdamWOptimizer.Settings noDecay = AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0);
+        AdamWOptimizer opt = new AdamWOptimizer(params, List.of(extra), noDecay);
+
+        double twinNorm = Math.sqrt(Arrays.stream(toDouble(grads.data(twin))).map(x -> x * x).sum());
+        double modelNorm = AdamWOptimizer.globalNorm(grads);
+        double norm = AdamWOptimizer.clipByGlobalNorm(grads, opt.extraGradients(), 0.5);
+        assertEquals(Math.sqrt(modelNorm * modelNorm + twinNorm * twinNorm), norm, 1e-6 * norm);
+        opt.update(grads, 1e-2);
+        assertArrayEquals(grads.data(twin), extra.gradient().data(), "clipped alike");
+        assertArrayEquals(params.data(twin), value.data(), "updated alike");
+
+        Path file = dir.resolve("optimizer.safetensors");
+        opt.save(file);
+        TrainableTensor fresh = TrainableTensor.of(Tensor.zeros("projection.weight", value.shape()));
+        System.arraycopy(grads.data(twin), 0, fresh.gradient().data(), 0, value.size());
+        AdamWOptimizer back = new AdamWOptimizer(params.copy(), List.of(fresh), noDecay);
+        back.load(file);
+        float[] before = value.data().clone();
+        opt.update(grads, 1e-2);
+        back.update(grads, 1e-2);
+        // without weight decay a step moves by an amount that depends only on the moments and the gradient
+        for (int i = 0; i < before.length; i++) assertEquals(value.data()[i] - before[i], fresh.value().data()[i], 1e-7, "entry " + i); // float ulps of the values
+
+        Exception e = assertThrows(IllegalArgumentException.class,
+                () -> new AdamWOptimizer(params, List.of(TrainableTensor.of(params.get(twin).copy())), noDecay));
+        assertTrue(e.getMessage().contains("clashes"), e.getMessage());
+    }
+
+    static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) d[i] = x[i];
+        return d;
     }
 }

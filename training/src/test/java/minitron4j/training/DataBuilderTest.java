@@ -86,6 +86,27 @@ class DataBuilderTest {
                 again.valTokens(), again.vocabSize(), again.unigramEntropy(), again.valUnigramCe()));
     }
 
+    /** bytes and bpe:VOCAB build their tokenizer; BPE learns from the training documents only. */
+    @Test
+    void byteAndTrainedBpeTokenizers(@TempDir Path tmp) throws Exception {
+        Path texts = corpus(tmp.resolve("texts"));
+        DataBuilder.Summary bytes = DataBuilder.build(List.of(texts), "bytes", 0.2, 1, tmp.resolve("bytes"));
+        long chars = 0;
+        for (String s : SPEECHES) chars += s.length();
+        assertEquals(chars + SPEECHES.length, bytes.trainTokens() + bytes.valTokens(), "one id per ASCII byte plus one EOS per document");
+        try (TokenData d = TokenData.open(tmp.resolve("bytes"))) {
+            HfTokenizer t = HfTokenizer.load(d.tokenizerFile());
+            assertEquals(t.eosId().orElseThrow(), d.eosId());
+            assertEquals(d.eosId(), d.train().get(d.train().length() - 1));
+        }
+
+        DataBuilder.Summary bpe = DataBuilder.build(List.of(texts), "bpe:300", 0.2, 1, tmp.resolve("bpe"));
+        assertEquals(300, bpe.vocabSize(), "the trainer fills the requested vocabulary on this text");
+        assertTrue(bpe.trainTokens() < bytes.trainTokens(), "merges shorten the text");
+        var e = assertThrows(IllegalArgumentException.class, () -> DataBuilder.build(List.of(texts), "bpe:many", 0.2, 1, tmp.resolve("x")));
+        assertTrue(e.getMessage().contains("bpe:many"), e.getMessage());
+    }
+
     @Test
     void splitIsSeededAndKeepsAtLeastOneDocumentOnEachSide() {
         boolean[] a = DataBuilder.split(100, 0.05, 1), b = DataBuilder.split(100, 0.05, 1), c = DataBuilder.split(100, 0.05, 2);

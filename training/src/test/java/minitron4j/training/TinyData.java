@@ -8,13 +8,13 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /** Data folders for tests: a Markov chain over a small vocabulary that a tiny model learns in a few steps. */
-final class TinyData {
-    static final int VOCAB = 32;
+public final class TinyData {
+    public static final int VOCAB = 32;
 
     private TinyData() {}
 
     /** Writes train.bin / val.bin of the given lengths, a placeholder tokenizer.json and data.json. */
-    static Path write(Path dir, int trainTokens, int valTokens) throws IOException {
+    public static Path write(Path dir, int trainTokens, int valTokens) throws IOException {
         Files.createDirectories(dir);
         SplittableRandom r = new SplittableRandom(42);
         int[] next = new int[VOCAB];

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "minitron4j", mixinStandardHelpOptions = true, version = "minitron4j 0.1.0",
         description = "Nemotron / Minitron in Java: inference, training, pruning, distillation, experiments.",
         subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
-                ConvertCommand.class, GradsCommand.class})
+                ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
+                EvalCommand.class, ImportanceCommand.class, PruneCommand.class})
 public final class Minitron4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

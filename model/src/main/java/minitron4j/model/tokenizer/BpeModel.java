@@ -1,11 +1,13 @@
 package minitron4j.model.tokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.ModelFormatException;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -43,8 +45,9 @@ final class BpeModel {
     /** Id of each single-char token of the Basic Multilingual Plane, or -1. */
     private final int[] charIds = new int[0x10000];
     /**
-     * A char before which a word can be cut without changing its encoding, or -1 (see
-     * {@link #cutChar}); lets a whole SentencePiece-style text be encoded word by word through the cache.
+     * A char before whose runs a word can be cut without changing its encoding, or -1 (see
+     * {@link #allowCutsBefore}); lets a whole SentencePiece-style text be encoded word by word through
+     * the cache.
      */
     private int cutChar = -1;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
@@ -114,24 +117,27 @@ final class BpeModel {
         JsonField vocabField = field.get("vocab");
         vocabField.requireObject();
         Map<String, Integer> vocab = new HashMap<>(vocabField.node().size() * 2);
-        for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : vocabField.node().properties()) {
-            vocab.put(e.getKey(), vocabField.get(e.getKey()).nonNegative());
+        for (Map.Entry<String, JsonNode> e : vocabField.node().properties()) {
+            if (!e.getValue().canConvertToInt() || !e.getValue().isIntegralNumber() || e.getValue().intValue() < 0) {
+                throw vocabField.get(e.getKey()).fail("a non-negative integer id");
+            }
+            vocab.put(e.getKey(), e.getValue().intValue());
         }
-        List<String[]> merges = new java.util.ArrayList<>();
-        for (JsonField merge : field.get("merges").elements()) {
-            if (merge.node().isTextual()) {
+        JsonField mergesField = field.get("merges");
+        List<String[]> merges = new ArrayList<>(mergesField.node().size());
+        for (JsonField merge : mergesField.elements()) {
+            JsonNode node = merge.node();
+            if (node.isTextual()) {
                 // the older "left right" form; HF splits at every space and wants exactly two parts
-                String[] parts = merge.string().split(" ", -1);
+                String[] parts = node.textValue().split(" ", -1);
                 if (parts.length != 2) {
                     throw merge.fail("\"left right\" with exactly one space");
                 }
                 merges.add(parts);
+            } else if (node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual()) {
+                merges.add(new String[] {node.get(0).textValue(), node.get(1).textValue()});
             } else {
-                List<JsonField> parts = merge.elements();
-                if (parts.size() != 2) {
-                    throw merge.fail("a pair [left, right]");
-                }
-                merges.add(new String[] {parts.get(0).string(), parts.get(1).string()});
+                throw merge.fail("a pair [left, right] of strings");
             }
         }
         return new BpeModel(vocab, merges, field.get("unk_token").stringOrNull(),
@@ -145,20 +151,24 @@ final class BpeModel {
     }
 
     /**
-     * Lets {@link #tokenize} cut words before {@code c} (Metaspace's "▁" when it does not split).
-     * Exact when no merge has a right part that starts with {@code c} (then no token ever spans such a
-     * cut), {@code c} is a token (so unknown chars never fuse across it), the merges are not skipped by
-     * {@code ignore_merges} and no prefix or suffix marks a word's inner or last char.
+     * Lets {@link #tokenize} cut words where a run of {@code c} begins (before Metaspace's "▁" when it
+     * does not split). Exact when no merge makes a token in which another char precedes {@code c} (then
+     * no symbol ever spans such a cut, so the parts merge independently and in the same order), {@code c}
+     * is a token (so unknown chars never fuse across the cut), the merges are not skipped by
+     * {@code ignore_merges} and no prefix or suffix marks a word's inner or last char. SentencePiece
+     * vocabularies qualify: "▁" occurs inside their tokens only in runs such as "▁▁▁▁".
      */
     void allowCutsBefore(int c) {
         if (ignoreMerges || continuingSubwordPrefix != null || endOfWordSuffix != null || c > 0xFFFF
                 || charIds[c] < 0) {
             return;
         }
-        for (int rank = 0; rank < pairOfRank.length; rank++) {
-            String right = tokenOfId[LongIntMap.right(pairOfRank[rank])];
-            if (!right.isEmpty() && right.charAt(0) == c) {
-                return;
+        for (int merged : mergedIdOfRank) {
+            String token = tokenOfId[merged];
+            for (int i = 1; i < token.length(); i++) {
+                if (token.charAt(i) == c && token.charAt(i - 1) != c) {
+                    return;
+                }
             }
         }
         cutChar = c;
@@ -194,7 +204,7 @@ final class BpeModel {
         }
         int start = 0;
         for (int i = 1; i < word.length(); i++) {
-            if (word.charAt(i) == cutChar) {
+            if (word.charAt(i) == cutChar && word.charAt(i - 1) != cutChar) {
                 addMerged(word.substring(start, i), out);
                 start = i;
             }
@@ -256,7 +266,7 @@ final class BpeModel {
             }
             if (byteFallback) {
                 byte[] bytes = piece == null ? utf8 : piece.getBytes(StandardCharsets.UTF_8);
-                int byteCount = piece == null ? encodeUtf8(cp, utf8) : bytes.length;
+                int byteCount = piece == null ? Utf8.encode(cp, utf8) : bytes.length;
                 boolean allKnown = true;
                 for (int k = 0; k < byteCount; k++) {
                     allKnown &= byteIds[bytes[k] & 0xFF] >= 0;
@@ -295,29 +305,6 @@ final class BpeModel {
         } else {
             symbols.add(id, length);
         }
-    }
-
-    private static int encodeUtf8(int cp, byte[] out) {
-        if (cp < 0x80) {
-            out[0] = (byte) cp;
-            return 1;
-        }
-        if (cp < 0x800) {
-            out[0] = (byte) (0xC0 | (cp >> 6));
-            out[1] = (byte) (0x80 | (cp & 0x3F));
-            return 2;
-        }
-        if (cp < 0x10000) {
-            out[0] = (byte) (0xE0 | (cp >> 12));
-            out[1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-            out[2] = (byte) (0x80 | (cp & 0x3F));
-            return 3;
-        }
-        out[0] = (byte) (0xF0 | (cp >> 18));
-        out[1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (byte) (0x80 | (cp & 0x3F));
-        return 4;
     }
 
     /** HF's {@code Word}: symbols in an array, linked as a list; a merged-away symbol gets length 0. */

@@ -1,5 +1,6 @@
 package minitron4j.model.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,7 +35,10 @@ import java.util.OptionalInt;
  * <p>Instances are immutable and safe to share between threads.
  */
 public final class HfTokenizer implements Tokenizer {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Vocabularies are JSON objects of 10^5 keys: interning them as field names would only cost time. */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build()).enable(SerializationFeature.INDENT_OUTPUT);
     private static final List<String> EOS_NAMES =
             List.of("</s>", "<|endoftext|>", "<|end_of_text|>", "<eos>", "<|im_end|>", "<|eot_id|>");
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
@@ -118,9 +122,23 @@ public final class HfTokenizer implements Tokenizer {
         AddedTokens addedTokens = new AddedTokens(tokens, model, modelField.get("vocab").node().size(), normalizer);
 
         OptionalInt bos = postProcessor != null ? postProcessor.leadingSpecialId() : OptionalInt.empty();
-        return new HfTokenizer(((ObjectNode) content).deepCopy(), addedTokens, normalizer, preTokenizer, model,
+        return new HfTokenizer(withoutModel((ObjectNode) content), addedTokens, normalizer, preTokenizer, model,
                 postProcessor, decoder, bos.isPresent() ? bos : firstKnown(BOS_NAMES, addedTokens, model),
                 firstKnown(EOS_NAMES, addedTokens, model));
+    }
+
+    /** A copy of the file's content but the model, which {@link #save} writes from the {@link BpeModel}. */
+    private static ObjectNode withoutModel(ObjectNode content) {
+        ObjectNode copy = JSON.createObjectNode();
+        content.properties().forEach(e -> copy.set(e.getKey(), e.getKey().equals("model")
+                ? JSON.createObjectNode() : e.getValue().deepCopy()));
+        ObjectNode model = (ObjectNode) copy.get("model");
+        content.get("model").properties().forEach(e -> {
+            if (!e.getKey().equals("vocab") && !e.getKey().equals("merges")) {
+                model.set(e.getKey(), e.getValue().deepCopy());
+            }
+        });
+        return copy;
     }
 
     /** The same tokenizer with another end-of-sequence id. */

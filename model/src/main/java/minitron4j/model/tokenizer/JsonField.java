@@ -11,16 +11,46 @@ import java.util.List;
  * A node of a tokenizer.json together with the file it came from and the JSON path that reached it,
  * so that every complaint names the file, the field, what was expected and what was found.
  */
-record JsonField(String file, String path, JsonNode node) {
+final class JsonField {
+    private final String file;
+    /** The field this one is in (null at the top), and its name there or else its index. */
+    private final JsonField parent;
+    private final String name;
+    private final int index;
+    private final JsonNode node;
 
-    static JsonField root(String file, JsonNode node) {
-        return new JsonField(file, "", node);
+    private JsonField(String file, JsonField parent, String name, int index, JsonNode node) {
+        this.file = file;
+        this.parent = parent;
+        this.name = name;
+        this.index = index;
+        this.node = node;
     }
 
-    JsonField get(String name) {
-        JsonNode child = node.isObject() ? node.get(name) : null;
-        return new JsonField(file, path.isEmpty() ? name : path + "." + name,
-                child == null ? MissingNode.getInstance() : child);
+    static JsonField root(String file, JsonNode node) {
+        return new JsonField(file, null, null, -1, node);
+    }
+
+    String file() {
+        return file;
+    }
+
+    JsonNode node() {
+        return node;
+    }
+
+    /** The JSON path, e.g. {@code pre_tokenizer.pretokenizers[1].type}; built only for messages. */
+    String path() {
+        if (parent == null) {
+            return "";
+        }
+        String up = parent.path();
+        return name != null ? (up.isEmpty() ? name : up + "." + name) : up + "[" + index + "]";
+    }
+
+    JsonField get(String field) {
+        JsonNode child = node.isObject() ? node.get(field) : null;
+        return new JsonField(file, this, field, -1, child == null ? MissingNode.getInstance() : child);
     }
 
     boolean isNull() {
@@ -83,7 +113,7 @@ record JsonField(String file, String path, JsonNode node) {
         }
         List<JsonField> out = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-            out.add(new JsonField(file, path + "[" + i + "]", node.get(i)));
+            out.add(new JsonField(file, this, null, i, node.get(i)));
         }
         return out;
     }
@@ -111,6 +141,7 @@ record JsonField(String file, String path, JsonNode node) {
     }
 
     private String where() {
+        String path = path();
         return path.isEmpty() ? "(top level)" : path;
     }
 

@@ -65,8 +65,12 @@ final class LongIntMap {
         return values[slot];
     }
 
-    int size() {
-        return size;
+    void forEachKey(java.util.function.LongConsumer action) {
+        for (long key : keys) {
+            if (key != FREE) {
+                action.accept(key);
+            }
+        }
     }
 
     private int slot(long key) {

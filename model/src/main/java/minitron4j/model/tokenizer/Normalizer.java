@@ -62,11 +62,11 @@ sealed interface Normalizer {
             }
             String text = piece.text;
             if (sameLengths) {
-                StringBuilder out = new StringBuilder(text);
+                char[] out = text.toCharArray();
                 for (int k = 0; k < spans.length; k += 2) {
-                    out.replace(spans[k], spans[k + 1], content);
+                    content.getChars(0, content.length(), out, spans[k]);
                 }
-                return piece.withSameLengthText(out.toString());
+                return piece.withSameLengthText(new String(out));
             }
             Piece.Builder out = new Piece.Builder(text.length() + 16);
             int at = 0;

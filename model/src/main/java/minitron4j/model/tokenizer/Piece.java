@@ -10,15 +10,20 @@ import java.util.Arrays;
  * {@code prepend_scheme: "first"}, which asks whether a piece starts at offset 0 of the input. So a
  * piece stores the original offset per char only where a transformation changed lengths; otherwise
  * the offset of char i is {@code base + max(0, i - lead)}, {@code lead} counting chars prepended in
- * front of the first one (they share its offset, as HF aligns them).
+ * front of the first one (they share its offset, as HF aligns them). The byte-level image of a piece
+ * (one char per UTF-8 byte) works its offsets out from the piece it came from only when asked, so that
+ * a whole text taken as one piece costs no offset array.
  */
 final class Piece {
     final String text;
     /** The added token this piece is, or -1 while it still has to go through the model. */
     final int tokenId;
-    private final int[] origin;
+    /** Input offset of each char, or null: then {@code base + max(0, i - lead)}, or derived from byteSource. */
+    private int[] origin;
     private final int base;
     private final int lead;
+    /** Where this piece is the byte-level image of another, its offsets are worked out only if asked. */
+    private Piece byteSource;
 
     private Piece(String text, int tokenId, int[] origin, int base, int lead) {
         this.text = text;
@@ -32,32 +37,71 @@ final class Piece {
         return new Piece(text, -1, null, 0, 0);
     }
 
-    /** Offset in the input of char i (i == text.length() gives the offset just past the last char). */
+    /** Offset in the input of char i. */
     int originOf(int i) {
-        if (origin != null) {
-            return i < origin.length ? origin[i] : (origin.length == 0 ? base : origin[origin.length - 1] + 1);
+        materialize();
+        return origin != null ? origin[i] : base + Math.max(0, i - lead);
+    }
+
+    private void materialize() {
+        if (byteSource != null) {
+            origin = byteSource.byteOrigins();
+            byteSource = null;
         }
-        return base + Math.max(0, i - lead);
+    }
+
+    /** A piece with other text (or token) but this piece's offsets, computed or still to compute. */
+    private Piece sameOrigins(String newText, int newTokenId) {
+        Piece copy = new Piece(newText, newTokenId, origin, base, lead);
+        copy.byteSource = byteSource;
+        return copy;
     }
 
     Piece slice(int from, int to) {
+        if (from == 0 && to == text.length()) {
+            return this;
+        }
+        materialize();
         if (origin != null) {
             return new Piece(text.substring(from, to), -1, Arrays.copyOfRange(origin, from, to), 0, 0);
         }
         return new Piece(text.substring(from, to), -1, null, originOf(from), Math.max(0, lead - from));
     }
 
+    /** The image of this piece with each UTF-8 byte as one char ({@code bytes.length} = UTF-8 length). */
+    Piece byteImage(String bytes) {
+        Piece image = new Piece(bytes, -1, null, 0, 0);
+        image.byteSource = this;
+        return image;
+    }
+
+    /** The input offset of each byte of this piece's UTF-8. */
+    private int[] byteOrigins() {
+        int[] out = new int[Utf8.length(text)];
+        int at = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            int from = originOf(i);
+            for (int k = Utf8.length(cp); k > 0; k--) {
+                out[at++] = from;
+            }
+            i += Character.charCount(cp);
+        }
+        return out;
+    }
+
     Piece asToken(int id) {
-        return new Piece(text, id, origin, base, lead);
+        return sameOrigins(text, id);
     }
 
     /** The same chars one for one (a char replaced by another char): alignment unchanged. */
     Piece withSameLengthText(String newText) {
-        return new Piece(newText, -1, origin, base, lead);
+        return sameOrigins(newText, -1);
     }
 
     /** {@code prefix} put in front; its chars take the offset of the first char, as HF aligns them. */
     Piece prepended(String prefix) {
+        materialize();
         if (origin == null) {
             return new Piece(prefix + text, -1, null, base, lead + prefix.length());
         }

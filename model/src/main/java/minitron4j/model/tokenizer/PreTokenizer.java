@@ -138,29 +138,24 @@ sealed interface PreTokenizer {
 
         private static Piece toBytes(Piece piece) {
             String text = piece.text;
-            boolean ascii = true;
-            for (int i = 0; i < text.length() && ascii; i++) {
-                ascii = text.charAt(i) < 0x80;
-            }
-            if (ascii) {
-                char[] chars = new char[text.length()];
-                for (int i = 0; i < chars.length; i++) {
-                    chars[i] = ByteLevelAlphabet.charOf(text.charAt(i));
-                }
-                return piece.withSameLengthText(new String(chars));
-            }
-            Piece.Builder out = new Piece.Builder(text.length() * 3);
+            char[] chars = new char[Utf8.length(text)];
+            byte[] bytes = new byte[4];
+            int at = 0;
             for (int i = 0; i < text.length(); ) {
                 int cp = text.codePointAt(i);
-                int from = piece.originOf(i);
-                int n = Character.charCount(cp);
-                byte[] bytes = text.substring(i, i + n).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                for (byte b : bytes) {
-                    out.append(ByteLevelAlphabet.charOf(b & 0xFF), from);
+                if (cp < 0x80) {
+                    chars[at++] = ByteLevelAlphabet.charOf(cp);
+                    i++;
+                    continue;
                 }
-                i += n;
+                int n = Utf8.encode(cp, bytes);
+                for (int k = 0; k < n; k++) {
+                    chars[at++] = ByteLevelAlphabet.charOf(bytes[k] & 0xFF);
+                }
+                i += Character.charCount(cp);
             }
-            return out.build();
+            String image = new String(chars);
+            return at == text.length() ? piece.withSameLengthText(image) : piece.byteImage(image);
         }
     }
 

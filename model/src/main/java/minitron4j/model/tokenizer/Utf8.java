@@ -12,6 +12,46 @@ final class Utf8 {
     private Utf8() {
     }
 
+    /** Number of UTF-8 bytes of a code point. */
+    static int length(int cp) {
+        return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    }
+
+    /** Number of UTF-8 bytes of a text (a lone surrogate counts as the 3 bytes of its replacement). */
+    static int length(String text) {
+        int n = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            n += length(cp);
+            i += Character.charCount(cp);
+        }
+        return n;
+    }
+
+    /** Writes the UTF-8 bytes of a code point to {@code out} (room for 4) and returns how many. */
+    static int encode(int cp, byte[] out) {
+        if (cp < 0x80) {
+            out[0] = (byte) cp;
+            return 1;
+        }
+        if (cp < 0x800) {
+            out[0] = (byte) (0xC0 | (cp >> 6));
+            out[1] = (byte) (0x80 | (cp & 0x3F));
+            return 2;
+        }
+        if (cp < 0x10000) {
+            out[0] = (byte) (0xE0 | (cp >> 12));
+            out[1] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+            out[2] = (byte) (0x80 | (cp & 0x3F));
+            return 3;
+        }
+        out[0] = (byte) (0xF0 | (cp >> 18));
+        out[1] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (byte) (0x80 | (cp & 0x3F));
+        return 4;
+    }
+
     /** The text, or {@code null} if the bytes are not well-formed UTF-8. */
     static String decodeStrict(byte[] bytes, int length) {
         StringBuilder out = new StringBuilder(length);

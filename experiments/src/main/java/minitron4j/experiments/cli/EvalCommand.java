@@ -1,0 +1,48 @@
+package minitron4j.experiments.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.Nemotron;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.training.Evaluator;
+import minitron4j.training.TokenData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** Validation loss and perplexity of a model on a data folder's val.bin. */
+@Command(name = "eval", description = "Token-weighted mean CE and perplexity over non-overlapping windows of val.bin.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true)
+    Path model;
+    @Option(names = "--data", required = true, description = "data folder (from `minitron4j data`)")
+    Path data;
+    @Option(names = "--seq-len", description = "window length (default: max_position_embeddings, at most 1024)")
+    Integer seqLen;
+    @Option(names = "--batch", defaultValue = "8")
+    int batch;
+    @Mixin
+    ThreadsOption threads;
+
+    @Override
+    public Integer call() throws Exception {
+        Nemotron net = new Nemotron(Checkpoint.load(model).params());
+        try (TokenData tokens = TokenData.open(data)) {
+            if (tokens.vocabSize() > net.config().vocabSize())
+                throw new IllegalArgumentException(data + " has vocab_size " + tokens.vocabSize() + " but " + model
+                        + " has only " + net.config().vocabSize() + " embeddings");
+            int t = seqLen != null ? seqLen : Math.min(1024, net.config().maxPositionEmbeddings());
+            Evaluator.Result r = Evaluator.evaluate(net, tokens, t, batch);
+            System.err.printf("val CE %.4f nats, perplexity %.2f over %,d tokens (%d windows of %d)%n",
+                    r.ceLoss(), r.perplexity(), r.tokens(), r.windows(), t);
+            ObjectNode o = JsonOutput.object();
+            o.put("val_ce_loss", r.ceLoss());
+            o.put("val_ppl", r.perplexity());
+            o.put("tokens", r.tokens());
+            JsonOutput.print(o);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,52 @@
+package minitron4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** {@link VectorMath} against {@link VectorMathReference} on lengths around every vector boundary. */
+class VectorMathTest {
+    private static final int[] LENGTHS = {0, 1, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 257, 1000, 4099};
+
+    private static float[] random(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rnd.nextFloat() * 2 - 1;
+        return x;
+    }
+
+    @Test
+    void reductionsMatchReference() {
+        Random rnd = new Random(1);
+        for (int n : LENGTHS) {
+            float[] a = random(rnd, n + 5), b = random(rnd, n + 3);
+            float tol = 1e-6f * (float) Math.sqrt(n) * 4 + 1e-7f;
+            assertEquals(VectorMathReference.dot(a, 5, b, 3, n), VectorMath.dot(a, 5, b, 3, n), tol, "dot n=" + n);
+            assertEquals(VectorMathReference.sum(a, 2, n), VectorMath.sum(a, 2, n), tol, "sum n=" + n);
+        }
+    }
+
+    @Test
+    void elementwiseMatchReference() {
+        Random rnd = new Random(2);
+        for (int n : LENGTHS) {
+            float[] x = random(rnd, n + 4), y = random(rnd, n + 2);
+            float[] yWant = y.clone();
+            VectorMath.axpy(0.75f, x, 4, y, 2, n);
+            VectorMathReference.axpy(0.75f, x, 4, yWant, 2, n);
+            assertArrayEquals(yWant, y, 1e-6f, "axpy n=" + n);
+            float[] xWant = x.clone();
+            VectorMath.scale(x, 1, n, -1.5f);
+            VectorMathReference.scale(xWant, 1, n, -1.5f);
+            assertArrayEquals(xWant, x, 0f, "scale n=" + n);
+        }
+    }
+
+    @Test
+    void reductionsAreDeterministic() {
+        float[] a = random(new Random(3), 1001), b = random(new Random(4), 1001);
+        float first = VectorMath.dot(a, 0, b, 0, 1001);
+        for (int i = 0; i < 2000; i++) assertEquals(first, VectorMath.dot(a, 0, b, 0, 1001), "call " + i);
+    }
+}
