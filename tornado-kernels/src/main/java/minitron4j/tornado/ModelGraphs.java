@@ -28,6 +28,7 @@ import java.util.List;
  * HEAD_BACK   d logits -> d lm_head, d final norm, d residual
  * LAYER_BACK  d x[l+1] -> d x[l] and layer l's gradients      (replayed from L-1 down to 0)
  * EMBED_BACK  d x[0] -> d embedding; gradient norm and finite flag
+ * OPTIMIZER   AdamW over every parameter (moments kept on the device)
  * </pre>
  * Every buffer that outlives a graph (weights, saved activations, gradients, d residual) stays
  * on the device: each graph consumes the whole shared set from the graph that ran before it and
@@ -35,7 +36,7 @@ import java.util.List;
  * nothing crosses to the host but the inputs named above and what the caller fetches.
  */
 final class ModelGraphs implements AutoCloseable {
-    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7;
+    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, OPTIMIZER = 8;
 
     final NemotronConfig config;
     final int batch, seq, n;
@@ -62,6 +63,7 @@ final class ModelGraphs implements AutoCloseable {
     private final KernelContext ctx = new KernelContext();
     private final TornadoExecutionPlan plan;
     private final Object[] shared;
+    private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
 
     ModelGraphs(StackedParameters weights, int batch, int seq) {
         NemotronConfig c = weights.config;
@@ -127,7 +129,7 @@ final class ModelGraphs implements AutoCloseable {
         shared = s.toArray();
 
         plan = new TornadoExecutionPlan(embed(), layer(), head(), crossEntropy(), distillation(), headBackward(), layerBackward(),
-                embedBackward());
+                embedBackward(), optimizer());
         plan.withGridScheduler(grids);
     }
 
@@ -366,6 +368,22 @@ final class ModelGraphs implements AutoCloseable {
         return close(g);
     }
 
+    private ImmutableTaskGraph optimizer() {
+        TaskGraph g = graph("adamw", false);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamSettings);
+        List<FloatArray> params = weights.arrays(), gradients = grads.arrays();
+        List<Boolean> decays = weights.decays();
+        for (int i = 0; i < params.size(); i++) {
+            FloatArray p = params.get(i), m = new FloatArray(p.getSize()), v = new FloatArray(p.getSize());
+            m.init(0f);
+            v.init(0f);
+            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, m, v);
+            g.task(task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m, v,
+                    adamSettings, p.getSize(), decays.get(i) ? 1 : 0);
+        }
+        return close(g);
+    }
+
     // ---------------------------------------------------------------- running
 
     private TornadoExecutionResult run(int graph) {
@@ -407,6 +425,12 @@ final class ModelGraphs implements AutoCloseable {
         last.transferToHost(lossResult, gradStats);
         if (fetchGradients) last.transferToHost(grads.arrays().toArray());
         return lossResult.get(0);
+    }
+
+    /** After {@link #lossAndBackward}: one AdamW update of the device weights (step counts from 1). */
+    void optimizerStep(float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+        AdamWSettings.write(adamSettings, lr, beta1, beta2, eps, weightDecay, step);
+        run(OPTIMIZER);
     }
 
     @Override
