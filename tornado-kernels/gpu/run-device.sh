@@ -3,9 +3,11 @@
 # repository root: bash tornado-kernels/gpu/run-device.sh [ptx|opencl|both]   (default both)
 # 1. unpacks the TornadoVM bundle; 2. HF fixture parity through the command line with
 # --backend tornado (forward, grads CE, grads KD at tau 2) and ParityCheck, per backend;
-# 3. TornadoBench on PTX (matmul probe, teacher forward, KD step) as JSON.
-# Logs and results go to $OUT (default .gpu/out). Env: BENCH_ARGS (default: the anchor shape,
-# "--batch 8 --seq 512"), BENCH_TO (seconds, default 300), STEP_TO (per JVM, default 150).
+# 3. TornadoBench (matmul probe, teacher forward, KD step) as JSON, on PTX.
+# Logs and results go to $OUT (default .gpu/out); summary.jsonl gathers one JSON line per check.
+# Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per JVM, default 150),
+# BENCH_BACKEND (default ptx; "none" skips it), BENCH_ARGS (default the anchor shape, "--batch 8
+# --seq 512"), BENCH_TO (default 300).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 G="$ROOT/.gpu"; OUT=${OUT:-$G/out}; WHICH=${1:-both}
@@ -37,11 +39,14 @@ parity() {  # $1 backend, $2 fixture
 
 for b in ptx opencl; do
   case $WHICH in both|$b) ;; *) continue ;; esac
-  for f in tiny-gqa tiny-mqa-tied; do parity $b $f; done
+  for f in ${FIXTURES:-tiny-gqa tiny-mqa-tied}; do parity $b $f; done
 done
-case $WHICH in both|ptx)
-  TO=${BENCH_TO:-300} bash "$RUN" ptx "$CP" minitron4j.tornado.TornadoBench ${BENCH_ARGS:---batch 8 --seq 512} \
-    > "$OUT/bench-ptx.log" 2> "$OUT/bench-ptx.err"
-  tail -1 "$OUT/bench-ptx.log" | tee -a "$SUMMARY" ;;
-esac
+BB=${BENCH_BACKEND:-ptx}
+if [ "$BB" != none ]; then
+  TO=${BENCH_TO:-300} bash "$RUN" "$BB" "$CP" minitron4j.tornado.TornadoBench ${BENCH_ARGS:---batch 8 --seq 512} \
+    > "$OUT/bench-$BB.log" 2> "$OUT/bench-$BB.err"
+  line=$(tail -1 "$OUT/bench-$BB.log")
+  case $line in '{'*) ;; *) line="{\"bench\":\"failed\",\"see\":\"bench-$BB.err\"}" ;; esac
+  echo "{\"backend\":\"$BB\",${line#\{}" | tee -a "$SUMMARY"
+fi
 echo "run-device: results in $SUMMARY" >&2
