@@ -7,9 +7,9 @@ import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 /**
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
- * TornadoVM's default device (choose it with TornadoVM's own {@code -Ds0.t0.device}-style flags or
- * the backend on the module path). Weights go to the device once per session; per batch shape one
- * set of graphs is built ({@link ModelGraphs}) and replayed.
+ * TornadoVM's default device (the first device of the backend whose driver is on the module path).
+ * Weights go to the device once per session; per batch shape one set of graphs is built
+ * ({@link ModelGraphs}) and replayed.
  */
 public final class TornadoBackend implements Backend {
     @Override
