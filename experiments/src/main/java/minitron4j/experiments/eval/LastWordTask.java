@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * LAMBADA-style items: a passage whose last word is cut off, and that word. The word is scored as
- * the continuation " " + word, as lm-eval scores LAMBADA. JSONL: {@code {"context": str, "word": str}}
- * per line.
+ * the continuation " " + word, as lm-eval scores LAMBADA. JSONL rows are either this project's
+ * {@code {"context": str, "word": str}} or LAMBADA's own {@code {"text": str}}, split as lm-eval
+ * splits it: the word is what follows the last space.
  */
 public record LastWordTask(String name, List<Item> items) {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,11 +39,7 @@ public record LastWordTask(String name, List<Item> items) {
             for (int number = 1; (line = in.readLine()) != null; number++) {
                 if (line.isBlank()) continue;
                 try {
-                    JsonNode row = JSON.readTree(line);
-                    JsonNode context = row.get("context"), word = row.get("word");
-                    if (context == null || !context.isTextual() || word == null || !word.isTextual())
-                        throw new IllegalArgumentException("expected string fields \"context\" and \"word\", found " + row);
-                    items.add(new Item(context.asText(), word.asText()));
+                    items.add(item(JSON.readTree(line)));
                 } catch (JsonProcessingException e) {
                     throw new IOException(file + ":" + number + ": not valid JSON: " + e.getOriginalMessage(), e);
                 } catch (IllegalArgumentException e) {
@@ -52,6 +49,19 @@ public record LastWordTask(String name, List<Item> items) {
         }
         if (items.isEmpty()) throw new IOException(file + ": no items");
         return new LastWordTask(file.getFileName().toString().replaceFirst("\\.jsonl?$", ""), items);
+    }
+
+    private static Item item(JsonNode row) {
+        JsonNode context = row.get("context"), word = row.get("word"), text = row.get("text");
+        if (context != null && context.isTextual() && word != null && word.isTextual())
+            return new Item(context.asText(), word.asText());
+        if (text != null && text.isTextual()) {
+            String t = text.asText();
+            int cut = t.lastIndexOf(' ');
+            if (cut < 0) throw new IllegalArgumentException("\"text\" has no space to cut its last word at: " + t);
+            return new Item(t.substring(0, cut), t.substring(cut + 1));
+        }
+        throw new IllegalArgumentException("expected string fields \"context\" and \"word\" (or LAMBADA's \"text\"), found " + row);
     }
 
     public String toJsonl() {

@@ -30,8 +30,6 @@ import java.util.OptionalInt;
 public final class LoglikelihoodScorer {
     /** Logits of one batch are [B*T, V] floats; batches are cut so that they stay below this many. */
     private static final long MAX_LOGIT_FLOATS = 64L << 20;
-    /** Batch lengths are rounded up to a multiple of this so that consecutive batches reuse their buffers. */
-    private static final int LENGTH_QUANTUM = 8;
 
     /** Token ids of one request; context is non-empty (it holds at least the document-start token). */
     public record Request(int[] context, int[] continuation) {
@@ -120,7 +118,8 @@ public final class LoglikelihoodScorer {
         Score[] scores = new Score[windows.length];
         Activations acts = null;
         for (int next = 0; next < order.length; ) {
-            int seq = roundUp(windows[order[next]].input.length);
+            // Exact lengths: allocating buffers per batch costs far less than the forward over padding would.
+            int seq = windows[order[next]].input.length;
             int rows = (int) Math.max(1, Math.min(batchRows, MAX_LOGIT_FLOATS / ((long) seq * vocab)));
             rows = Math.min(rows, order.length - next);
             if (acts == null || acts.batch() != rows || acts.seq() != seq) acts = model.inferenceActivations(rows, seq);
@@ -179,9 +178,5 @@ public final class LoglikelihoodScorer {
     private static void checkId(int id, int vocab, int request) {
         if (id < 0 || id >= vocab)
             throw new IllegalArgumentException("request " + request + ": token id " + id + " outside the model's vocabulary [0, " + vocab + ")");
-    }
-
-    private int roundUp(int length) {
-        return Math.min(maxLength, (length + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM * LENGTH_QUANTUM);
     }
 }

@@ -1,6 +1,7 @@
 package minitron4j.experiments.eval;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,10 +34,13 @@ public final class QuizPattern {
 
     private final String source;
     private final Node root;
+    /** Lower-case expansions, for {@link #accepts}: distractor checks ask it many times. */
+    private final Set<String> lowerCaseExpansions = new HashSet<>();
 
     private QuizPattern(String source, Node root) {
         this.source = source;
         this.root = root;
+        for (String e : expansions()) lowerCaseExpansions.add(e.toLowerCase(Locale.ROOT));
     }
 
     /** Parses one category; {@link IllegalArgumentException} names the problem and its column. */
@@ -77,9 +81,7 @@ public final class QuizPattern {
 
     /** Whether the pattern accepts text, ignoring case and runs of spaces. */
     public boolean accepts(String text) {
-        String t = tidy(text).toLowerCase(Locale.ROOT);
-        for (String e : expansions()) if (e.toLowerCase(Locale.ROOT).equals(t)) return true;
-        return false;
+        return lowerCaseExpansions.contains(tidy(text).toLowerCase(Locale.ROOT));
     }
 
     private static void canonical(Node n, StringBuilder sb) {
