@@ -7,7 +7,7 @@
 # Logs and results go to $OUT (default .gpu/out); summary.jsonl gathers one JSON line per check.
 # Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per JVM, default 150),
 # BENCH_BACKEND (default ptx; "none" skips it), BENCH_ARGS (default the anchor shape, "--batch 8
-# --seq 512"), BENCH_TO (default 300).
+# --seq 512"), BENCH_TO (default 300), BENCH_XMX (heap and host copies of the device buffers, default 48g).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 G="$ROOT/.gpu"; OUT=${OUT:-$G/out}; WHICH=${1:-both}
@@ -43,7 +43,7 @@ for b in ptx opencl; do
 done
 BB=${BENCH_BACKEND:-ptx}
 if [ "$BB" != none ]; then
-  TO=${BENCH_TO:-300} bash "$RUN" "$BB" "$CP" minitron4j.tornado.TornadoBench ${BENCH_ARGS:---batch 8 --seq 512} \
+  XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-300} bash "$RUN" "$BB" "$CP" minitron4j.tornado.TornadoBench ${BENCH_ARGS:---batch 8 --seq 512} \
     > "$OUT/bench-$BB.log" 2> "$OUT/bench-$BB.err"
   line=$(tail -1 "$OUT/bench-$BB.log")
   case $line in '{'*) ;; *) line="{\"bench\":\"failed\",\"see\":\"bench-$BB.err\"}" ;; esac

@@ -408,11 +408,11 @@ final class ModelGraphs implements AutoCloseable {
      * pass into {@link #grads} (copied to the host when asked), the gradient norm and finite flag
      * into {@link #gradStats}. Returns the loss.
      */
-    double lossAndBackward(float[] teacherLogits, float tau, boolean fetchGradients) {
+    double lossAndBackward(FloatArray teacherLogits, float tau, boolean fetchGradients) {
         if (teacherLogits == null) {
             run(CE);
         } else {
-            for (int i = 0; i < teacherLogits.length; i++) teacher.set(i, teacherLogits[i]);
+            teacher.getSegment().copyFrom(teacherLogits.getSegment());
             klSettings.set(0, tau);
             run(KD);
         }

@@ -4,6 +4,7 @@ import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
@@ -61,7 +62,7 @@ public final class TornadoBackend implements Backend {
         public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
             ModelGraphs g = graphs(batch);
             g.forward(batch.ids(), batch.lengths(), false);
-            double loss = g.lossAndBackward(teacherLogits, tau, true);
+            double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, true);
             g.grads.addTo(grads);
             return loss;
         }
