@@ -8,7 +8,9 @@ import minitron4j.model.Nemotron;
 /**
  * Validation loss over non-overlapping windows of a token file: the token-weighted mean next-token
  * CE over every predicted position and its exp (perplexity). Windows are cut from the start of the
- * file in order; a tail of two or more tokens makes a last, shorter window. One instance keeps its
+ * file in order; a tail of two or more tokens makes a last, shorter window. A limited evaluation
+ * (during training) takes windows spread evenly over the whole file, the same ones every time, so
+ * that it stands for all of the file's documents and not just the first. One instance keeps its
  * activation buffers, so repeated evaluations during training allocate nothing large.
  */
 public final class Evaluator {
@@ -46,7 +48,10 @@ public final class Evaluator {
         void accept(Batch batch, float[] logits);
     }
 
-    /** Evaluates the first maxBatches batches of windows of tokens (all of them when there are fewer). */
+    /**
+     * Evaluates maxBatches batches of windows spread evenly over tokens (window j of k is window
+     * floor(j * W / k) of the W the file holds), or all windows when there are no more than that.
+     */
     public Result evaluate(TokenFile tokens, long maxBatches) {
         return evaluate(tokens, maxBatches, null);
     }
@@ -58,12 +63,14 @@ public final class Evaluator {
         long windows = full + (tail >= 2 ? 1 : 0);
         if (windows == 0)
             throw new IllegalArgumentException(tokens.path() + " holds " + tokens.length() + " tokens, too few to evaluate");
+        long use = maxBatches >= (windows + batch - 1) / batch ? windows : maxBatches * batch;
         double sum = 0;
-        long counted = 0, used = 0;
-        for (long w = 0, b = 0; w < windows && b < maxBatches; b++) {
+        long counted = 0;
+        for (long j = 0; j < use; ) {
             java.util.Arrays.fill(ids, 0);
             java.util.Arrays.fill(lengths, 0);
-            for (int r = 0; r < batch && w < windows; r++, w++, used++) {
+            for (int r = 0; r < batch && j < use; r++, j++) {
+                long w = j * windows / use;
                 int len = w < full ? seqLen : tail;
                 tokens.read(w * seqLen, ids, r * seqLen, len);
                 lengths[r] = len;
@@ -77,6 +84,6 @@ public final class Evaluator {
             counted += count;
         }
         double ce = sum / counted;
-        return new Result(ce, Math.exp(ce), counted, used);
+        return new Result(ce, Math.exp(ce), counted, use);
     }
 }

@@ -30,7 +30,7 @@ import java.util.Set;
  * @param clip               max global gradient norm (0 = no clipping)
  * @param seed               initialisation and data order
  * @param evalInterval       validate every so many steps (0 = never)
- * @param evalBatches        validation batches (of [batch, seq_len]) per evaluation, from the start of val.bin
+ * @param evalBatches        validation batches (of [batch, seq_len]) per evaluation, windows spread evenly over val.bin
  * @param checkpointInterval checkpoint every so many steps (0 = at the end only)
  * @param threads            compute threads (default: all cores); resume is exact only with the same count
  */
@@ -125,6 +125,12 @@ public record TrainSpec(ObjectNode model, Path init, Path data, int steps, int b
         o.put("threads", threads);
         if (out != null) o.put("out", out.toString());
         return o;
+    }
+
+    /** The same spec with another thread count (the command line's --threads for a new run). */
+    public TrainSpec withThreads(int n) {
+        return new TrainSpec(model, init, data, steps, batch, seqLen, gradAccum, lr, minLr, warmup, schedule, weightDecay,
+                beta1, beta2, eps, clip, seed, evalInterval, evalBatches, checkpointInterval, n, out);
     }
 
     /** Names of the fields (besides out) in which other differs from this spec. */

@@ -87,8 +87,8 @@ public final class Trainer {
     }
 
     /**
-     * The default validation: mean CE over the first eval_batches batches of non-overlapping
-     * windows of val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
+     * The default validation: mean CE over eval_batches batches of non-overlapping windows spread
+     * evenly over val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
      */
     public static Validation crossEntropyValidation(Nemotron model, TokenData data, TrainSpec spec) {
         Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());

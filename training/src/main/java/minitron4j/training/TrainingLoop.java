@@ -176,8 +176,8 @@ public final class TrainingLoop {
                 listener.onLogRow(row);
                 if (bar != null) {
                     bar.stepTo(step);
-                    bar.setExtraMessage(String.format(" %s %.4f lr %.2e %.0f tok/s", names.get(0), lastMetrics.get(names.get(0)),
-                            lr, settings.tokensPerStep() / seconds));
+                    bar.setExtraMessage(String.format(" %.3f %.0ftok/s", lastMetrics.get(names.get(0)),
+                            settings.tokensPerStep() / seconds));
                 }
 
                 boolean last = step == settings.steps();

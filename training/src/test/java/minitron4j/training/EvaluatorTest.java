@@ -27,6 +27,7 @@ class EvaluatorTest {
             Evaluator.Result r = Evaluator.evaluate(model, data, 8, 4);
             assertEquals(6, r.windows());
             assertEquals(5 * 7 + 4, r.tokens());
+            double[] windowLoss = new double[6];
             double sum = 0;
             for (int w = 0; w < 6; w++) {
                 int len = w < 5 ? 8 : 5;
@@ -35,15 +36,21 @@ class EvaluatorTest {
                 Batch b = Batch.of(ids, 1, len);
                 var acts = model.inferenceActivations(1, len);
                 model.forward(b, acts, null);
-                sum += CrossEntropy.forward(acts.logits(), b.nextTokenTargets(), len, c.vocabSize(), null) * (len - 1);
+                windowLoss[w] = CrossEntropy.forward(acts.logits(), b.nextTokenTargets(), len, c.vocabSize(), null) * (len - 1);
+                sum += windowLoss[w];
             }
             assertEquals(sum / r.tokens(), r.ceLoss(), 1e-5);
             assertEquals(Math.exp(r.ceLoss()), r.perplexity(), 1e-9);
             assertEquals(Math.log(TinyData.VOCAB), r.ceLoss(), 0.2, "an untrained model is near uniform");
 
-            Evaluator.Result firstBatch = new Evaluator(model, 8, 4).evaluate(data.val(), 1);
-            assertEquals(4, firstBatch.windows());
-            assertEquals(4 * 7, firstBatch.tokens());
+            // one batch of 4 takes windows floor(j * 6 / 4) = 0, 1, 3, 4: spread over the file
+            Evaluator.Result spread = new Evaluator(model, 8, 4).evaluate(data.val(), 1);
+            assertEquals(4, spread.windows());
+            assertEquals(4 * 7, spread.tokens());
+            double expected = (windowLoss[0] + windowLoss[1] + windowLoss[3] + windowLoss[4]) / (4 * 7);
+            assertEquals(expected, spread.ceLoss(), 1e-5);
+            // two batches cover all six windows: the same as the full evaluation
+            assertEquals(r.ceLoss(), new Evaluator(model, 8, 4).evaluate(data.val(), 2).ceLoss(), 0.0);
         }
     }
 

@@ -43,6 +43,7 @@ class TrainSpecTest {
         TrainSpec back = TrainSpec.fromJson(s.toJson());
         assertEquals(s.toJson(), back.toJson());
         assertTrue(s.differences(back).isEmpty());
+        assertEquals(java.util.List.of("threads"), s.differences(s.withThreads(s.threads() + 1)));
     }
 
     @Test

@@ -27,6 +27,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (config == null && resume == null) throw new IllegalArgumentException("give --config SPEC or --resume RUN_DIR");
         TrainSpec spec = config == null ? null : TrainSpec.load(config);
+        if (spec != null && threads.given() != null) spec = spec.withThreads(threads.given());
         TrainingSummary s = Trainer.run(spec, resume != null ? resume : out, resume != null);
         ObjectNode o = JsonOutput.object();
         o.put("steps", s.steps());

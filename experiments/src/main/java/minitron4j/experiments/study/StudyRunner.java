@@ -174,7 +174,7 @@ public final class StudyRunner {
             DistillOptions o = DistillOptions.defaults(spec.armSteps()).withShape(spec.batch(), spec.seqLen())
                     .withSchedule(spec.armLr(), Math.max(1, spec.armSteps() / 20)).withSeed(seed)
                     .withLoss(minitron4j.distillation.LogitLossKind.FORWARD_KL, spec.tau(), 0, 0)
-                    .withIntervals(Math.max(1, spec.armSteps() / 10), spec.evalBatches(), spec.armSteps());
+                    .withIntervals(Math.max(1, spec.armSteps() / 5), spec.evalBatches(), spec.armSteps());
             s = Distiller.distill(teacher, student, data, o, trainDir);
         } else {
             ObjectNode t = JSON.createObjectNode();
@@ -186,7 +186,7 @@ public final class StudyRunner {
             t.put("lr", arm.equals("scratch") ? spec.teacherLr() : spec.armLr());
             t.put("warmup", Math.max(1, spec.armSteps() / 20));
             t.put("seed", seed);
-            t.put("eval_interval", Math.max(1, spec.armSteps() / 10));
+            t.put("eval_interval", Math.max(1, spec.armSteps() / 5));
             t.put("eval_batches", spec.evalBatches());
             t.put("checkpoint_interval", spec.armSteps());
             s = Trainer.run(TrainSpec.fromJson(t), trainDir, false, TrainOptions.defaults());

@@ -51,9 +51,9 @@ public record StudySpec(String name, List<String> corpus, String tokenizer, doub
      * non-embedding size and retrained for the same tokens in each arm.
      */
     public static StudySpec demo() {
-        return new StudySpec("minitron-demo", List.of("sotu"), "bpe:2048", 0.05, 0, teacher(256, 4, 8, 4, 32, 1024, 128),
-                null, 500, 2e-3, 16, 128, 192, 4, 512, 64, 150, 1e-3, 1.0, ALL_ARMS, List.of(0L),
-                List.of("quiz", "lastword", "continuation"), 100, 24);
+        return new StudySpec("minitron-demo", List.of("sotu"), "bpe:2048", 0.05, 0, teacher(256, 4, 8, 4, 32, 1024, 256),
+                null, 300, 2e-3, 16, 128, 192, 4, 512, 64, 100, 1e-3, 1.0, ALL_ARMS, List.of(0L),
+                List.of("quiz", "lastword", "continuation"), 60, 16);
     }
 
     /** The larger version of the same study: a wider, deeper teacher, longer training, three seeds. */
