@@ -1,0 +1,105 @@
+package minitron4j.tornado;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The ops that touch each element on its own: embedding, RoPE, squared ReLU, the residual add and
+ * a fill; twins of {@link minitron4j.kernels.Embedding}, {@link minitron4j.kernels.Rope} and
+ * {@link minitron4j.kernels.SquaredRelu}. One thread per element ({@link Launch#threads}); threads
+ * past the end do nothing. Per-layer arguments start at {@code off.get(their slot)} (see {@link Offsets}).
+ */
+public final class ElementwiseKernels {
+    private ElementwiseKernels() {}
+
+    /** out[N,H] = table[ids[n], :]; one thread per element of out. */
+    public static void embeddingForward(KernelContext ctx, IntArray ids, FloatArray table, FloatArray out, int n, int h) {
+        int id = ctx.globalIdx;
+        if (id < n * h) {
+            int i = id / h, j = id % h;
+            out.set(id, table.get(ids.get(i) * h + j));
+        }
+    }
+
+    /**
+     * dTable[ids[n], :] += dout[n, :]; one thread per channel, walking the tokens in order, so
+     * repeated ids neither race nor change the order of the sum.
+     */
+    public static void embeddingBackward(KernelContext ctx, IntArray ids, FloatArray dout, FloatArray dTable, int n, int h) {
+        int j = ctx.globalIdx;
+        if (j < h) {
+            for (int i = 0; i < n; i++) {
+                int o = ids.get(i) * h + j;
+                dTable.set(o, dTable.get(o) + dout.get(i * h + j));
+            }
+        }
+    }
+
+    /**
+     * Rotates x[N, heads, hd] in place, token i at position i % seq, with HF's rotate_half pairing
+     * over the first 2*pairs channels of each head; the tables are [maxPos, pairs]. sign = 1 applies
+     * the rotation, -1 its transpose (the backward). One thread per (token, head, pair).
+     */
+    public static void rope(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray cosTable, FloatArray sinTable,
+                            int n, int heads, int hd, int pairs, int seq, float sign) {
+        // "half" and "sin" would clash with OpenCL C names in the generated kernel
+        int id = ctx.globalIdx;
+        if (id < n * heads * pairs) {
+            int ox = off.get(xAt);
+            int j = id % pairs, th = id / pairs;
+            int i = th / heads;
+            int t = (i % seq) * pairs + j;
+            float c = cosTable.get(t), s = sign * sinTable.get(t);
+            int base = ox + th * hd;
+            float a = x.get(base + j), b = x.get(base + j + pairs);
+            x.set(base + j, a * c - b * s);
+            x.set(base + j + pairs, b * c + a * s);
+        }
+    }
+
+    /** out[n] = relu(x[n])^2. */
+    public static void squaredReluForward(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray out, int outAt, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) {
+            float r = TornadoMath.max(x.get(off.get(xAt) + i), 0f);
+            out.set(off.get(outAt) + i, r * r);
+        }
+    }
+
+    /** dx[n] = dout[n] * 2 relu(x[n]) (dout and dx unstacked; dx may be dout). */
+    public static void squaredReluBackward(KernelContext ctx, IntArray off, FloatArray dout, FloatArray x, int xAt,
+                                           FloatArray dx, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) dx.set(i, dout.get(i) * 2f * TornadoMath.max(x.get(off.get(xAt) + i), 0f));
+    }
+
+    /** y[n] += x[n] (the residual connection). */
+    public static void add(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray y, int yAt, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) {
+            int o = off.get(yAt) + i;
+            y.set(o, y.get(o) + x.get(off.get(xAt) + i));
+        }
+    }
+
+    /** x[n] = 0 (a gradient that the next tasks only add into). */
+    public static void zero(KernelContext ctx, FloatArray x, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) x.set(i, 0f);
+    }
+
+    /** How many float buffers one {@link #reside} task holds. */
+    public static final int RESIDE_ARGS = 15;
+
+    /**
+     * Does nothing: a task of the first graph names buffers that only later graphs compute with, so
+     * that TornadoVM allocates them there and the later graphs can take them over (a graph hands
+     * on only buffers it has; a transfer alone does not allocate one). Launch: one work-group.
+     */
+    public static void reside(KernelContext ctx, IntArray i0, FloatArray f0, FloatArray f1, FloatArray f2, FloatArray f3,
+                              FloatArray f4, FloatArray f5, FloatArray f6, FloatArray f7, FloatArray f8, FloatArray f9,
+                              FloatArray f10, FloatArray f11, FloatArray f12, FloatArray f13, FloatArray f14) {
+    }
+}

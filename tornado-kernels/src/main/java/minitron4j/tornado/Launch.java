@@ -1,0 +1,43 @@
+package minitron4j.tornado;
+
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+
+/** Launch geometries of the kernels: global sizes rounded up to whole work-groups. */
+public final class Launch {
+    private Launch() {}
+
+    static int roundUp(int n, int multiple) {
+        return Math.max(1, (n + multiple - 1) / multiple) * multiple;
+    }
+
+    /** One thread per element of [n], in groups of {@link #GROUP}. */
+    public static WorkerGrid threads(int n) {
+        WorkerGrid w = new WorkerGrid1D(roundUp(n, GROUP));
+        w.setLocalWork(GROUP, 1, 1);
+        return w;
+    }
+
+    /** One work-group of {@link #GROUP} threads per row, rows in [rows]. */
+    public static WorkerGrid groupPerRow(int rows) {
+        WorkerGrid w = new WorkerGrid1D(Math.max(1, rows) * GROUP);
+        w.setLocalWork(GROUP, 1, 1);
+        return w;
+    }
+
+    /** A single work-group of {@link #GROUP} threads (the combine step of a two-task reduction). */
+    public static WorkerGrid oneGroup() {
+        return groupPerRow(1);
+    }
+
+    /** Tiles of {@link GemmKernels#TILE}^2 threads over an output of rows x cols. */
+    public static WorkerGrid tiles2d(int rows, int cols) {
+        WorkerGrid w = new WorkerGrid2D(roundUp(cols, GemmKernels.TILE), roundUp(rows, GemmKernels.TILE));
+        w.setLocalWork(GemmKernels.TILE, GemmKernels.TILE, 1);
+        return w;
+    }
+
+    /** Work-group size of the 1D kernels; a power of two (tree reductions in local memory). */
+    public static final int GROUP = 128;
+}

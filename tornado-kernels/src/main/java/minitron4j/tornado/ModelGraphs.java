@@ -1,0 +1,444 @@
+package minitron4j.tornado;
+
+import minitron4j.model.NemotronConfig;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Nemotron forward and backward passes at one batch shape [B, T] as TornadoVM task graphs in
+ * one execution plan, built once and replayed; the same op sequence as
+ * {@link minitron4j.model.Nemotron}:
+ * <pre>
+ * EMBED       ids -> x[0]                                   (ids, lengths in; weights sent once)
+ * LAYER  xL   x[l] -> LN1P -> q,k,v -> RoPE -> attention -> o_proj (+x[l]) = h
+ *             h -> LN1P -> up -> relu^2 -> down (+h) = x[l+1]   (one graph replayed per layer)
+ * HEAD        x[L] -> LN1P -> lm_head -> logits              (logits out only when asked)
+ * CE | KD     logits -> loss, d logits                        (teacher logits in for KD)
+ * HEAD_BACK   d logits -> d lm_head, d final norm, d residual
+ * LAYER_BACK  d x[l+1] -> d x[l] and layer l's gradients      (replayed from L-1 down to 0)
+ * EMBED_BACK  d x[0] -> d embedding; gradient norm and finite flag
+ * OPTIMIZER   AdamW over every parameter (moments kept on the device)
+ * </pre>
+ * Every buffer that outlives a graph (weights, saved activations, gradients, d residual) stays
+ * on the device: each graph consumes the whole shared set from the graph that ran before it and
+ * persists it for the next (TornadoVM hands buffers from the previously executed graph), so
+ * nothing crosses to the host but the inputs named above and what the caller fetches.
+ */
+final class ModelGraphs implements AutoCloseable {
+    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, OPTIMIZER = 8;
+
+    final NemotronConfig config;
+    final int batch, seq, n;
+    final StackedParameters weights, grads;
+
+    // inputs
+    final IntArray ids, lengths;
+    final FloatArray teacher, klSettings;
+    // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
+    final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
+    final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
+    // losses and statistics: [loss, gradient scale], [gradient norm, finite flag]
+    final FloatArray lossResult, gradStats;
+    // backward scratch of one layer
+    final FloatArray dres, dnorm, dact, datt, dq, dk, dv, dscores, partialW, partialB, normPartials;
+    final IntArray targets;
+    final FloatArray rowLse, rowLseTeacher, rowLoss;
+
+    private final RopeTables rope;
+    private final Offsets forwardOffsets = new Offsets(32), backwardOffsets = new Offsets(32), fixedOffsets = new Offsets(4);
+    private final LayerSlots forwardSlots, backwardSlots;
+    private final int lastInputSlot;
+    private final GridScheduler grids = new GridScheduler();
+    private final KernelContext ctx = new KernelContext();
+    private final TornadoExecutionPlan plan;
+    private final Object[] shared;
+    private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
+
+    ModelGraphs(StackedParameters weights, int batch, int seq) {
+        NemotronConfig c = weights.config;
+        this.config = c;
+        this.weights = weights;
+        this.grads = StackedParameters.zeros(c);
+        this.batch = batch;
+        this.seq = seq;
+        this.n = batch * seq;
+        int layers = c.numHiddenLayers(), hs = c.hiddenSize(), f = c.intermediateSize(), nh = c.numAttentionHeads();
+        int qd = c.qDim(), kvd = c.kvDim(), vocab = c.vocabSize();
+        ids = new IntArray(n);
+        lengths = new IntArray(batch);
+        teacher = new FloatArray(n * vocab);
+        klSettings = new FloatArray(1);
+        x = new FloatArray((layers + 1) * n * hs);
+        ln1 = new FloatArray(layers * n * hs);
+        ln1Mean = new FloatArray(layers * n);
+        ln1Rstd = new FloatArray(layers * n);
+        q = new FloatArray(layers * n * qd);
+        k = new FloatArray(layers * n * kvd);
+        v = new FloatArray(layers * n * kvd);
+        probs = new FloatArray(Math.multiplyExact(layers, Math.multiplyExact(batch * nh, seq * seq)));
+        att = new FloatArray(layers * n * qd);
+        h = new FloatArray(layers * n * hs);
+        ln2 = new FloatArray(layers * n * hs);
+        ln2Mean = new FloatArray(layers * n);
+        ln2Rstd = new FloatArray(layers * n);
+        up = new FloatArray(layers * n * f);
+        act = new FloatArray(layers * n * f);
+        lnf = new FloatArray(n * hs);
+        lnfMean = new FloatArray(n);
+        lnfRstd = new FloatArray(n);
+        logits = new FloatArray(Math.multiplyExact(n, vocab));
+        dlogits = new FloatArray(Math.multiplyExact(n, vocab));
+        lossResult = new FloatArray(2);
+        gradStats = new FloatArray(2);
+        dres = new FloatArray(n * hs);
+        dnorm = new FloatArray(n * hs);
+        dact = new FloatArray(n * f);
+        datt = new FloatArray(n * qd);
+        dq = new FloatArray(n * qd);
+        dk = new FloatArray(n * kvd);
+        dv = new FloatArray(n * kvd);
+        dscores = new FloatArray(batch * nh * seq * seq);
+        partialW = new FloatArray(LayerNormKernels.CHUNKS * hs);
+        partialB = new FloatArray(LayerNormKernels.CHUNKS * hs);
+        normPartials = new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
+        targets = new IntArray(n);
+        rowLse = new FloatArray(n);
+        rowLseTeacher = new FloatArray(n);
+        rowLoss = new FloatArray(n);
+        rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), c.maxPositionEmbeddings());
+        forwardSlots = new LayerSlots(forwardOffsets);
+        backwardSlots = new LayerSlots(backwardOffsets);
+        lastInputSlot = fixedOffsets.slot();
+        fixedOffsets.set(lastInputSlot, layers * n * hs);
+
+        List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, probs,
+                att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits, dlogits, lossResult, gradStats, dres));
+        s.addAll(weights.arrays());
+        s.addAll(grads.arrays());
+        shared = s.toArray();
+
+        plan = new TornadoExecutionPlan(embed(), layer(), head(), crossEntropy(), distillation(), headBackward(), layerBackward(),
+                embedBackward(), optimizer());
+        plan.withGridScheduler(grids);
+    }
+
+    /** The offsets of one layer's slices in the stacked buffers, one slot per kind. */
+    private final class LayerSlots {
+        final Offsets table;
+        // xOut: x[l+1]; nh: [N,H] slices (x[l] included), n1: [N], nq: [N,nh*hd], nkv: [N,nkv*hd],
+        // np: attention probs, nf: [N,F]; wh, wq, wkv, wo, wf: the layer's weights
+        final int xOut, nh, n1, nq, nkv, np, nf, wh, wq, wkv, wo, wf;
+
+        LayerSlots(Offsets table) {
+            this.table = table;
+            xOut = table.slot();
+            nh = table.slot();
+            n1 = table.slot();
+            nq = table.slot();
+            nkv = table.slot();
+            np = table.slot();
+            nf = table.slot();
+            wh = table.slot();
+            wq = table.slot();
+            wkv = table.slot();
+            wo = table.slot();
+            wf = table.slot();
+        }
+
+        /** Writes layer l's offsets (sent with the layer graph's next run). */
+        void select(int l) {
+            NemotronConfig c = config;
+            int hs = c.hiddenSize(), f = c.intermediateSize();
+            table.set(xOut, (l + 1) * n * hs);
+            table.set(nh, l * n * hs);
+            table.set(n1, l * n);
+            table.set(nq, l * n * c.qDim());
+            table.set(nkv, l * n * c.kvDim());
+            table.set(np, l * batch * c.numAttentionHeads() * seq * seq);
+            table.set(nf, l * n * f);
+            table.set(wh, l * hs);
+            table.set(wq, l * c.qDim() * hs);
+            table.set(wkv, l * c.kvDim() * hs);
+            table.set(wo, l * hs * c.qDim());
+            table.set(wf, l * f * hs);
+        }
+    }
+
+    // ---------------------------------------------------------------- graph construction
+
+    private TaskGraph graph(String name, boolean first) {
+        TaskGraph g = new TaskGraph(name);
+        if (!first) g.consumeFromDevice(shared);
+        return g;
+    }
+
+    private ImmutableTaskGraph close(TaskGraph g) {
+        return g.persistOnDevice(shared).snapshot();
+    }
+
+    private String task(TaskGraph g, String id, WorkerGrid grid) {
+        grids.addWorkerGrid(g.getTaskGraphName() + "." + id, grid);
+        return id;
+    }
+
+    private ImmutableTaskGraph embed() {
+        TaskGraph g = graph("embed", true);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, ids, lengths);
+        // The first graph allocates every shared buffer (weights and rope tables with their values,
+        // the rest zeroed), so that the graphs after it can take them over.
+        List<Object> once = new ArrayList<>(List.of(shared));
+        once.remove(ids);
+        once.remove(lengths);
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
+        int hs = config.hiddenSize();
+        g.task(task(g, "embedding", Launch.threads(n * hs)), ElementwiseKernels::embeddingForward, ctx, ids, weights.embed, x, n, hs);
+        List<FloatArray> floats = new ArrayList<>();
+        for (Object o : shared) if (o instanceof FloatArray a) floats.add(a);
+        int per = ElementwiseKernels.RESIDE_ARGS;
+        for (int t = 0; t * per < floats.size(); t++) {
+            FloatArray[] f = new FloatArray[per];
+            for (int i = 0; i < per; i++) f[i] = floats.get(Math.min(floats.size() - 1, t * per + i));
+            g.task(task(g, "reside" + t, Launch.oneGroup()), ElementwiseKernels::reside, ctx, lengths, f[0], f[1], f[2], f[3], f[4],
+                    f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]);
+        }
+        return close(g);
+    }
+
+    private ImmutableTaskGraph layer() {
+        NemotronConfig c = config;
+        TaskGraph g = graph("layer", false);
+        IntArray off = forwardOffsets.array();
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
+        LayerSlots s = forwardSlots;
+        StackedParameters w = weights;
+        int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
+                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
+        float eps = (float) c.normEps();
+        // slot 0 is always 0; the layer input x[l] sits at l*N*H = the nh slot's value
+        g.task(task(g, "ln1", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, s.nh, w.inW, s.wh, w.inB, s.wh,
+                ln1, s.nh, ln1Mean, ln1Rstd, s.n1, hs, eps);
+        g.task(task(g, "q", Launch.tiles2d(n, qd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.q, s.wq, q, s.nq, n, qd, hs, 0);
+        g.task(task(g, "k", Launch.tiles2d(n, kvd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.k, s.wkv, k, s.nkv, n, kvd, hs, 0);
+        g.task(task(g, "v", Launch.tiles2d(n, kvd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.v, s.wkv, v, s.nkv, n, kvd, hs, 0);
+        g.task(task(g, "ropeQ", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, q, s.nq, rope.cos(), rope.sin(),
+                n, nh, hd, pairs, seq, 1f);
+        g.task(task(g, "ropeK", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, k, s.nkv, rope.cos(), rope.sin(),
+                n, nkv, hd, pairs, seq, 1f);
+        g.task(task(g, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v, s.nkv,
+                lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
+        g.task(task(g, "o", Launch.tiles2d(n, hs)), GemmKernels::xWt, ctx, off, att, s.nq, w.o, s.wo, h, s.nh, n, hs, qd, 0);
+        g.task(task(g, "residual1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, x, s.nh, h, s.nh, n * hs);
+        g.task(task(g, "ln2", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, h, s.nh, w.postW, s.wh, w.postB, s.wh,
+                ln2, s.nh, ln2Mean, ln2Rstd, s.n1, hs, eps);
+        g.task(task(g, "up", Launch.tiles2d(n, f)), GemmKernels::xWt, ctx, off, ln2, s.nh, w.up, s.wf, up, s.nf, n, f, hs, 0);
+        g.task(task(g, "relu2", Launch.threads(n * f)), ElementwiseKernels::squaredReluForward, ctx, off, up, s.nf, act, s.nf, n * f);
+        g.task(task(g, "down", Launch.tiles2d(n, hs)), GemmKernels::xWt, ctx, off, act, s.nf, w.down, s.wf, x, s.xOut, n, hs, f, 0);
+        g.task(task(g, "residual2", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, h, s.nh, x, s.xOut, n * hs);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph head() {
+        NemotronConfig c = config;
+        TaskGraph g = graph("head", false);
+        IntArray off = fixedOffsets.array();
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
+        int hs = c.hiddenSize(), z = Offsets.ZERO;
+        g.task(task(g, "lnf", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, lastInputSlot, weights.normW, z,
+                weights.normB, z, lnf, z, lnfMean, lnfRstd, z, hs, (float) c.normEps());
+        g.task(task(g, "lmHead", Launch.tiles2d(n, c.vocabSize())), GemmKernels::xWt, ctx, off, lnf, z, weights.lmHead, z, logits, z,
+                n, c.vocabSize(), hs, 0);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph crossEntropy() {
+        int vocab = config.vocabSize();
+        TaskGraph g = graph("ce", false);
+        g.task(task(g, "targets", Launch.threads(n)), LossKernels::nextTokenTargets, ctx, ids, lengths, targets, batch, seq);
+        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::crossEntropyRows, ctx, logits, targets, rowLse, rowLoss, vocab);
+        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::crossEntropyMean, ctx, targets, rowLoss, lossResult, n);
+        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, ctx, logits, targets, rowLse,
+                lossResult, dlogits, n, vocab);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph distillation() {
+        int vocab = config.vocabSize();
+        TaskGraph g = graph("kd", false);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher, klSettings);
+        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, klSettings, rowLse,
+                rowLseTeacher, rowLoss, seq, vocab);
+        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, klSettings, lossResult, batch, seq);
+        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, klSettings,
+                rowLse, rowLseTeacher, lossResult, dlogits, seq, vocab, n);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph headBackward() {
+        NemotronConfig c = config;
+        TaskGraph g = graph("headBack", false);
+        IntArray off = fixedOffsets.array();
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
+        int hs = c.hiddenSize(), vocab = c.vocabSize(), z = Offsets.ZERO;
+        // with tied embeddings this overwrites the embedding gradient; EMBED_BACK then adds the lookup's share
+        g.task(task(g, "dLmHead", Launch.tiles2d(vocab, hs)), GemmKernels::atB, ctx, off, dlogits, z, lnf, z, grads.lmHead, z,
+                vocab, hs, n, 0);
+        g.task(task(g, "dLnf", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
+        g.task(task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
+                lnfMean, lnfRstd, z, weights.normW, z, dres, z, hs, 0);
+        g.task(task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+                dnorm, z, x, lastInputSlot, lnfMean, lnfRstd, z, partialW, partialB, n, hs);
+        g.task(task(g, "lnfCombine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+                grads.normW, grads.normB, z, hs, 0);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph layerBackward() {
+        NemotronConfig c = config;
+        TaskGraph g = graph("layerBack", false);
+        IntArray off = backwardOffsets.array();
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
+        LayerSlots s = backwardSlots;
+        StackedParameters w = weights, gr = grads;
+        int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
+                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
+        // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
+        g.task(task(g, "dAct", Launch.tiles2d(n, f)), GemmKernels::ab, ctx, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
+        g.task(task(g, "dDown", Launch.tiles2d(hs, f)), GemmKernels::atB, ctx, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 0);
+        g.task(task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
+        g.task(task(g, "dLn2", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
+        g.task(task(g, "dUp", Launch.tiles2d(f, hs)), GemmKernels::atB, ctx, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 0);
+        g.task(task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
+                ln2Mean, ln2Rstd, s.n1, w.postW, s.wh, dres, z, hs, 1);
+        g.task(task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+                dnorm, z, h, s.nh, ln2Mean, ln2Rstd, s.n1, partialW, partialB, n, hs);
+        g.task(task(g, "ln2Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+                gr.postW, gr.postB, s.wh, hs, 0);
+        // attention: h = x[l] + o(attention(q, k, v))
+        g.task(task(g, "dAtt", Launch.tiles2d(n, qd)), GemmKernels::ab, ctx, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
+        g.task(task(g, "dO", Launch.tiles2d(hs, qd)), GemmKernels::atB, ctx, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 0);
+        g.task(task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
+                v, s.nkv, dscores, batch, seq, nh, nkv, hd);
+        g.task(task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
+                batch, seq, nh, nkv, hd);
+        g.task(task(g, "dKV", Launch.threads(n * kvd)), AttentionKernels::backwardKeyValue, ctx, off, dscores, probs, s.np, q, s.nq,
+                datt, dk, dv, batch, seq, nh, nkv, hd);
+        g.task(task(g, "ropeDq", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
+                n, nh, hd, pairs, seq, -1f);
+        g.task(task(g, "ropeDk", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
+                n, nkv, hd, pairs, seq, -1f);
+        g.task(task(g, "dLn1Q", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
+        g.task(task(g, "dLn1K", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
+        g.task(task(g, "dLn1V", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
+        g.task(task(g, "dQw", Launch.tiles2d(qd, hs)), GemmKernels::atB, ctx, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 0);
+        g.task(task(g, "dKw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 0);
+        g.task(task(g, "dVw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 0);
+        g.task(task(g, "ln1Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, s.nh,
+                ln1Mean, ln1Rstd, s.n1, w.inW, s.wh, dres, z, hs, 1);
+        g.task(task(g, "ln1Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+                dnorm, z, x, s.nh, ln1Mean, ln1Rstd, s.n1, partialW, partialB, n, hs);
+        g.task(task(g, "ln1Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+                gr.inW, gr.inB, s.wh, hs, 0);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph embedBackward() {
+        NemotronConfig c = config;
+        TaskGraph g = graph("embedBack", false);
+        int hs = c.hiddenSize();
+        if (!c.tieWordEmbeddings())
+            g.task(task(g, "zero", Launch.threads(c.vocabSize() * hs)), ElementwiseKernels::zero, ctx, grads.embed, c.vocabSize() * hs);
+        g.task(task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs);
+        List<FloatArray> all = grads.arrays();
+        for (int i = 0; i < all.size(); i++)
+            g.task(task(g, "norm" + i, Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, ctx,
+                    all.get(i), normPartials, all.get(i).getSize(), i);
+        g.task(task(g, "normCombine", Launch.oneGroup()), OptimizerKernels::normCombine, ctx, normPartials, gradStats,
+                normPartials.getSize());
+        return close(g);
+    }
+
+    private ImmutableTaskGraph optimizer() {
+        TaskGraph g = graph("adamw", false);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamSettings);
+        List<FloatArray> params = weights.arrays(), gradients = grads.arrays();
+        List<Boolean> decays = weights.decays();
+        for (int i = 0; i < params.size(); i++) {
+            FloatArray p = params.get(i), m = new FloatArray(p.getSize()), v = new FloatArray(p.getSize());
+            m.init(0f);
+            v.init(0f);
+            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, m, v);
+            g.task(task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m, v,
+                    adamSettings, p.getSize(), decays.get(i) ? 1 : 0);
+        }
+        return close(g);
+    }
+
+    // ---------------------------------------------------------------- running
+
+    private TornadoExecutionResult run(int graph) {
+        return plan.withGraph(graph).execute();
+    }
+
+    /** Sends a batch and runs the forward pass up to the logits, copied to {@link #logits} when asked. */
+    void forward(int[] tokenIds, int[] rowLengths, boolean fetchLogits) {
+        for (int i = 0; i < n; i++) ids.set(i, tokenIds[i]);
+        for (int b = 0; b < batch; b++) lengths.set(b, rowLengths == null ? seq : rowLengths[b]);
+        run(EMBED);
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            forwardSlots.select(l);
+            run(LAYER);
+        }
+        TornadoExecutionResult head = run(HEAD);
+        if (fetchLogits) head.transferToHost(logits);
+    }
+
+    /**
+     * After {@link #forward}: the loss (CE, or KD against teacherLogits at tau), then the backward
+     * pass into {@link #grads} (copied to the host when asked), the gradient norm and finite flag
+     * into {@link #gradStats}. Returns the loss.
+     */
+    double lossAndBackward(FloatArray teacherLogits, float tau, boolean fetchGradients) {
+        if (teacherLogits == null) {
+            run(CE);
+        } else {
+            teacher.getSegment().copyFrom(teacherLogits.getSegment());
+            klSettings.set(0, tau);
+            run(KD);
+        }
+        run(HEAD_BACK);
+        for (int l = config.numHiddenLayers() - 1; l >= 0; l--) {
+            backwardSlots.select(l);
+            run(LAYER_BACK);
+        }
+        TornadoExecutionResult last = run(EMBED_BACK);
+        last.transferToHost(lossResult, gradStats);
+        if (fetchGradients) last.transferToHost(grads.arrays().toArray());
+        return lossResult.get(0);
+    }
+
+    /** After {@link #lossAndBackward}: one AdamW update of the device weights (step counts from 1). */
+    void optimizerStep(float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+        AdamWSettings.write(adamSettings, lr, beta1, beta2, eps, weightDecay, step);
+        run(OPTIMIZER);
+    }
+
+    @Override
+    public void close() {
+        try {
+            plan.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the TornadoVM execution plan", e);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package minitron4j.tornado;
+
+import minitron4j.kernels.AdamW;
+import minitron4j.kernels.Attention;
+import minitron4j.kernels.CrossEntropy;
+import minitron4j.kernels.Embedding;
+import minitron4j.kernels.KlDivergence;
+import minitron4j.kernels.LayerNorm1P;
+import minitron4j.kernels.Rope;
+import minitron4j.kernels.SquaredRelu;
+import org.junit.jupiter.api.Test;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.util.SplittableRandom;
+
+import static minitron4j.tornado.DeviceRun.assertClose;
+import static minitron4j.tornado.DeviceRun.device;
+import static minitron4j.tornado.DeviceRun.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Every kernel but the matmuls against its CPU twin, on small odd shapes. */
+class OpKernelsTest {
+    private static final int Z = Offsets.ZERO;
+    private final Offsets zero = new Offsets(1);
+
+    @Test
+    void layerNormForwardAndBackward() {
+        int n = 7, h = 45;
+        float eps = 1e-5f;
+        SplittableRandom r = new SplittableRandom(2);
+        float[] x = random(r, n * h, 2), w = random(r, h, 0.3), b = random(r, h, 0.3), dout = random(r, n * h, 1);
+        float[] dx0 = random(r, n * h, 1);
+        float[] out = new float[n * h], mean = new float[n], rstd = new float[n];
+        LayerNorm1P.forward(out, mean, rstd, x, w, b, n, h, eps);
+        float[] dx = dx0.clone(), dw = new float[h], db = new float[h];
+        LayerNorm1P.backward(dx, dw, db, dout, x, mean, rstd, w, n, h);
+
+        IntArray off = zero.array();
+        FloatArray dX = device(x), dW = device(w), dB = device(b), dOut = new FloatArray(n * h), dMean = new FloatArray(n),
+                dRstd = new FloatArray(n), dDout = device(dout), dDx = device(dx0), dDw = new FloatArray(h), dDb = new FloatArray(h),
+                pw = new FloatArray(LayerNormKernels.CHUNKS * h), pb = new FloatArray(LayerNormKernels.CHUNKS * h);
+        DeviceRun.once(new Object[]{off, dX, dW, dB, dDout, dDx}, new Object[]{dOut, dMean, dRstd, dDx, dDw, dDb}, g -> g.graph
+                .task(g.task(Launch.groupPerRow(n)), LayerNormKernels::forward, g.ctx, off, dX, Z, dW, Z, dB, Z, dOut, Z, dMean, dRstd, Z, h, eps)
+                .task(g.task(Launch.groupPerRow(n)), LayerNormKernels::backwardInput, g.ctx, off, dDout, Z, dX, Z, dMean, dRstd, Z, dW, Z, dDx, Z, h, 1)
+                .task(g.task(Launch.threads(LayerNormKernels.CHUNKS * h)), LayerNormKernels::paramGradPartials, g.ctx, off, dDout, Z, dX, Z,
+                        dMean, dRstd, Z, pw, pb, n, h)
+                .task(g.task(Launch.threads(h)), LayerNormKernels::paramGradCombine, g.ctx, off, pw, pb, dDw, dDb, Z, h, 0));
+        assertClose(out, dOut, 1e-5, "LN out");
+        assertClose(mean, dMean, 1e-5, "LN mean");
+        assertClose(rstd, dRstd, 1e-5, "LN rstd");
+        assertClose(dx, dDx, 1e-5, "LN dx");
+        assertClose(dw, dDw, 1e-5, "LN dw");
+        assertClose(db, dDb, 1e-5, "LN db");
+    }
+
+    @Test
+    void embeddingRopeSquaredReluAndAdd() {
+        int n = 9, h = 13, vocab = 11, heads = 3, hd = 6, rotary = 4, seq = 3;
+        SplittableRandom r = new SplittableRandom(3);
+        int[] ids = {3, 0, 10, 3, 5, 5, 1, 3, 9};
+        float[] table = random(r, vocab * h, 1), dout = random(r, n * h, 1), dTable0 = random(r, vocab * h, 1);
+        float[] emb = new float[n * h], dTable = dTable0.clone();
+        Embedding.forward(emb, ids, table, n, h);
+        Embedding.backward(dTable, dout, ids, n, h);
+
+        Rope rope = new Rope(rotary, 10000, 8);
+        float[] q = random(r, n * heads * hd, 1), rotated = q.clone(), back = q.clone();
+        int[] pos = new int[n];
+        for (int i = 0; i < n; i++) pos[i] = i % seq;
+        rope.apply(rotated, pos, n, heads, hd, 1);
+        rope.apply(back, pos, n, heads, hd, -1);
+        RopeTables tables = new RopeTables(rotary, 10000, 8);
+
+        float[] up = random(r, n * h, 1), act = new float[n * h], dact = random(r, n * h, 1), dup = new float[n * h];
+        SquaredRelu.forward(act, up, n * h);
+        SquaredRelu.backward(dup, dact, up, n * h);
+        float[] y0 = random(r, n * h, 1), y = y0.clone();
+        for (int i = 0; i < y.length; i++) y[i] += up[i];
+
+        IntArray off = zero.array(), dIds = device(ids);
+        FloatArray dTableIn = device(table), dEmb = new FloatArray(n * h), dDout = device(dout), dDTable = device(dTable0),
+                dQ = device(q), dBack = device(q), dUp = device(up), dAct = new FloatArray(n * h), dDact = device(dact),
+                dDup = new FloatArray(n * h), dY = device(y0);
+        int half = rotary / 2;
+        DeviceRun.once(new Object[]{off, dIds, dTableIn, dDout, dDTable, dQ, dBack, tables.cos(), tables.sin(), dUp, dDact, dY},
+                new Object[]{dEmb, dDTable, dQ, dBack, dAct, dDup, dY}, g -> g.graph
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::embeddingForward, g.ctx, dIds, dTableIn, dEmb, n, h)
+                .task(g.task(Launch.threads(h)), ElementwiseKernels::embeddingBackward, g.ctx, dIds, dDout, dDTable, n, h)
+                .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dQ, Z, tables.cos(), tables.sin(),
+                        n, heads, hd, half, seq, 1f)
+                .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dBack, Z, tables.cos(), tables.sin(),
+                        n, heads, hd, half, seq, -1f)
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluForward, g.ctx, off, dUp, Z, dAct, Z, n * h)
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluBackward, g.ctx, off, dDact, dUp, Z, dDup, n * h)
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::add, g.ctx, off, dUp, Z, dY, Z, n * h));
+        assertClose(emb, dEmb, 0, "embedding");
+        assertClose(dTable, dDTable, 1e-6, "embedding backward");
+        assertClose(rotated, dQ, 1e-6, "rope");
+        assertClose(back, dBack, 1e-6, "rope backward");
+        assertClose(act, dAct, 1e-6, "relu^2");
+        assertClose(dup, dDup, 1e-6, "relu^2 backward");
+        assertClose(y, dY, 1e-6, "residual add");
+    }
+
+    @Test
+    void causalGroupedQueryAttentionForwardAndBackward() {
+        int batch = 2, seq = 5, nh = 6, nkv = 2, hd = 7, n = batch * seq;
+        SplittableRandom r = new SplittableRandom(4);
+        float[] q = random(r, n * nh * hd, 1), k = random(r, n * nkv * hd, 1), v = random(r, n * nkv * hd, 1),
+                dout = random(r, n * nh * hd, 1);
+        int[] lengths = {5, 3};
+        Attention.Shape shape = new Attention.Shape(batch, seq, nh, nkv, hd, 0, seq * nkv * hd);
+        float[] out = new float[n * nh * hd], probs = new float[batch * nh * seq * seq];
+        Attention.forward(out, probs, q, k, v, lengths, shape);
+        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
+        Attention.backward(dq, dk, dv, dout, probs, q, k, v, shape);
+
+        IntArray off = zero.array(), dLengths = device(lengths);
+        FloatArray dQ = device(q), dK = device(k), dV = device(v), dDout = device(dout), dOut = new FloatArray(out.length),
+                dProbs = new FloatArray(probs.length), dScores = new FloatArray(probs.length),
+                dDq = new FloatArray(q.length), dDk = new FloatArray(k.length), dDv = new FloatArray(v.length);
+        DeviceRun.once(new Object[]{off, dQ, dK, dV, dDout, dLengths}, new Object[]{dOut, dProbs, dDq, dDk, dDv}, g -> g.graph
+                .task(g.task(Launch.threads(batch * nh * seq)), AttentionKernels::forward, g.ctx, off, dQ, Z, dK, dV, Z, dLengths,
+                        dProbs, Z, dOut, Z, batch, seq, nh, nkv, hd)
+                .task(g.task(Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, g.ctx, off, dDout, dProbs, Z, dV, Z,
+                        dScores, batch, seq, nh, nkv, hd)
+                .task(g.task(Launch.threads(n * nh * hd)), AttentionKernels::backwardQuery, g.ctx, off, dScores, dK, Z, dDq,
+                        batch, seq, nh, nkv, hd)
+                .task(g.task(Launch.threads(n * nkv * hd)), AttentionKernels::backwardKeyValue, g.ctx, off, dScores, dProbs, Z, dQ, Z,
+                        dDout, dDk, dDv, batch, seq, nh, nkv, hd));
+        assertClose(out, dOut, 1e-5, "attention out");
+        assertClose(probs, dProbs, 1e-5, "attention probs");
+        assertClose(dq, dDq, 1e-5, "attention dq");
+        assertClose(dk, dDk, 1e-5, "attention dk");
+        assertClose(dv, dDv, 1e-5, "attention dv");
+    }
+
+    @Test
+    void crossEntropyAndDistillationLossesWithGradients() {
+        int batch = 2, seq = 4, n = batch * seq, vocab = 301;
+        float tau = 2f;
+        SplittableRandom r = new SplittableRandom(5);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = r.nextInt(vocab);
+        int[] lengths = {4, 3};
+        minitron4j.model.Batch b = new minitron4j.model.Batch(ids, batch, seq, lengths);
+        float[] logits = random(r, n * vocab, 4), teacher = random(r, n * vocab, 4);
+        int[] targets = b.nextTokenTargets();
+        double ce = CrossEntropy.forward(logits, targets, n, vocab, null);
+        float[] ceGrad = new float[logits.length];
+        CrossEntropy.backwardInPlace(logits, targets, n, vocab, 1f, ceGrad, false);
+        boolean[] valid = b.realMask();
+        double kd = KlDivergence.forward(logits, teacher, valid, n, vocab, tau);
+        float[] kdGrad = new float[logits.length];
+        KlDivergence.backward(kdGrad, logits, teacher, valid, n, vocab, tau, 1f, false);
+
+        IntArray dIds = device(ids), dLengths = device(lengths), dTargets = new IntArray(n);
+        FloatArray dLogits = device(logits), dTeacher = device(teacher), settings = FloatArray.fromElements(tau),
+                lse = new FloatArray(n), lseT = new FloatArray(n), rowLoss = new FloatArray(n), ceResult = new FloatArray(2),
+                kdResult = new FloatArray(2), dCe = new FloatArray(logits.length), dKd = new FloatArray(logits.length);
+        DeviceRun.once(new Object[]{dIds, dLengths, dLogits, dTeacher, settings}, new Object[]{dTargets, ceResult, dCe, kdResult, dKd},
+                g -> g.graph
+                .task(g.task(Launch.threads(n)), LossKernels::nextTokenTargets, g.ctx, dIds, dLengths, dTargets, batch, seq)
+                .task(g.task(Launch.groupPerRow(n)), LossKernels::crossEntropyRows, g.ctx, dLogits, dTargets, lse, rowLoss, vocab)
+                .task(g.task(Launch.oneGroup()), LossKernels::crossEntropyMean, g.ctx, dTargets, rowLoss, ceResult, n)
+                .task(g.task(Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, g.ctx, dLogits, dTargets, lse, ceResult, dCe,
+                        n, vocab)
+                .task(g.task(Launch.groupPerRow(n)), LossKernels::klRows, g.ctx, dLogits, dTeacher, dLengths, settings, lse, lseT,
+                        rowLoss, seq, vocab)
+                .task(g.task(Launch.oneGroup()), LossKernels::klMean, g.ctx, dLengths, rowLoss, settings, kdResult, batch, seq)
+                .task(g.task(Launch.threads(n * vocab)), LossKernels::klGradient, g.ctx, dLogits, dTeacher, dLengths, settings, lse, lseT,
+                        kdResult, dKd, seq, vocab, n));
+        assertEquals(ce, ceResult.get(0), 1e-5 * ce, "CE loss");
+        assertClose(ceGrad, dCe, 1e-5, "CE gradient");
+        assertEquals(kd, kdResult.get(0), 1e-5 * kd, "KD loss");
+        assertClose(kdGrad, dKd, 1e-5, "KD gradient");
+        for (int i = 0; i < n; i++) assertEquals(targets[i], dTargets.get(i), "target " + i);
+    }
+
+    @Test
+    void adamWAndTheGradientNorm() {
+        int n = 1037;
+        SplittableRandom r = new SplittableRandom(6);
+        float[] p = random(r, n, 1), g = random(r, n, 1), m = random(r, n, 0.1), v = random(r, n, 0.1);
+        for (int i = 0; i < n; i++) v[i] = Math.abs(v[i]);
+        float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
+        int step = 3;
+        float lr = 1e-2f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f;
+        AdamW.update(p2, g, m2, v2, n, step, lr, b1, b2, eps, wd);
+        double sq = 0;
+        for (float x : g) sq += x * x;
+        float[] g2 = random(r, 300, 1);
+        for (float x : g2) sq += x * x;
+
+        FloatArray dP = device(p), dG = device(g), dM = device(m), dV = device(v), dG2 = device(g2),
+                settings = AdamWSettings.of(lr, b1, b2, eps, wd, step), partials = new FloatArray(2 * OptimizerKernels.GROUPS),
+                result = new FloatArray(2);
+        DeviceRun.once(new Object[]{dP, dG, dM, dV, dG2, settings}, new Object[]{dP, dM, dV, result}, gr -> gr.graph
+                .task(gr.task(Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, gr.ctx, dG, partials, n, 0)
+                .task(gr.task(Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, gr.ctx, dG2, partials, 300, 1)
+                .task(gr.task(Launch.oneGroup()), OptimizerKernels::normCombine, gr.ctx, partials, result, 2 * OptimizerKernels.GROUPS)
+                .task(gr.task(Launch.threads(n)), OptimizerKernels::adamW, gr.ctx, dP, dG, dM, dV, settings, n, 1));
+        assertClose(p2, dP, 1e-6, "AdamW param");
+        assertClose(m2, dM, 1e-6, "AdamW m");
+        assertClose(v2, dV, 1e-6, "AdamW v");
+        assertEquals(Math.sqrt(sq), result.get(0), 1e-5 * Math.sqrt(sq), "gradient norm");
+        assertEquals(1f, result.get(1), "finite flag");
+    }
+}
