@@ -6,6 +6,7 @@
 # 3. TornadoBench (matmul probe, teacher forward, KD step) as JSON, on PTX.
 # Logs and results go to $OUT (default .gpu/out); summary.jsonl gathers one JSON line per check.
 # Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per JVM, default 150),
+# DEVICE_MEMORY (TornadoVM device heap, default 64GB; the anchor shape needs more than the 1 GB default),
 # BENCH_BACKEND (default ptx; "none" skips it), BENCH_ARGS (default the anchor shape, "--batch 8
 # --seq 512"), BENCH_TO (default 300), BENCH_XMX (heap and host copies of the device buffers, default 48g).
 set -uo pipefail
@@ -16,7 +17,7 @@ mkdir -p "$OUT"
 RUN="$G/bundle/run.sh"
 CP="$G/minitron4j.jar:$G/tornado-kernels.jar"
 CLI=minitron4j.experiments.cli.Minitron4j
-export JVM_OPTS="-Dtornado.tvm.maxbytecodesize=65536 --add-modules jdk.incubator.vector --add-opens java.base/java.lang=ALL-UNNAMED ${JVM_OPTS:-}"
+export JVM_OPTS="-Dtornado.tvm.maxbytecodesize=65536 -Dtornado.device.memory=${DEVICE_MEMORY:-64GB} --add-modules jdk.incubator.vector --add-opens java.base/java.lang=ALL-UNNAMED ${JVM_OPTS:-}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
 SUMMARY="$OUT/summary.jsonl"; : > "$SUMMARY"
 
