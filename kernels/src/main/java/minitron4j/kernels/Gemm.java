@@ -1,5 +1,6 @@
 package minitron4j.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -116,7 +117,7 @@ public final class Gemm {
     private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
             int row = cOff + i * ldc;
-            if (beta == 0f) java.util.Arrays.fill(c, row, row + n, 0f);
+            if (beta == 0f) Arrays.fill(c, row, row + n, 0f);
             else if (beta != 1f) VectorMath.scale(c, row, n, beta);
         }
     }
@@ -205,9 +206,9 @@ public final class Gemm {
             this.c = c;
             this.cOff = cOff;
             this.ldc = ldc;
-            aSlivers = ceilDiv(m, MR);
+            aSlivers = Math.ceilDiv(m, MR);
             // A multiple of the thread count, so that the threads run out of work together.
-            int blocks = ceilDiv(ceilDiv(aSlivers, MC_SLIVERS), threads) * threads;
+            int blocks = Math.ceilDiv(Math.ceilDiv(aSlivers, MC_SLIVERS), threads) * threads;
             rowTasks = Math.min(blocks, aSlivers);
         }
 
@@ -221,13 +222,13 @@ public final class Gemm {
         }
 
         private void panel(Workspace ws, int jc, int nc) {
-            int slivers = ceilDiv(nc, NR);
+            int slivers = Math.ceilDiv(nc, NR);
             // Few row blocks (a short op(A)): cut the columns too, so that every thread has work.
             int colTasks = rowTasks >= 2 * threads ? 1
-                    : Math.max(1, Math.min(ceilDiv(2 * threads, rowTasks), slivers / MIN_SLIVERS_PER_TASK));
+                    : Math.max(1, Math.min(Math.ceilDiv(2 * threads, rowTasks), slivers / MIN_SLIVERS_PER_TASK));
             int computeTasks = rowTasks * colTasks;
             int packTasks = Math.min(slivers, 2 * threads);
-            int blocks = ceilDiv(k, KC);
+            int blocks = Math.ceilDiv(k, KC);
             float[][] packedB = ws.packedB(slivers * NR * Math.min(KC, k));
             Parallel.forRange(slivers, 4, (s0, s1) -> packB(jc, nc, 0, s0, s1, packedB[0]));
             for (int block = 0; block < blocks; block++) {
@@ -315,7 +316,7 @@ public final class Gemm {
             TaskBuffers buf = TaskBuffers.LOCAL.get();
             float[] ap = buf.packedA;
             packA(q0, q1, t, ap);
-            int slivers = ceilDiv(nc, NR);
+            int slivers = Math.ceilDiv(nc, NR);
             int s1 = share(slivers, colTasks, colTask + 1);
             for (int s = share(slivers, colTasks, colTask); s < s1; s++) {
                 int j = jc + s * NR, cols = Math.min(NR, jc + nc - j);
@@ -362,7 +363,7 @@ public final class Gemm {
         for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + W);
-            FloatVector x = FloatVector.broadcast(F, ap[ai + 0]); c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
+            FloatVector x = FloatVector.broadcast(F, ap[ai]); c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
             x = FloatVector.broadcast(F, ap[ai + 1]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
             x = FloatVector.broadcast(F, ap[ai + 2]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
             x = FloatVector.broadcast(F, ap[ai + 3]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
@@ -376,7 +377,7 @@ public final class Gemm {
             x = FloatVector.broadcast(F, ap[ai + 11]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b);
         }
         store(c, ci, c0a, beta); store(c, ci + W, c0b, beta);
-        store(c, ci + 1 * ldc, c1a, beta); store(c, ci + 1 * ldc + W, c1b, beta);
+        store(c, ci + ldc, c1a, beta); store(c, ci + ldc + W, c1b, beta);
         store(c, ci + 2 * ldc, c2a, beta); store(c, ci + 2 * ldc + W, c2b, beta);
         store(c, ci + 3 * ldc, c3a, beta); store(c, ci + 3 * ldc + W, c3b, beta);
         store(c, ci + 4 * ldc, c4a, beta); store(c, ci + 4 * ldc + W, c4b, beta);
@@ -392,10 +393,6 @@ public final class Gemm {
     private static void store(float[] c, int i, FloatVector sum, float beta) {
         if (beta == 0f) sum.intoArray(c, i);
         else FloatVector.fromArray(F, c, i).fma(FloatVector.broadcast(F, beta), sum).intoArray(c, i);
-    }
-
-    private static int ceilDiv(int x, int y) {
-        return (x + y - 1) / y;
     }
 
     /**
