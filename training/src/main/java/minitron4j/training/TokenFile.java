@@ -57,11 +57,4 @@ public final class TokenFile {
                     + ") outside the file's " + length);
         for (int i = 0; i < count; i++) dst[offset + i] = segment.getAtIndex(LE_INT, start + i);
     }
-
-    /** The largest id in the file (a scan; used to check the data against a vocabulary). */
-    public int maxId() {
-        int max = -1;
-        for (long i = 0; i < length; i++) max = Math.max(max, get(i));
-        return max;
-    }
 }
