@@ -71,6 +71,23 @@ public final class Activations {
         return training ? x[layer + 1] : x[(layer + 1) % 2];
     }
 
+    /**
+     * Working buffers of the backward pass, allocated on its first call and reused by every later
+     * one at this batch shape (each is cleared before use, so nothing carries over between steps).
+     */
+    record Gradients(float[] dres, float[] dnorm, float[] dact, float[] datt, float[] dq, float[] dk, float[] dv) {}
+
+    private Gradients gradients;
+
+    Gradients gradients(NemotronConfig c) {
+        if (gradients == null) {
+            int hSize = c.hiddenSize();
+            gradients = new Gradients(new float[n * hSize], new float[n * hSize], new float[n * c.intermediateSize()],
+                    new float[n * c.qDim()], new float[n * c.qDim()], new float[n * c.kvDim()], new float[n * c.kvDim()]);
+        }
+        return gradients;
+    }
+
     /** The logits: [N, V] (or [B, V] of each row's last position when built for decoding). */
     public float[] logits() {
         return logits;

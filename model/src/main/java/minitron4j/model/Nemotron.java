@@ -176,18 +176,17 @@ public final class Nemotron {
         int layers = c.numHiddenLayers();
         float[] dLmHead = c.tieWordEmbeddings() ? grads.embedding() : grads.data(Parameters.LM_HEAD);
 
-        float[] dres = new float[n * hSize];   // d loss / d residual stream, [N,H]
-        float[] dnorm = new float[n * hSize];  // [N,H] gradient of a norm output
+        Activations.Gradients scratch = acts.gradients(c);
+        float[] dres = scratch.dres();    // d loss / d residual stream, [N,H]
+        float[] dnorm = scratch.dnorm();  // [N,H] gradient of a norm output
+        Arrays.fill(dres, 0f);
+        Arrays.fill(dnorm, 0f);
         Gemm.linearBackward(dnorm, dLmHead, dlogits, acts.lnf, params.lmHead(), n, hSize, c.vocabSize());
         if (extra != null) extra.add(layers, dnorm);
         LayerNorm1P.backward(dres, grads.data(Parameters.NORM_W), grads.data(Parameters.NORM_B), dnorm,
                 acts.finalResidual(layers), acts.lnfMean, acts.lnfRstd, params.data(Parameters.NORM_W), n, hSize);
 
-        float[] dact = new float[n * f];
-        float[] datt = new float[n * qDim];
-        float[] dq = new float[n * qDim];
-        float[] dk = new float[n * kvDim];
-        float[] dv = new float[n * kvDim];
+        float[] dact = scratch.dact(), datt = scratch.datt(), dq = scratch.dq(), dk = scratch.dk(), dv = scratch.dv();
         int[] pos = batch.positions(0);
         for (int l = layers - 1; l >= 0; l--) {
             Parameters.Layer w = params.layer(l), g = grads.layer(l);
