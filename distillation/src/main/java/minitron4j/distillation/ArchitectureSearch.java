@@ -247,7 +247,6 @@ public final class ArchitectureSearch {
             o.put("val_kd_loss", r.valKdLoss());
             o.put("run", r.run().toString());
         }
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, Distiller.JSON.writeValueAsString(root));
+        Distiller.writeJson(file, root);
     }
 }

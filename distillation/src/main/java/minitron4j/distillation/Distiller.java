@@ -10,11 +10,13 @@ import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
 import minitron4j.training.TokenData;
+import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainSpec;
 import minitron4j.training.Trainer;
 import minitron4j.training.TrainingListener;
@@ -23,6 +25,7 @@ import minitron4j.training.TrainingSummary;
 import minitron4j.training.WindowSampler;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -76,7 +79,7 @@ public final class Distiller {
             Files.createDirectories(outDir);
             if (run.latestStep().isPresent())
                 throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
-            Files.writeString(run.file(RunFolder.CONFIG), JSON.writeValueAsString(config.toJson()));
+            writeJson(run.file(RunFolder.CONFIG), config.toJson());
         }
         return run(config, run, resume, listener);
     }
@@ -173,13 +176,21 @@ public final class Distiller {
         spec.put("checkpoint_interval", 0);
         spec.put("threads", like.threads());
         TrainingSummary s = Trainer.run(TrainSpec.fromJson(spec), outDir, false,
-                minitron4j.training.TrainOptions.defaults().withProgressBar(like.progressBar()));
+                TrainOptions.defaults().withProgressBar(like.progressBar()));
         return s.lastCheckpoint();
     }
 
     /** {@link #correctTeacher(Path, Path, int, double, DistillOptions, Path)} with default batch shape and intervals. */
     public static Path correctTeacher(Path teacherDir, Path dataDir, int steps, double lr, Path outDir) throws IOException {
         return correctTeacher(teacherDir, dataDir, steps, lr, DistillOptions.defaults(steps), outDir);
+    }
+
+    /** Writes JSON so that the file is either the old one or the complete new one, whatever happens. */
+    static void writeJson(Path file, JsonNode json) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(json));
+        AtomicWrites.replaceFile(file, ch -> {
+            while (bytes.hasRemaining()) ch.write(bytes);
+        });
     }
 
     private static Path abs(Path p) {

@@ -79,10 +79,6 @@ public final class IntermediateStateLoss {
         return pairs.stream().map(LayerPair::teacher).distinct().toList();
     }
 
-    public List<LayerPair> pairs() {
-        return pairs;
-    }
-
     FrozenTeacher teacher() {
         return teacher;
     }

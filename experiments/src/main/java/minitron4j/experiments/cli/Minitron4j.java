@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Nemotron / Minitron in Java: inference, training, pruning, distillation, experiments.",
         subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
-                EvalCommand.class, ImportanceCommand.class, PruneCommand.class})
+                EvalCommand.class, ImportanceCommand.class, PruneCommand.class, DemoCommand.class})
 public final class Minitron4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -104,6 +104,16 @@ public final class Plots {
             panels.add(chart);
         }
         int cols = Math.min(2, panels.size()), rows = (panels.size() + cols - 1) / cols;
+        // XChart's grid needs exactly rows * cols panels: an odd count gets a blank one.
+        while (panels.size() < rows * cols) {
+            XYChart blank = new XYChartBuilder().width(WIDTH / 2 + 100).height(HEIGHT / 2 + 60).build();
+            blank.getStyler().setChartTitleVisible(false);
+            blank.getStyler().setLegendVisible(false);
+            blank.getStyler().setAxisTicksVisible(false);
+            blank.getStyler().setPlotBorderVisible(false);
+            blank.getStyler().setPlotGridLinesVisible(false);
+            panels.add(blank);
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BitmapEncoder.saveBitmap(panels, rows, cols, out, BitmapEncoder.BitmapFormat.PNG);
         writeBytes(png, out.toByteArray());

@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HF's BPE model: a word's chars become vocabulary ids (or byte-fallback {@code <0xNN>} ids, or
@@ -23,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel {
     /** Words up to this many chars have their ids cached (HF caches short words too). */
     private static final int CACHED_WORD_CHARS = 64;
-    private static final int CACHE_ENTRIES = 200_000;
 
     private final Map<String, Integer> vocab;
     private final String[] tokenOfId;
@@ -46,14 +44,15 @@ final class BpeModel {
     private final int[] charIds = new int[0x10000];
     /**
      * A char before whose runs a word can be cut without changing its encoding, or -1 (see
-     * {@link #allowCutsBefore}); lets a whole SentencePiece-style text be encoded word by word through
+     * {@link #cutsAreExactBefore}); lets a whole SentencePiece-style text be encoded word by word through
      * the cache.
      */
-    private int cutChar = -1;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final int cutChar;
+    private final WordCache cache = new WordCache(1 << 17);
 
     private BpeModel(Map<String, Integer> vocab, List<String[]> merges, String unkToken, String prefix,
-                     String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, JsonField where) {
+                     String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, int cutCandidate,
+                     JsonField where) {
         this.vocab = vocab;
         int maxId = -1;
         for (int id : vocab.values()) {
@@ -107,9 +106,11 @@ final class BpeModel {
                 charIds[e.getKey().charAt(0)] = e.getValue();
             }
         }
+        cutChar = cutsAreExactBefore(cutCandidate) ? cutCandidate : -1;
     }
 
-    static BpeModel parse(JsonField field) {
+    /** The model of a tokenizer.json; {@code cutCandidate} as {@link #cutsAreExactBefore} explains. */
+    static BpeModel parse(JsonField field, char cutCandidate) {
         JsonField dropout = field.get("dropout");
         if (!dropout.isNull() && dropout.node().asDouble() != 0.0) {
             throw dropout.unsupported("BPE dropout (random merges)");
@@ -143,7 +144,7 @@ final class BpeModel {
         return new BpeModel(vocab, merges, field.get("unk_token").stringOrNull(),
                 field.get("continuing_subword_prefix").stringOrNull(), field.get("end_of_word_suffix").stringOrNull(),
                 field.get("fuse_unk").bool(false), field.get("byte_fallback").bool(false),
-                field.get("ignore_merges").bool(false), field);
+                field.get("ignore_merges").bool(false), cutCandidate, field);
     }
 
     static String byteToken(int b) {
@@ -151,27 +152,26 @@ final class BpeModel {
     }
 
     /**
-     * Lets {@link #tokenize} cut words where a run of {@code c} begins (before Metaspace's "▁" when it
-     * does not split). Exact when no merge makes a token in which another char precedes {@code c} (then
-     * no symbol ever spans such a cut, so the parts merge independently and in the same order), {@code c}
-     * is a token (so unknown chars never fuse across the cut), the merges are not skipped by
-     * {@code ignore_merges} and no prefix or suffix marks a word's inner or last char. SentencePiece
-     * vocabularies qualify: "▁" occurs inside their tokens only in runs such as "▁▁▁▁".
+     * Whether {@link #tokenize} may cut words where a run of {@code c} begins (before Metaspace's "▁"
+     * when it does not split). Exact when no merge makes a token in which another char precedes
+     * {@code c} (then no symbol ever spans such a cut, so the parts merge independently and in the same
+     * order), {@code c} is a token (so unknown chars never fuse across the cut), the merges are not
+     * skipped by {@code ignore_merges} and no prefix or suffix marks a word's inner or last char.
+     * SentencePiece vocabularies qualify: "▁" occurs inside their tokens only in runs such as "▁▁▁▁".
      */
-    void allowCutsBefore(int c) {
-        if (ignoreMerges || continuingSubwordPrefix != null || endOfWordSuffix != null || c > 0xFFFF
-                || charIds[c] < 0) {
-            return;
+    private boolean cutsAreExactBefore(int c) {
+        if (ignoreMerges || continuingSubwordPrefix != null || endOfWordSuffix != null || charIds[c] < 0) {
+            return false;
         }
         for (int merged : mergedIdOfRank) {
             String token = tokenOfId[merged];
             for (int i = 1; i < token.length(); i++) {
                 if (token.charAt(i) == c && token.charAt(i - 1) != c) {
-                    return;
+                    return false;
                 }
             }
         }
-        cutChar = c;
+        return true;
     }
 
     int vocabSize() {
@@ -199,32 +199,33 @@ final class BpeModel {
             }
         }
         if (cutChar < 0) {
-            addMerged(word, out);
+            addMerged(word, 0, word.length(), out);
             return;
         }
         int start = 0;
         for (int i = 1; i < word.length(); i++) {
             if (word.charAt(i) == cutChar && word.charAt(i - 1) != cutChar) {
-                addMerged(word.substring(start, i), out);
+                addMerged(word, start, i, out);
                 start = i;
             }
         }
-        addMerged(start == 0 ? word : word.substring(start), out);
+        addMerged(word, start, word.length(), out);
     }
 
-    private void addMerged(String word, IntList out) {
-        if (word.length() > CACHED_WORD_CHARS) {
-            merge(word, out);
+    /** The ids of {@code text[from, to)}, from the cache where it holds them. */
+    private void addMerged(String text, int from, int to, IntList out) {
+        if (to - from > CACHED_WORD_CHARS) {
+            merge(text.substring(from, to), out);
             return;
         }
-        int[] ids = cache.get(word);
+        int hash = WordCache.hash(text, from, to);
+        int[] ids = cache.get(text, from, to, hash);
         if (ids == null) {
+            String word = text.substring(from, to);
             IntList merged = new IntList(word.length());
             merge(word, merged);
             ids = merged.toArray();
-            if (cache.size() < CACHE_ENTRIES) {
-                cache.put(word, ids);
-            }
+            cache.put(word, hash, ids);
         }
         out.addAll(ids);
     }

@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 
 /**
  * Trains a SentencePiece-style BPE tokenizer in the layout of the Nemotron/Minitron tokenizer.json:
@@ -32,7 +34,7 @@ import java.util.PriorityQueue;
  * @param maxChars      train on at most this many chars of the documents
  */
 public record BpeTrainer(int vocabSize, int minFrequency, int alphabetLimit, long maxChars) {
-    static final char MARK = '\u2581';
+    private static final char MARK = '\u2581';
     private static final String[] SPECIALS = {"<unk>", "<pad>", "<s>", "</s>"};
     private static final int RESERVED = SPECIALS.length + 256;
 
@@ -127,9 +129,9 @@ public record BpeTrainer(int vocabSize, int minFrequency, int alphabetLimit, lon
 
     /** The words cut at chars outside the alphabet (they fall back to bytes, which never merge). */
     private static Map<String, int[]> unitsOver(Map<String, int[]> wordCounts, String[] alphabet) {
-        Map<Integer, Boolean> known = new HashMap<>();
+        Set<Integer> known = new HashSet<>();
         for (String c : alphabet) {
-            known.put(c.codePointAt(0), true);
+            known.add(c.codePointAt(0));
         }
         Map<String, int[]> units = new HashMap<>();
         for (Map.Entry<String, int[]> e : wordCounts.entrySet()) {
@@ -137,7 +139,7 @@ public record BpeTrainer(int vocabSize, int minFrequency, int alphabetLimit, lon
             int start = 0;
             for (int i = 0; i <= word.length(); ) {
                 int cp = i < word.length() ? word.codePointAt(i) : -1;
-                if (cp < 0 || !known.containsKey(cp)) {
+                if (cp < 0 || !known.contains(cp)) {
                     if (i > start) {
                         units.computeIfAbsent(word.substring(start, i), w -> new int[1])[0] += e.getValue()[0];
                     }
@@ -281,16 +283,7 @@ public record BpeTrainer(int vocabSize, int minFrequency, int alphabetLimit, lon
     }
 
     private static ObjectNode json(List<String> vocab, List<long[]> merges) {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode root = f.objectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int id = 0; id < SPECIALS.length; id++) {
-            added.add(TokenizerJson.specialToken(id, SPECIALS[id]));
-        }
-        root.putNull("normalizer");
+        ObjectNode root = TokenizerJson.root(0, SPECIALS);
         ObjectNode pre = root.putObject("pre_tokenizer");
         pre.put("type", "Metaspace");
         pre.put("replacement", String.valueOf(MARK));

@@ -1,7 +1,5 @@
 package minitron4j.model.tokenizer;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -30,36 +28,19 @@ public final class ByteTokenizer {
         return HfTokenizer.fromJson(json(), "byte tokenizer");
     }
 
-    static ObjectNode json() {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode root = f.objectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
+    private static ObjectNode json() {
         String[] specials = {"<s>", "</s>", "<pad>"};
-        for (int i = 0; i < specials.length; i++) {
-            added.add(TokenizerJson.specialToken(256 + i, specials[i]));
-        }
-        root.putNull("normalizer");
-        ObjectNode preTokenizer = root.putObject("pre_tokenizer");
-        preTokenizer.put("type", "ByteLevel");
-        preTokenizer.put("add_prefix_space", false);
-        preTokenizer.put("trim_offsets", true);
-        preTokenizer.put("use_regex", false);
+        ObjectNode root = TokenizerJson.root(BOS_ID, specials);
+        root.set("pre_tokenizer", TokenizerJson.byteLevel());
         root.putNull("post_processor");
-        ObjectNode decoder = root.putObject("decoder");
-        decoder.put("type", "ByteLevel");
-        decoder.put("add_prefix_space", false);
-        decoder.put("trim_offsets", true);
-        decoder.put("use_regex", false);
+        root.set("decoder", TokenizerJson.byteLevel());
         ObjectNode model = TokenizerJson.bpeModel(null, false);
         ObjectNode vocab = model.putObject("vocab");
         for (int b = 0; b < 256; b++) {
             vocab.put(String.valueOf(ByteLevelAlphabet.charOf(b)), b);
         }
         for (int i = 0; i < specials.length; i++) {
-            vocab.put(specials[i], 256 + i);
+            vocab.put(specials[i], BOS_ID + i);
         }
         model.putArray("merges");
         root.set("model", model);

@@ -31,7 +31,7 @@ sealed interface Decoder {
                     field.get("stop").nonNegative());
             case "Metaspace" -> {
                 PreTokenizer.Metaspace metaspace = PreTokenizer.Metaspace.parse(field);
-                yield new Metaspace((char) metaspace.replacement(),
+                yield new Metaspace(metaspace.replacement(),
                         metaspace.prependScheme() != PreTokenizer.PrependScheme.NEVER);
             }
             case "ByteLevel" -> new ByteLevel();

@@ -102,13 +102,13 @@ public final class HfTokenizer implements Tokenizer {
         if (!bpe) {
             throw modelField.get("type").unsupported("model type '" + modelField.get("type").node().asText() + "'");
         }
-        BpeModel model = BpeModel.parse(modelField);
         Normalizer normalizer = root.has("normalizer") ? Normalizer.parse(root.get("normalizer")) : null;
         PreTokenizer preTokenizer = root.has("pre_tokenizer") ? PreTokenizer.parse(root.get("pre_tokenizer")) : null;
+        BpeModel model = BpeModel.parse(modelField,
+                preTokenizer instanceof PreTokenizer.Metaspace m ? m.replacement() : '\u2581');
         PostProcessor postProcessor =
                 root.has("post_processor") ? PostProcessor.parse(root.get("post_processor")) : null;
         Decoder decoder = root.has("decoder") ? Decoder.parse(root.get("decoder")) : null;
-        model.allowCutsBefore(preTokenizer instanceof PreTokenizer.Metaspace m ? m.replacement() : '\u2581');
 
         List<AddedTokens.AddedToken> tokens = new ArrayList<>();
         JsonField addedField = root.get("added_tokens");

@@ -53,7 +53,7 @@ sealed interface PreTokenizer {
      * where the scheme says (FIRST: only to a piece that starts the input) unless already there; with
      * {@code split} the piece is cut before every replacement char.
      */
-    record Metaspace(int replacement, PrependScheme prependScheme, boolean split) implements PreTokenizer {
+    record Metaspace(char replacement, PrependScheme prependScheme, boolean split) implements PreTokenizer {
 
         static Metaspace parse(JsonField field) {
             int replacement = field.get("replacement").codePoint();
@@ -77,39 +77,37 @@ sealed interface PreTokenizer {
                 }
                 scheme = PrependScheme.NEVER;
             }
-            return new Metaspace(replacement, scheme, field.get("split").bool(true));
+            return new Metaspace((char) replacement, scheme, field.get("split").bool(true));
         }
 
         @Override
         public void split(Piece piece, List<Piece> out) {
-            char mark = (char) replacement;
-            Piece replaced = piece.withSameLengthText(piece.text.replace(' ', mark));
-            boolean startsWithMark = !replaced.isEmpty() && replaced.text.charAt(0) == mark;
+            if (piece.isEmpty()) {
+                return;
+            }
+            Piece replaced = piece.withSameLengthText(piece.text.replace(' ', replacement));
+            boolean startsWithMark = replaced.text.charAt(0) == replacement;
             boolean prepend = switch (prependScheme) {
                 case ALWAYS -> !startsWithMark;
                 case FIRST -> !startsWithMark && piece.originOf(0) == 0;
                 case NEVER -> false;
             };
-            if (prepend && !replaced.isEmpty()) {
-                replaced = replaced.prepended(String.valueOf(mark));
+            if (prepend) {
+                replaced = replaced.prepended(String.valueOf(replacement));
             }
             if (!split) {
-                addNonEmpty(replaced, out);
+                out.add(replaced);
                 return;
             }
             String text = replaced.text;
             int start = 0;
             for (int i = 1; i < text.length(); i++) {
-                if (text.charAt(i) == mark) {
+                if (text.charAt(i) == replacement) {
                     out.add(replaced.slice(start, i));
                     start = i;
                 }
             }
-            if (start == 0) {
-                addNonEmpty(replaced, out);
-            } else {
-                out.add(replaced.slice(start, text.length()));
-            }
+            out.add(replaced.slice(start, text.length()));
         }
     }
 
@@ -120,11 +118,14 @@ sealed interface PreTokenizer {
     record ByteLevel(boolean addPrefixSpace, boolean useRegex) implements PreTokenizer {
         @Override
         public void split(Piece piece, List<Piece> out) {
-            if (addPrefixSpace && !piece.text.startsWith(" ") && !piece.isEmpty()) {
+            if (piece.isEmpty()) {
+                return;
+            }
+            if (addPrefixSpace && !piece.text.startsWith(" ")) {
                 piece = piece.prepended(" ");
             }
             if (!useRegex) {
-                addNonEmpty(toBytes(piece), out);
+                out.add(toBytes(piece));
                 return;
             }
             String text = piece.text;
@@ -248,12 +249,6 @@ sealed interface PreTokenizer {
                     out.add(piece.slice(span[0], span[1]));
                 }
             }
-        }
-    }
-
-    private static void addNonEmpty(Piece piece, List<Piece> out) {
-        if (!piece.isEmpty()) {
-            out.add(piece);
         }
     }
 }

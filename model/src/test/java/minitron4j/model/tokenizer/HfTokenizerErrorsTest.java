@@ -77,6 +77,13 @@ class HfTokenizerErrorsTest {
             replace.put("content", "");
             r.set("normalizer", replace);
         }, "normalizer.pattern.Regex");
+        assertTrue(refusal(r -> {
+            ObjectNode split = typed("Split");
+            split.putObject("pattern").put("Regex", "\\h+"); // a hex digit in Oniguruma, a blank in Java
+            split.put("behavior", "Isolated");
+            split.put("invert", false);
+            r.set("pre_tokenizer", split);
+        }, "pre_tokenizer.pattern.Regex").contains("Oniguruma"));
         refusal(r -> r.put("version", "2.0"), "version");
     }
 
