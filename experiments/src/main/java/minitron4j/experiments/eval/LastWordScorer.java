@@ -30,7 +30,7 @@ public final class LastWordScorer {
         long t0 = System.nanoTime();
         List<LoglikelihoodScorer.Request> requests = new ArrayList<>();
         for (LastWordTask.Item item : task.items())
-            requests.add(LoglikelihoodScorer.encode(tokenizer, item.context(), " " + item.word()));
+            requests.add(LoglikelihoodScorer.encode(tokenizer, item.context(), MultipleChoiceTask.TARGET_DELIMITER + item.word()));
         List<LoglikelihoodScorer.Score> scores = scorer.score(requests);
         int greedy = 0;
         long tokens = 0;

@@ -62,10 +62,6 @@ public final class LoglikelihoodScorer {
         this.maxLength = maxLength;
     }
 
-    public Nemotron model() {
-        return model;
-    }
-
     /**
      * The token a text starts with, as the model saw documents start in training: BOS where the
      * tokenizer's post-processor puts one in front (HF models), else EOS (this project's data folders

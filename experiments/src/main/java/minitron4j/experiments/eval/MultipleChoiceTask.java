@@ -106,12 +106,12 @@ public record MultipleChoiceTask(String name, List<Item> items) {
         return text.strip().replace(" [title]", ". ").replaceAll("\\[.*?\\]", "").replace("  ", " ");
     }
 
-    /** Python's str.capitalize(): the first character upper case, the rest lower case. */
+    /** Python's str.capitalize(): the first character in title case, the rest lower case. */
     private static String capitalize(String s) {
         if (s.isEmpty()) return s;
         int first = s.codePointAt(0);
         int n = Character.charCount(first);
-        return new String(Character.toChars(Character.toUpperCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
+        return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
     }
 
     private static Item arc(JsonNode row) {

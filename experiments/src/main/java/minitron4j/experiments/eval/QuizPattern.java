@@ -32,13 +32,11 @@ public final class QuizPattern {
     private record OptionalPart(Node inner) implements Node {
     }
 
-    private final String source;
     private final Node root;
     /** Lower-case expansions, for {@link #accepts}: distractor checks ask it many times. */
     private final Set<String> lowerCaseExpansions = new HashSet<>();
 
-    private QuizPattern(String source, Node root) {
-        this.source = source;
+    private QuizPattern(Node root) {
         this.root = root;
         for (String e : expansions()) lowerCaseExpansions.add(e.toLowerCase(Locale.ROOT));
     }
@@ -49,12 +47,7 @@ public final class QuizPattern {
         Node root = p.alternatives();
         if (p.pos < pattern.length())
             throw new IllegalArgumentException("unmatched '" + pattern.charAt(p.pos) + "' at column " + (p.pos + 1) + " of \"" + pattern + "\"");
-        return new QuizPattern(pattern, root);
-    }
-
-    /** The pattern as written. */
-    public String source() {
-        return source;
+        return new QuizPattern(root);
     }
 
     /**
