@@ -1,14 +1,10 @@
 package minitron4j.experiments.eval;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,23 +47,7 @@ public record MultipleChoiceTask(String name, List<Item> items) {
 
     /** Reads a JSONL file (blank lines skipped); the task is named after the file. */
     public static MultipleChoiceTask loadJsonl(Path file) throws IOException {
-        List<Item> items = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            for (int number = 1; (line = in.readLine()) != null; number++) {
-                if (line.isBlank()) continue;
-                try {
-                    items.add(item(JSON.readTree(line)));
-                } catch (JsonProcessingException e) {
-                    throw new IOException(file + ":" + number + ": not valid JSON: " + e.getOriginalMessage(), e);
-                } catch (IllegalArgumentException e) {
-                    throw new IOException(file + ":" + number + ": " + e.getMessage(), e);
-                }
-            }
-        }
-        if (items.isEmpty()) throw new IOException(file + ": no items");
-        String name = file.getFileName().toString().replaceFirst("\\.jsonl?$", "");
-        return new MultipleChoiceTask(name, items);
+        return new MultipleChoiceTask(JsonlItems.taskName(file), JsonlItems.read(file, MultipleChoiceTask::item));
     }
 
     /** Writes the items in this project's schema, one per line (a file {@link #loadJsonl} reads back). */
