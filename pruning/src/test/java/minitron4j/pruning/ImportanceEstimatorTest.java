@@ -1,6 +1,5 @@
 package minitron4j.pruning;
 
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Nemotron;

@@ -1,6 +1,5 @@
 package minitron4j.experiments.study;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
@@ -35,9 +34,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs a {@link StudySpec}: data, teacher (cached), importance, the pruned and scratch students,
@@ -115,16 +112,8 @@ public final class StudyRunner {
         if (spec.teacherInit() != null) return spec.teacherInit();
         ObjectNode trainSpec = JSON.createObjectNode();
         trainSpec.set("model", spec.teacherModel());
-        trainSpec.put("data", data.toAbsolutePath().toString());
-        trainSpec.put("steps", spec.teacherSteps());
-        trainSpec.put("batch", spec.batch());
-        trainSpec.put("seq_len", spec.seqLen());
-        trainSpec.put("lr", spec.teacherLr());
-        trainSpec.put("warmup", Math.max(1, spec.teacherSteps() / 20));
-        trainSpec.put("seed", spec.dataSeed());
-        trainSpec.put("eval_interval", Math.max(1, spec.teacherSteps() / 10));
-        trainSpec.put("eval_batches", spec.evalBatches());
-        trainSpec.put("checkpoint_interval", spec.teacherSteps());
+        trainingFields(trainSpec, data, spec.teacherSteps(), spec.teacherLr(), spec.dataSeed(),
+                Math.max(1, spec.teacherSteps() / 10));
         Path dir = cacheDir.resolve("teacher-" + hash(trainSpec.toString()));
         Path done = dir.resolve("teacher.json");
         if (Files.isRegularFile(done)) {
@@ -179,16 +168,8 @@ public final class StudyRunner {
         } else {
             ObjectNode t = JSON.createObjectNode();
             t.put("init", student.toAbsolutePath().toString());
-            t.put("data", data.toAbsolutePath().toString());
-            t.put("steps", spec.armSteps());
-            t.put("batch", spec.batch());
-            t.put("seq_len", spec.seqLen());
-            t.put("lr", arm.equals("scratch") ? spec.teacherLr() : spec.armLr());
-            t.put("warmup", Math.max(1, spec.armSteps() / 20));
-            t.put("seed", seed);
-            t.put("eval_interval", Math.max(1, spec.armSteps() / 5));
-            t.put("eval_batches", spec.evalBatches());
-            t.put("checkpoint_interval", spec.armSteps());
+            trainingFields(t, data, spec.armSteps(), arm.equals("scratch") ? spec.teacherLr() : spec.armLr(), seed,
+                    Math.max(1, spec.armSteps() / 5));
             s = Trainer.run(TrainSpec.fromJson(t), trainDir, false, TrainOptions.defaults());
         }
         Path trained = s.lastCheckpoint();
@@ -196,6 +177,23 @@ public final class StudyRunner {
         results.row(arm, seed, "trained", sc.parameterCount(), after.ceLoss());
         return new ArmResult(arm, seed, sc.parameterCount(), before, after.ceLoss(), after.perplexity(),
                 spec.armTokens(), s.tokensPerSecond(), trained, trainDir);
+    }
+
+    /**
+     * The TrainSpec fields every CE run of the study shares: the study's batch shape and
+     * validation windows, 5% warm-up, one checkpoint at the end.
+     */
+    private void trainingFields(ObjectNode t, Path data, int steps, double lr, long seed, int evalInterval) {
+        t.put("data", data.toAbsolutePath().toString());
+        t.put("steps", steps);
+        t.put("batch", spec.batch());
+        t.put("seq_len", spec.seqLen());
+        t.put("lr", lr);
+        t.put("warmup", Math.max(1, steps / 20));
+        t.put("seed", seed);
+        t.put("eval_interval", evalInterval);
+        t.put("eval_batches", spec.evalBatches());
+        t.put("checkpoint_interval", steps);
     }
 
     /** The layer count whose depth-pruned model has the parameter count closest to the width-pruned one. */
