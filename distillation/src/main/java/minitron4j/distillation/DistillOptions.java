@@ -1,5 +1,6 @@
 package minitron4j.distillation;
 
+import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -60,7 +61,7 @@ public record DistillOptions(int steps, int batch, int seqLen, int gradAccum, do
     public DistillOptions {
         intermediatePairs = List.copyOf(intermediatePairs);
         new LoopSettings(steps, batch, seqLen, gradAccum, clip, evalInterval, checkpointInterval);
-        AdamWOptimizer.Settings.of(beta1, beta2, eps, weightDecay);
+        AdamWSettings.of(beta1, beta2, eps, weightDecay);
         LrSchedule.warmupCosine(lr, minLr, warmup, steps);
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
         if (evalBatches < 1) throw new IllegalArgumentException("eval_batches must be >= 1, got " + evalBatches);
@@ -92,8 +93,8 @@ public record DistillOptions(int steps, int batch, int seqLen, int gradAccum, do
         return new LoopSettings(steps, batch, seqLen, gradAccum, clip, evalInterval, checkpointInterval);
     }
 
-    public AdamWOptimizer.Settings optimizerSettings() {
-        return AdamWOptimizer.Settings.of(beta1, beta2, eps, weightDecay);
+    public AdamWSettings optimizerSettings() {
+        return AdamWSettings.of(beta1, beta2, eps, weightDecay);
     }
 
     public LrSchedule lrSchedule() {

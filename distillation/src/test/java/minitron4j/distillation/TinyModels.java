@@ -1,5 +1,6 @@
 package minitron4j.distillation;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
@@ -44,7 +45,7 @@ final class TinyModels {
         Parameters p = Parameters.initialize(teacherConfig(), 5);
         Nemotron model = new Nemotron(p);
         CrossEntropyObjective ce = new CrossEntropyObjective(model, BATCH, SEQ);
-        AdamWOptimizer opt = new AdamWOptimizer(p, AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0.0));
+        AdamWOptimizer opt = new AdamWOptimizer(p, AdamWSettings.of(0.9, 0.95, 1e-8, 0.0));
         LrSchedule lr = LrSchedule.warmupCosine(1e-2, 1e-3, 3, steps);
         Parameters grads = Parameters.zeros(p.config());
         try (TokenData d = TokenData.open(data)) {

@@ -1,14 +1,32 @@
 package minitron4j.model;
 
+import minitron4j.model.backend.Backend;
+
 import java.util.Arrays;
 import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
 
-/** Autoregressive generation with a KV cache: one prefill of the prompt, then one token per step. */
+/**
+ * Autoregressive generation with a KV cache: one prefill of the prompt, then one token per step,
+ * on the CPU or through any backend's {@link Backend.Decoder}.
+ */
 public final class Generator {
-    private final Nemotron model;
+    private final NemotronConfig config;
+    private final IntFunction<Backend.Decoder> decoders;
 
+    /** Generation on the CPU kernels. */
     public Generator(Nemotron model) {
-        this.model = model;
+        this(model.config(), maxSeq -> new CachedDecoder(model, maxSeq));
+    }
+
+    /** Generation on a backend session of a model with this config. */
+    public Generator(NemotronConfig config, Backend.Session session) {
+        this(config, session::decoder);
+    }
+
+    private Generator(NemotronConfig config, IntFunction<Backend.Decoder> decoders) {
+        this.config = config;
+        this.decoders = decoders;
     }
 
     /** Result of a generation: prompt + new ids, and the decode speed. */
@@ -28,30 +46,27 @@ public final class Generator {
      */
     public Output generate(int[] prompt, int maxNew, Sampler sampler, int eosId, IntConsumer onToken) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token");
-        NemotronConfig c = model.config();
-        int total = Math.min(prompt.length + maxNew, c.maxPositionEmbeddings());
-        KvCache cache = new KvCache(c, 1, total);
+        int total = Math.min(prompt.length + maxNew, config.maxPositionEmbeddings());
+        if (prompt.length > total)
+            throw new IllegalArgumentException("the prompt's " + prompt.length + " tokens exceed max_position_embeddings "
+                    + config.maxPositionEmbeddings());
         int[] ids = Arrays.copyOf(prompt, total);
         int len = prompt.length;
-        long t0 = System.nanoTime();
-        Activations prefill = new Activations(c, 1, prompt.length, false, true);
-        float[] logits = step(Batch.of(prompt, 1, prompt.length), prefill, cache, 0);
-        long t1 = System.nanoTime();
-        Activations decode = new Activations(c, 1, 1, false, true);
-        while (len < total) {
-            int next = sampler.next(logits, 0, c.vocabSize());
-            ids[len++] = next;
-            if (onToken != null) onToken.accept(next);
-            if (next == eosId || len == total) break;
-            logits = step(Batch.of(new int[]{next}, 1, 1), decode, cache, len - 1);
+        try (Backend.Decoder decoder = decoders.apply(total)) {
+            long t0 = System.nanoTime();
+            float[] logits = decoder.append(prompt);
+            long t1 = System.nanoTime();
+            int[] one = new int[1];
+            while (len < total) {
+                int next = sampler.next(logits, 0, config.vocabSize());
+                ids[len++] = next;
+                if (onToken != null) onToken.accept(next);
+                if (next == eosId || len == total) break;
+                one[0] = next;
+                logits = decoder.append(one);
+            }
+            long t2 = System.nanoTime();
+            return new Output(Arrays.copyOf(ids, len), prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
         }
-        long t2 = System.nanoTime();
-        return new Output(Arrays.copyOf(ids, len), prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
-    }
-
-    /** Forward of new tokens at positions start.. through the cache; returns each row's last logits [B, V]. */
-    private float[] step(Batch batch, Activations acts, KvCache cache, int start) {
-        model.run(batch, acts, cache, start, null);
-        return acts.logits();
     }
 }

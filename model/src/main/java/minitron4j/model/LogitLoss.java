@@ -26,10 +26,15 @@ public interface LogitLoss {
      * mean, times tau^2. teacherLogits is [N, V] for the same batch.
      */
     static LogitLoss forwardKl(float[] teacherLogits, float tau) {
+        return forwardKl(teacherLogits, tau, 1f);
+    }
+
+    /** {@link #forwardKl(float[], float)}, times weight in the gradient. */
+    static LogitLoss forwardKl(float[] teacherLogits, float tau, float weight) {
         return (logits, batch, vocab) -> {
             boolean[] valid = batch.realMask();
             double loss = KlDivergence.forward(logits, teacherLogits, valid, batch.tokens(), vocab, tau);
-            KlDivergence.backward(logits, logits, teacherLogits, valid, batch.tokens(), vocab, tau, 1f, false);
+            KlDivergence.backward(logits, logits, teacherLogits, valid, batch.tokens(), vocab, tau, weight, false);
             return loss;
         };
     }

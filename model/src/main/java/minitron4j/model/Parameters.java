@@ -168,6 +168,17 @@ public final class Parameters {
         return new Parameters(config, t);
     }
 
+    /** Copies every tensor of source, a pool of the same names and shapes, into this one. */
+    public void copyFrom(Parameters source) {
+        if (source == this) return;
+        for (Tensor t : tensors.values()) {
+            Tensor from = source.get(t.name());
+            if (from.size() != t.size())
+                throw new IllegalArgumentException(t.name() + ": " + from.shapeString() + " cannot fill " + t.shapeString());
+            System.arraycopy(from.data(), 0, t.data(), 0, t.size());
+        }
+    }
+
     public void zero() {
         for (Tensor t : tensors.values()) java.util.Arrays.fill(t.data(), 0f);
     }

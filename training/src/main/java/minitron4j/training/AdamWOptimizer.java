@@ -1,7 +1,7 @@
 package minitron4j.training;
 
-import minitron4j.kernels.AdamW;
-import minitron4j.kernels.Parallel;
+import minitron4j.model.AdamWSettings;
+import minitron4j.model.GradientNorm;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 import minitron4j.model.io.Dtype;
@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.Predicate;
 
 /**
  * AdamW over a whole parameter pool, with torch.optim.AdamW semantics (decoupled weight decay,
@@ -26,23 +25,8 @@ public final class AdamWOptimizer {
     /** Metadata key of the number of steps taken. */
     public static final String STEP = "step";
 
-    /** Hyperparameters; {@code decays} picks the tensors that get weight decay. */
-    public record Settings(double beta1, double beta2, double eps, double weightDecay, Predicate<String> decays) {
-        public Settings {
-            if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must lie in [0, 1), got " + beta1);
-            if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must lie in [0, 1), got " + beta2);
-            if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0, got " + eps);
-            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
-        }
-
-        /** torch's defaults for betas and eps, with the given decay on all but norms and biases. */
-        public static Settings of(double beta1, double beta2, double eps, double weightDecay) {
-            return new Settings(beta1, beta2, eps, weightDecay, Parameters::decays);
-        }
-    }
-
     private final Parameters params;
-    private final Settings settings;
+    private final AdamWSettings settings;
     private final Parameters expAvg;
     private final Parameters expAvgSq;
     private final List<TrainableTensor> extras;
@@ -50,12 +34,12 @@ public final class AdamWOptimizer {
     private final List<Tensor> extraExpAvgSq;
     private int step;
 
-    public AdamWOptimizer(Parameters params, Settings settings) {
+    public AdamWOptimizer(Parameters params, AdamWSettings settings) {
         this(params, List.of(), settings);
     }
 
     /** Also updates extras (an objective's own trained tensors, named apart from the model's) from their gradients. */
-    public AdamWOptimizer(Parameters params, List<TrainableTensor> extras, Settings settings) {
+    public AdamWOptimizer(Parameters params, List<TrainableTensor> extras, AdamWSettings settings) {
         this.params = params;
         this.settings = settings;
         this.expAvg = Parameters.zeros(params.config());
@@ -78,7 +62,7 @@ public final class AdamWOptimizer {
         return step;
     }
 
-    public Settings settings() {
+    public AdamWSettings settings() {
         return settings;
     }
 
@@ -95,19 +79,11 @@ public final class AdamWOptimizer {
     /** One AdamW update of every parameter from grads (a pool with the same names) at learning rate lr. */
     public void update(Parameters grads, double lr) {
         step++;
-        float beta1 = (float) settings.beta1(), beta2 = (float) settings.beta2(), eps = (float) settings.eps();
-        for (Tensor p : params.tensors()) {
-            String name = p.name();
-            float wd = settings.decays().test(name) ? (float) settings.weightDecay() : 0f;
-            AdamW.update(p.data(), grads.data(name), expAvg.data(name), expAvgSq.data(name), p.size(), step,
-                    (float) lr, beta1, beta2, eps, wd);
-        }
-        for (int i = 0; i < extras.size(); i++) {
-            Tensor p = extras.get(i).value();
-            float wd = settings.decays().test(p.name()) ? (float) settings.weightDecay() : 0f;
-            AdamW.update(p.data(), extras.get(i).gradient().data(), extraExpAvg.get(i).data(), extraExpAvgSq.get(i).data(),
-                    p.size(), step, (float) lr, beta1, beta2, eps, wd);
-        }
+        for (Tensor p : params.tensors())
+            settings.update(p, grads.data(p.name()), expAvg.data(p.name()), expAvgSq.data(p.name()), lr, step);
+        for (int i = 0; i < extras.size(); i++)
+            settings.update(extras.get(i).value(), extras.get(i).gradient().data(), extraExpAvg.get(i).data(),
+                    extraExpAvgSq.get(i).data(), lr, step);
     }
 
     /** The extras' gradient tensors, for {@link #clipByGlobalNorm(Parameters, List, double)} and finite checks. */
@@ -130,10 +106,13 @@ public final class AdamWOptimizer {
 
     /** {@link #globalNorm(Parameters)} over the pool and further tensors together. */
     public static double globalNorm(Parameters pool, List<Tensor> more) {
-        double sum = 0;
-        for (Tensor t : pool.tensors()) sum += sumOfSquares(t.data());
-        for (Tensor t : more) sum += sumOfSquares(t.data());
-        return Math.sqrt(sum);
+        return GradientNorm.of(all(pool, more));
+    }
+
+    private static List<Tensor> all(Parameters pool, List<Tensor> more) {
+        List<Tensor> all = new java.util.ArrayList<>(pool.tensors());
+        all.addAll(more);
+        return all;
     }
 
     /**
@@ -146,14 +125,9 @@ public final class AdamWOptimizer {
 
     /** {@link #clipByGlobalNorm(Parameters, double)} over the pool and further gradients together (one norm). */
     public static double clipByGlobalNorm(Parameters grads, List<Tensor> more, double maxNorm) {
-        double norm = globalNorm(grads, more);
-        if (maxNorm > 0 && Double.isFinite(norm)) {
-            double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) {
-                for (Tensor t : grads.tensors()) scale(t.data(), (float) coef);
-                for (Tensor t : more) scale(t.data(), (float) coef);
-            }
-        }
+        List<Tensor> all = all(grads, more);
+        double norm = GradientNorm.of(all);
+        GradientNorm.clip(all, norm, maxNorm);
         return norm;
     }
 
@@ -219,26 +193,5 @@ public final class AdamWOptimizer {
                         + ", the model needs " + t.shapeString());
             System.arraycopy(f.readFloats(key).data(), 0, t.data(), 0, t.size());
         }
-    }
-
-    private static final int BLOCK = 1 << 14;
-
-    private static double sumOfSquares(float[] d) {
-        int blocks = (d.length + BLOCK - 1) / BLOCK;
-        double[] partial = new double[blocks];
-        Parallel.forEach(blocks, b -> {
-            double s = 0;
-            for (int i = b * BLOCK, e = Math.min(d.length, i + BLOCK); i < e; i++) s += (double) d[i] * d[i];
-            partial[b] = s;
-        });
-        double sum = 0;
-        for (double p : partial) sum += p;
-        return sum;
-    }
-
-    private static void scale(float[] d, float coef) {
-        Parallel.forRange(d.length, 8192, (s, e) -> {
-            for (int i = s; i < e; i++) d[i] *= coef;
-        });
     }
 }

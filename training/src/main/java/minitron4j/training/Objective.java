@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 
@@ -36,7 +37,7 @@ public interface Objective {
      * Tensors trained beside the model's parameters (none by default), whose gradients
      * {@link #accumulate} adds into their {@link TrainableTensor#gradient()} buffers. The optimizer
      * must be built over the same list (see {@link AdamWOptimizer#AdamWOptimizer(Parameters, List,
-     * AdamWOptimizer.Settings)}); checkpoints hold them in {@link RunFolder#EXTRA_PARAMETERS}.
+     * AdamWSettings)}); checkpoints hold them in {@link RunFolder#EXTRA_PARAMETERS}.
      */
     default List<TrainableTensor> extraParameters() {
         return List.of();

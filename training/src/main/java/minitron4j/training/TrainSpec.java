@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -54,7 +55,7 @@ public record TrainSpec(ObjectNode model, Path init, Path data, int steps, int b
         if (!(minLr >= 0 && minLr <= lr)) throw new IllegalArgumentException("spec: field min_lr must lie in [0, lr], got " + minLr);
         if (warmup < 0) throw new IllegalArgumentException("spec: field warmup must be >= 0, got " + warmup);
         loopSettings(steps, batch, seqLen, gradAccum, clip, evalInterval, checkpointInterval);
-        AdamWOptimizer.Settings.of(beta1, beta2, eps, weightDecay);
+        AdamWSettings.of(beta1, beta2, eps, weightDecay);
         model = model == null ? null : model.deepCopy();
     }
 
@@ -159,8 +160,8 @@ public record TrainSpec(ObjectNode model, Path init, Path data, int steps, int b
         }
     }
 
-    public AdamWOptimizer.Settings optimizerSettings() {
-        return AdamWOptimizer.Settings.of(beta1, beta2, eps, weightDecay);
+    public AdamWSettings optimizerSettings() {
+        return AdamWSettings.of(beta1, beta2, eps, weightDecay);
     }
 
     public LrSchedule lrSchedule() {

@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
@@ -33,7 +34,7 @@ class AdamWOptimizerTest {
         Parameters params = random(1, 2), start = params.copy();
         Parameters[] grads = {random(2, 1), random(3, 1), random(4, 1)};
         double lr = 1e-2, b1 = 0.9, b2 = 0.95, eps = 1e-8, wd = 0.1;
-        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWOptimizer.Settings.of(b1, b2, eps, wd));
+        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWSettings.of(b1, b2, eps, wd));
         double[] lrs = {lr, lr * 0.5, lr * 0.25};
         for (int s = 0; s < grads.length; s++) opt.update(grads[s], lrs[s]);
         assertEquals(3, opt.step());
@@ -92,7 +93,7 @@ class AdamWOptimizerTest {
     @Test
     void stateRoundTripsThroughAFile(@TempDir Path dir) throws Exception {
         Parameters params = random(7, 1);
-        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0.1));
+        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWSettings.of(0.9, 0.95, 1e-8, 0.1));
         opt.update(random(8, 1), 1e-3);
         opt.update(random(9, 1), 1e-3);
         Path file = dir.resolve("optimizer.safetensors");
@@ -118,7 +119,7 @@ class AdamWOptimizerTest {
         String twin = "model.layers.0.mlp.up_proj.weight";
         Tensor value = params.get(twin).copy().renamed("projection.weight");
         TrainableTensor extra = new TrainableTensor(value, grads.get(twin).copy().renamed("projection.weight"));
-        AdamWOptimizer.Settings noDecay = AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0);
+        AdamWSettings noDecay = AdamWSettings.of(0.9, 0.95, 1e-8, 0);
         AdamWOptimizer opt = new AdamWOptimizer(params, List.of(extra), noDecay);
 
         double twinNorm = Math.sqrt(Arrays.stream(toDouble(grads.data(twin))).map(x -> x * x).sum());

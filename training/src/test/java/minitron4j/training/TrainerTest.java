@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Nemotron;
@@ -256,7 +257,7 @@ class TrainerTest {
         Trainer.run(TrainSpec.fromJson(spec(data, 2)), run, false, QUIET);
         RunFolder folder = new RunFolder(run);
         Parameters params = Checkpoint.load(run.resolve("checkpoints/step-2")).params();
-        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWOptimizer.Settings.of(0.9, 0.95, 1e-8, 0.1));
+        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWSettings.of(0.9, 0.95, 1e-8, 0.1));
         // the weights and optimizer are written, then copying a missing file fails
         assertThrows(IOException.class, () -> folder.writeCheckpoint(new TrainingState(3, new WindowSampler.State(11, 99)),
                 params, opt, List.of(tmp.resolve("missing.json"))));

@@ -1,5 +1,6 @@
 package minitron4j.model.backend;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 
@@ -17,7 +18,11 @@ public interface Backend {
         return null;
     }
 
-    /** Prepares a model's parameters on this backend (for a device: copied once, kept there). */
+    /**
+     * Prepares a model's parameters on this backend (for a device: copied once, kept there). The
+     * session reads params when it opens; later changes of params reach it only through
+     * {@link Training#writeParameters}.
+     */
     Session open(Parameters params);
 
     /** A model resident on a backend. Buffers are reused across calls of the same batch shape. */
@@ -31,6 +36,73 @@ public interface Backend {
          * temperature tau (HF tau^2 convention); null selects next-token cross-entropy.
          */
         double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads);
+
+        /** Generation state for one sequence: a KV cache of up to maxSeq positions on this backend. */
+        Decoder decoder(int maxSeq);
+
+        /**
+         * Training state on this backend beside the weights: a gradient pool and AdamW's moments,
+         * for micro-batches of [batch, seq]. The weights this session holds are the ones trained.
+         */
+        Training training(int batch, int seq, AdamWSettings settings);
+
+        @Override
+        void close();
+    }
+
+    /** Autoregressive decoding of one sequence through a KV cache kept on the backend. */
+    interface Decoder extends AutoCloseable {
+        /**
+         * Runs tokens at the next positions of the cache (the prompt, then one token at a time) and
+         * returns the logits [V] that follow the last of them (a buffer the next call may reuse).
+         */
+        float[] append(int[] tokens);
+
+        /** Positions filled so far. */
+        int length();
+
+        /** Positions the cache holds. */
+        int capacity();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * Training steps whose state stays on the backend: per step {@link #zeroGradients}, one
+     * {@link #accumulate} per micro-batch, {@link #gradientNorm}, {@link #update}. Only the ids (and
+     * a teacher's logits) go in and the scalars come out; the read and write methods move the
+     * weights, gradients and moments between the backend and host pools (for checkpoints,
+     * validation on the host, resume and error messages).
+     */
+    interface Training extends AutoCloseable {
+        void zeroGradients();
+
+        /**
+         * Forward, loss and backward of one micro-batch, adding weight * d loss / d parameter into the
+         * gradients. teacherLogits [B*T, V] selects the KD loss at tau (tau^2 convention), null
+         * next-token cross-entropy. Returns the (unweighted) loss.
+         */
+        double accumulate(Batch batch, float[] teacherLogits, float tau, float weight);
+
+        /** The global L2 norm of the accumulated gradients; not finite when any gradient is not. */
+        double gradientNorm();
+
+        /**
+         * torch's clip_grad_norm_ to maxNorm (0 = off) given the norm {@link #gradientNorm} returned,
+         * then one AdamW update at learning rate lr; step counts from 1.
+         */
+        void update(double norm, double maxNorm, double lr, int step);
+
+        void readParameters(Parameters into);
+
+        void readGradients(Parameters into);
+
+        void readMoments(Parameters expAvg, Parameters expAvgSq);
+
+        void writeParameters(Parameters from);
+
+        void writeMoments(Parameters expAvg, Parameters expAvgSq);
 
         @Override
         void close();

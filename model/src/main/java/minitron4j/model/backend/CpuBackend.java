@@ -1,12 +1,21 @@
 package minitron4j.model.backend;
 
 import minitron4j.model.Activations;
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
+import minitron4j.model.CachedDecoder;
+import minitron4j.model.GradientNorm;
 import minitron4j.model.LogitLoss;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 
-/** The CPU kernels (Vector API + threads): the reference every other backend is compared with. */
+import java.util.ArrayList;
+
+/**
+ * The CPU kernels (Vector API + threads): the reference every other backend is compared with. A
+ * session works on the caller's parameter pool itself, so training updates it in place.
+ */
 public final class CpuBackend implements Backend {
     @Override
     public String name() {
@@ -34,8 +43,17 @@ public final class CpuBackend implements Backend {
 
             @Override
             public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-                LogitLoss loss = teacherLogits == null ? LogitLoss.crossEntropy(1f) : LogitLoss.forwardKl(teacherLogits, tau);
-                return model.step(batch, activations(batch), grads, loss);
+                return model.step(batch, activations(batch), grads, loss(teacherLogits, tau, 1f));
+            }
+
+            @Override
+            public Decoder decoder(int maxSeq) {
+                return new CachedDecoder(model, maxSeq);
+            }
+
+            @Override
+            public Training training(int batch, int seq, AdamWSettings settings) {
+                return new CpuTraining(model, batch, seq, settings);
             }
 
             @Override
@@ -43,5 +61,79 @@ public final class CpuBackend implements Backend {
                 acts = null;
             }
         };
+    }
+
+    private static LogitLoss loss(float[] teacherLogits, float tau, float weight) {
+        return teacherLogits == null ? LogitLoss.crossEntropy(weight) : LogitLoss.forwardKl(teacherLogits, tau, weight);
+    }
+
+    /** Gradients and moments in host pools mirroring the parameters; the update is torch's AdamW. */
+    private static final class CpuTraining implements Training {
+        private final Nemotron model;
+        private final Parameters params, grads, expAvg, expAvgSq;
+        private final Activations acts;
+        private final AdamWSettings settings;
+
+        CpuTraining(Nemotron model, int batch, int seq, AdamWSettings settings) {
+            this.model = model;
+            this.params = model.parameters();
+            this.grads = Parameters.zeros(params.config());
+            this.expAvg = Parameters.zeros(params.config());
+            this.expAvgSq = Parameters.zeros(params.config());
+            this.acts = model.trainingActivations(batch, seq);
+            this.settings = settings;
+        }
+
+        @Override
+        public void zeroGradients() {
+            grads.zero();
+        }
+
+        @Override
+        public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+            return model.step(batch, acts, grads, loss(teacherLogits, tau, weight));
+        }
+
+        @Override
+        public double gradientNorm() {
+            return GradientNorm.of(grads.tensors());
+        }
+
+        @Override
+        public void update(double norm, double maxNorm, double lr, int step) {
+            GradientNorm.clip(new ArrayList<>(grads.tensors()), norm, maxNorm);
+            for (Tensor p : params.tensors())
+                settings.update(p, grads.data(p.name()), expAvg.data(p.name()), expAvgSq.data(p.name()), lr, step);
+        }
+
+        @Override
+        public void readParameters(Parameters into) {
+            into.copyFrom(params);
+        }
+
+        @Override
+        public void readGradients(Parameters into) {
+            into.copyFrom(grads);
+        }
+
+        @Override
+        public void readMoments(Parameters m, Parameters v) {
+            m.copyFrom(expAvg);
+            v.copyFrom(expAvgSq);
+        }
+
+        @Override
+        public void writeParameters(Parameters from) {
+            params.copyFrom(from);
+        }
+
+        @Override
+        public void writeMoments(Parameters m, Parameters v) {
+            expAvg.copyFrom(m);
+            expAvgSq.copyFrom(v);
+        }
+
+        @Override
+        public void close() {}
     }
 }
