@@ -11,7 +11,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * temperature tau times tau^2 (twin of {@link minitron4j.kernels.KlDivergence}). Each takes three
  * tasks: per-row log-sum-exps and losses (one work-group per row), the mean over counted rows (one
  * work-group), then the gradient (one thread per logit), which needs the count from the second.
- * {@code result} holds [loss, gradient scale].
+ * {@code result} holds [loss, gradient scale]; {@code settings} holds [tau, weight], the weight
+ * scaling the gradient (1/gradient-accumulation steps) but not the loss.
  */
 public final class LossKernels {
     /** HF's ignore label. */
@@ -60,8 +61,12 @@ public final class LossKernels {
         }
     }
 
-    /** result = [mean of rowLoss over counted rows, 1 / count] (0 and 0 when nothing counts). One work-group. */
-    public static void crossEntropyMean(KernelContext ctx, IntArray targets, FloatArray rowLoss, FloatArray result, int n) {
+    /** Indices into the loss settings. */
+    public static final int TAU = 0, WEIGHT = 1, SETTINGS = 2;
+
+    /** result = [mean of rowLoss over counted rows, weight / count] (0 and 0 when nothing counts). One work-group. */
+    public static void crossEntropyMean(KernelContext ctx, IntArray targets, FloatArray rowLoss, FloatArray settings,
+                                        FloatArray result, int n) {
         int lid = ctx.localIdx;
         float[] sum = ctx.allocateFloatLocalArray(Launch.GROUP);
         float[] count = ctx.allocateFloatLocalArray(Launch.GROUP);
@@ -85,7 +90,7 @@ public final class LossKernels {
         if (lid == 0) {
             float total = count[0];
             result.set(0, total == 0f ? 0f : sum[0] / total);
-            result.set(1, total == 0f ? 0f : 1f / total);
+            result.set(1, total == 0f ? 0f : settings.get(WEIGHT) / total);
         }
     }
 
@@ -107,7 +112,7 @@ public final class LossKernels {
 
     /**
      * Per real row (t < lengths[b]): lseS, lseT = log sum exp of student/tau and teacher/tau, and
-     * rowLoss = KL(softmax(t/tau) || softmax(s/tau)); padded rows get 0. tau = settings[0].
+     * rowLoss = KL(softmax(t/tau) || softmax(s/tau)); padded rows get 0. tau = settings[TAU].
      * One work-group per row.
      */
     public static void klRows(KernelContext ctx, FloatArray student, FloatArray teacher, IntArray lengths,
@@ -116,7 +121,7 @@ public final class LossKernels {
         int row = ctx.groupIdx, lid = ctx.localIdx, off = row * vocab;
         float[] redS = ctx.allocateFloatLocalArray(Launch.GROUP);
         float[] redT = ctx.allocateFloatLocalArray(Launch.GROUP);
-        float invTau = 1f / settings.get(0);
+        float invTau = 1f / settings.get(TAU);
         float ms = -3.4e38f, mt = -3.4e38f;
         for (int j = lid; j < vocab; j += Launch.GROUP) {
             ms = TornadoMath.max(ms, student.get(off + j) * invTau);
@@ -172,7 +177,7 @@ public final class LossKernels {
         }
     }
 
-    /** result = [tau^2 * mean of rowLoss over real rows, tau / count]. One work-group. */
+    /** result = [tau^2 * mean of rowLoss over real rows, weight * tau / count]. One work-group. */
     public static void klMean(KernelContext ctx, IntArray lengths, FloatArray rowLoss, FloatArray settings,
                               FloatArray result, int batch, int seq) {
         int lid = ctx.localIdx, n = batch * seq;
@@ -196,9 +201,9 @@ public final class LossKernels {
         }
         ctx.localBarrier();
         if (lid == 0) {
-            float tau = settings.get(0), total = count[0];
+            float tau = settings.get(TAU), total = count[0];
             result.set(0, total == 0f ? 0f : sum[0] / total * tau * tau);
-            result.set(1, total == 0f ? 0f : tau / total);
+            result.set(1, total == 0f ? 0f : settings.get(WEIGHT) * tau / total);
         }
     }
 
@@ -211,7 +216,7 @@ public final class LossKernels {
             int row = id / vocab;
             float g = 0f;
             if (row % seq < lengths.get(row / seq)) {
-                float invTau = 1f / settings.get(0);
+                float invTau = 1f / settings.get(TAU);
                 g = (TornadoMath.exp(student.get(id) * invTau - rowLseS.get(row))
                         - TornadoMath.exp(teacher.get(id) * invTau - rowLseT.get(row))) * result.get(1);
             }

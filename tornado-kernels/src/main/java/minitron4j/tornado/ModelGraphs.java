@@ -27,8 +27,12 @@ import java.util.List;
  * CE | KD     logits -> loss, d logits                        (teacher logits in for KD)
  * HEAD_BACK   d logits -> d lm_head, d final norm, d residual
  * LAYER_BACK  d x[l+1] -> d x[l] and layer l's gradients      (replayed from L-1 down to 0)
- * EMBED_BACK  d x[0] -> d embedding; gradient norm and finite flag
- * OPTIMIZER   AdamW over every parameter (moments kept on the device)
+ * EMBED_BACK  d x[0] -> d embedding
+ * NORM        the global gradient norm and finite flag
+ * ZERO        every gradient to 0 (the backward graphs add into the gradients, so that
+ *             micro-batches accumulate; the loss graphs scale d logits by the micro-batch's weight)
+ * OPTIMIZER   clipping by the norm, AdamW over every parameter (moments kept on the device);
+ *             built only for training
  * </pre>
  * Every buffer that outlives a graph (weights, saved activations, gradients, d residual) stays
  * on the device: each graph consumes the whole shared set from the graph that ran before it and
@@ -36,15 +40,18 @@ import java.util.List;
  * nothing crosses to the host but the inputs named above and what the caller fetches.
  */
 final class ModelGraphs implements AutoCloseable {
-    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, OPTIMIZER = 8;
+    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, NORM = 8,
+            ZERO = 9, OPTIMIZER = 10;
 
     final NemotronConfig config;
     final int batch, seq, n;
     final StackedParameters weights, grads;
+    /** AdamW's moments; null unless built for training. */
+    final StackedParameters expAvg, expAvgSq;
 
     // inputs
     final IntArray ids, lengths;
-    final FloatArray teacher, klSettings;
+    final FloatArray teacher, lossSettings;
     // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
     final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
@@ -64,12 +71,27 @@ final class ModelGraphs implements AutoCloseable {
     private final TornadoExecutionPlan plan;
     private final Object[] shared;
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
+    private final List<Boolean> decays;
+    private TornadoExecutionResult lastResult;
+    private boolean gradientsDirty;
 
+    /** Graphs for forward and gradient passes (no optimizer). */
     ModelGraphs(StackedParameters weights, int batch, int seq) {
+        this(weights, batch, seq, null);
+    }
+
+    /**
+     * With decays (AdamW's weight-decay choice per HF name) also the optimizer graph and the
+     * moments; null builds no optimizer.
+     */
+    ModelGraphs(StackedParameters weights, int batch, int seq, java.util.function.Predicate<String> decays) {
         NemotronConfig c = weights.config;
         this.config = c;
         this.weights = weights;
         this.grads = StackedParameters.zeros(c);
+        this.decays = decays == null ? null : weights.decays(decays);
+        this.expAvg = decays == null ? null : StackedParameters.zeros(c);
+        this.expAvgSq = decays == null ? null : StackedParameters.zeros(c);
         this.batch = batch;
         this.seq = seq;
         this.n = batch * seq;
@@ -78,7 +100,7 @@ final class ModelGraphs implements AutoCloseable {
         ids = new IntArray(n);
         lengths = new IntArray(batch);
         teacher = new FloatArray(n * vocab);
-        klSettings = new FloatArray(1);
+        lossSettings = new FloatArray(LossKernels.SETTINGS);
         x = new FloatArray((layers + 1) * n * hs);
         ln1 = new FloatArray(layers * n * hs);
         ln1Mean = new FloatArray(layers * n);
@@ -126,10 +148,16 @@ final class ModelGraphs implements AutoCloseable {
                 att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits, dlogits, lossResult, gradStats, dres));
         s.addAll(weights.arrays());
         s.addAll(grads.arrays());
+        if (expAvg != null) {
+            s.addAll(expAvg.arrays());
+            s.addAll(expAvgSq.arrays());
+        }
         shared = s.toArray();
 
-        plan = new TornadoExecutionPlan(embed(), layer(), head(), crossEntropy(), distillation(), headBackward(), layerBackward(),
-                embedBackward(), optimizer());
+        List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
+                headBackward(), layerBackward(), embedBackward(), norm(), zero()));
+        if (expAvg != null) graphs.add(optimizer());
+        plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withGridScheduler(grids);
     }
 
@@ -264,9 +292,10 @@ final class ModelGraphs implements AutoCloseable {
     private ImmutableTaskGraph crossEntropy() {
         int vocab = config.vocabSize();
         TaskGraph g = graph("ce", false);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, lossSettings);
         g.task(task(g, "targets", Launch.threads(n)), LossKernels::nextTokenTargets, ctx, ids, lengths, targets, batch, seq);
         g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::crossEntropyRows, ctx, logits, targets, rowLse, rowLoss, vocab);
-        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::crossEntropyMean, ctx, targets, rowLoss, lossResult, n);
+        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::crossEntropyMean, ctx, targets, rowLoss, lossSettings, lossResult, n);
         g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, ctx, logits, targets, rowLse,
                 lossResult, dlogits, n, vocab);
         return close(g);
@@ -275,11 +304,11 @@ final class ModelGraphs implements AutoCloseable {
     private ImmutableTaskGraph distillation() {
         int vocab = config.vocabSize();
         TaskGraph g = graph("kd", false);
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher, klSettings);
-        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, klSettings, rowLse,
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher, lossSettings);
+        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, lossSettings, rowLse,
                 rowLseTeacher, rowLoss, seq, vocab);
-        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, klSettings, lossResult, batch, seq);
-        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, klSettings,
+        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, lossSettings, lossResult, batch, seq);
+        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, lossSettings,
                 rowLse, rowLseTeacher, lossResult, dlogits, seq, vocab, n);
         return close(g);
     }
@@ -290,16 +319,16 @@ final class ModelGraphs implements AutoCloseable {
         IntArray off = fixedOffsets.array();
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
         int hs = c.hiddenSize(), vocab = c.vocabSize(), z = Offsets.ZERO;
-        // with tied embeddings this overwrites the embedding gradient; EMBED_BACK then adds the lookup's share
+        // with tied embeddings this adds into the embedding gradient, as EMBED_BACK does the lookup's share
         g.task(task(g, "dLmHead", Launch.tiles2d(vocab, hs)), GemmKernels::atB, ctx, off, dlogits, z, lnf, z, grads.lmHead, z,
-                vocab, hs, n, 0);
+                vocab, hs, n, 1);
         g.task(task(g, "dLnf", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
         g.task(task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
                 lnfMean, lnfRstd, z, weights.normW, z, dres, z, hs, 0);
         g.task(task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, x, lastInputSlot, lnfMean, lnfRstd, z, partialW, partialB, n, hs);
         g.task(task(g, "lnfCombine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
-                grads.normW, grads.normB, z, hs, 0);
+                grads.normW, grads.normB, z, hs, 1);
         return close(g);
     }
 
@@ -314,19 +343,19 @@ final class ModelGraphs implements AutoCloseable {
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
         // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
         g.task(task(g, "dAct", Launch.tiles2d(n, f)), GemmKernels::ab, ctx, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
-        g.task(task(g, "dDown", Launch.tiles2d(hs, f)), GemmKernels::atB, ctx, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 0);
+        g.task(task(g, "dDown", Launch.tiles2d(hs, f)), GemmKernels::atB, ctx, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
         g.task(task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
         g.task(task(g, "dLn2", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
-        g.task(task(g, "dUp", Launch.tiles2d(f, hs)), GemmKernels::atB, ctx, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 0);
+        g.task(task(g, "dUp", Launch.tiles2d(f, hs)), GemmKernels::atB, ctx, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
         g.task(task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
                 ln2Mean, ln2Rstd, s.n1, w.postW, s.wh, dres, z, hs, 1);
         g.task(task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, h, s.nh, ln2Mean, ln2Rstd, s.n1, partialW, partialB, n, hs);
         g.task(task(g, "ln2Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
-                gr.postW, gr.postB, s.wh, hs, 0);
+                gr.postW, gr.postB, s.wh, hs, 1);
         // attention: h = x[l] + o(attention(q, k, v))
         g.task(task(g, "dAtt", Launch.tiles2d(n, qd)), GemmKernels::ab, ctx, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
-        g.task(task(g, "dO", Launch.tiles2d(hs, qd)), GemmKernels::atB, ctx, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 0);
+        g.task(task(g, "dO", Launch.tiles2d(hs, qd)), GemmKernels::atB, ctx, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 1);
         g.task(task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
                 v, s.nkv, dscores, batch, seq, nh, nkv, hd);
         g.task(task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
@@ -340,25 +369,27 @@ final class ModelGraphs implements AutoCloseable {
         g.task(task(g, "dLn1Q", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         g.task(task(g, "dLn1K", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
         g.task(task(g, "dLn1V", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
-        g.task(task(g, "dQw", Launch.tiles2d(qd, hs)), GemmKernels::atB, ctx, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 0);
-        g.task(task(g, "dKw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 0);
-        g.task(task(g, "dVw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 0);
+        g.task(task(g, "dQw", Launch.tiles2d(qd, hs)), GemmKernels::atB, ctx, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 1);
+        g.task(task(g, "dKw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 1);
+        g.task(task(g, "dVw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 1);
         g.task(task(g, "ln1Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, s.nh,
                 ln1Mean, ln1Rstd, s.n1, w.inW, s.wh, dres, z, hs, 1);
         g.task(task(g, "ln1Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, x, s.nh, ln1Mean, ln1Rstd, s.n1, partialW, partialB, n, hs);
         g.task(task(g, "ln1Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
-                gr.inW, gr.inB, s.wh, hs, 0);
+                gr.inW, gr.inB, s.wh, hs, 1);
         return close(g);
     }
 
     private ImmutableTaskGraph embedBackward() {
-        NemotronConfig c = config;
         TaskGraph g = graph("embedBack", false);
-        int hs = c.hiddenSize();
-        if (!c.tieWordEmbeddings())
-            g.task(task(g, "zero", Launch.threads(c.vocabSize() * hs)), ElementwiseKernels::zero, ctx, grads.embed, c.vocabSize() * hs);
+        int hs = config.hiddenSize();
         g.task(task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs);
+        return close(g);
+    }
+
+    private ImmutableTaskGraph norm() {
+        TaskGraph g = graph("norm", false);
         List<FloatArray> all = grads.arrays();
         for (int i = 0; i < all.size(); i++)
             g.task(task(g, "norm" + i, Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, ctx,
@@ -368,18 +399,23 @@ final class ModelGraphs implements AutoCloseable {
         return close(g);
     }
 
+    private ImmutableTaskGraph zero() {
+        TaskGraph g = graph("zero", false);
+        List<FloatArray> all = grads.arrays();
+        for (int i = 0; i < all.size(); i++)
+            g.task(task(g, "zero" + i, Launch.threads(all.get(i).getSize())), ElementwiseKernels::zero, ctx, all.get(i),
+                    all.get(i).getSize());
+        return close(g);
+    }
+
     private ImmutableTaskGraph optimizer() {
         TaskGraph g = graph("adamw", false);
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamSettings);
-        List<FloatArray> params = weights.arrays(), gradients = grads.arrays();
-        List<Boolean> decays = weights.decays();
+        List<FloatArray> params = weights.arrays(), gradients = grads.arrays(), m = expAvg.arrays(), v = expAvgSq.arrays();
         for (int i = 0; i < params.size(); i++) {
-            FloatArray p = params.get(i), m = new FloatArray(p.getSize()), v = new FloatArray(p.getSize());
-            m.init(0f);
-            v.init(0f);
-            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, m, v);
-            g.task(task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m, v,
-                    adamSettings, p.getSize(), decays.get(i) ? 1 : 0);
+            FloatArray p = params.get(i);
+            g.task(task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m.get(i),
+                    v.get(i), adamSettings, gradStats, p.getSize(), decays.get(i) ? 1 : 0);
         }
         return close(g);
     }
@@ -387,7 +423,8 @@ final class ModelGraphs implements AutoCloseable {
     // ---------------------------------------------------------------- running
 
     private TornadoExecutionResult run(int graph) {
-        return plan.withGraph(graph).execute();
+        lastResult = plan.withGraph(graph).execute();
+        return lastResult;
     }
 
     /** Sends a batch and runs the forward pass up to the logits, copied to {@link #logits} when asked. */
@@ -403,17 +440,23 @@ final class ModelGraphs implements AutoCloseable {
         if (fetchLogits) head.transferToHost(logits);
     }
 
+    /** Sets every gradient to 0 (they start at 0; later only when a backward pass has added into them). */
+    void zeroGradients() {
+        if (gradientsDirty) run(ZERO);
+        gradientsDirty = false;
+    }
+
     /**
      * After {@link #forward}: the loss (CE, or KD against teacherLogits at tau), then the backward
-     * pass into {@link #grads} (copied to the host when asked), the gradient norm and finite flag
-     * into {@link #gradStats}. Returns the loss.
+     * pass, adding weight times the gradients into {@link #grads}. Returns the (unweighted) loss.
      */
-    double lossAndBackward(FloatArray teacherLogits, float tau, boolean fetchGradients) {
+    double lossAndBackward(FloatArray teacherLogits, float tau, float weight) {
+        lossSettings.set(LossKernels.TAU, tau);
+        lossSettings.set(LossKernels.WEIGHT, weight);
         if (teacherLogits == null) {
             run(CE);
         } else {
             teacher.getSegment().copyFrom(teacherLogits.getSegment());
-            klSettings.set(0, tau);
             run(KD);
         }
         run(HEAD_BACK);
@@ -421,16 +464,35 @@ final class ModelGraphs implements AutoCloseable {
             backwardSlots.select(l);
             run(LAYER_BACK);
         }
-        TornadoExecutionResult last = run(EMBED_BACK);
-        last.transferToHost(lossResult, gradStats);
-        if (fetchGradients) last.transferToHost(grads.arrays().toArray());
+        run(EMBED_BACK).transferToHost(lossResult);
+        gradientsDirty = true;
         return lossResult.get(0);
     }
 
-    /** After {@link #lossAndBackward}: one AdamW update of the device weights (step counts from 1). */
-    void optimizerStep(float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
-        AdamWSettings.write(adamSettings, lr, beta1, beta2, eps, weightDecay, step);
+    /** The global norm of {@link #grads} into {@link #gradStats} (norm, finite flag), fetched; returns the norm. */
+    double gradientNorm() {
+        run(NORM).transferToHost(gradStats);
+        return gradStats.get(0);
+    }
+
+    /**
+     * After {@link #gradientNorm}: clipping to maxNorm (0 = off) and one AdamW update of the device
+     * weights at step t (counting from 1), AdamW's hyperparameters as in {@link AdamWScalars}.
+     */
+    void optimizerStep(float lr, float beta1, float beta2, float eps, float weightDecay, float maxNorm, int step) {
+        if (expAvg == null) throw new IllegalStateException("these graphs were built without an optimizer");
+        AdamWScalars.write(adamSettings, lr, beta1, beta2, eps, weightDecay, maxNorm, step);
         run(OPTIMIZER);
+    }
+
+    /** Whether any graph has run: until then the host arrays are what the first run sends. */
+    boolean started() {
+        return lastResult != null;
+    }
+
+    /** Copies device buffers to their host arrays (they stay on the device); before any run the host arrays are current. */
+    void fetch(List<FloatArray> arrays) {
+        if (lastResult != null) lastResult.transferToHost(arrays.toArray());
     }
 
     @Override

@@ -14,7 +14,7 @@ public final class OptimizerKernels {
 
     /** Indices into the AdamW settings array, written by the host before each step. */
     public static final int LR = 0, BETA1 = 1, BETA2 = 2, EPS = 3, WEIGHT_DECAY = 4, STEP_SIZE = 5, BC2_SQRT = 6,
-            SETTINGS = 7;
+            MAX_NORM = 7, SETTINGS = 8;
 
     private OptimizerKernels() {}
 
@@ -64,15 +64,19 @@ public final class OptimizerKernels {
     /**
      * One AdamW update of param[n] from grad[n] with moments m[n], v[n]; settings as indexed above
      * (step size lr / (1 - beta1^t) and sqrt(1 - beta2^t) precomputed by the host); decays = 1
-     * applies the weight decay. One thread per element.
+     * applies the weight decay. The gradient is first clipped as torch's clip_grad_norm_ does: times
+     * MAX_NORM / (norm + 1e-6) when that is below 1, the norm being stats[0] from {@link #normCombine}
+     * (MAX_NORM 0 turns clipping off). One thread per element.
      */
     public static void adamW(KernelContext ctx, FloatArray param, FloatArray grad, FloatArray m, FloatArray v,
-                             FloatArray settings, int n, int decays) {
+                             FloatArray settings, FloatArray stats, int n, int decays) {
         int i = ctx.globalIdx;
         if (i < n) {
-            float beta1 = settings.get(BETA1), beta2 = settings.get(BETA2);
+            float beta1 = settings.get(BETA1), beta2 = settings.get(BETA2), maxNorm = settings.get(MAX_NORM), norm = stats.get(0);
+            float coef = 1f;
+            if (maxNorm > 0f && norm <= 3.4028235e38f) coef = TornadoMath.min(1f, maxNorm / (norm + 1e-6f));
             float decay = decays == 1 ? 1f - settings.get(LR) * settings.get(WEIGHT_DECAY) : 1f;
-            float g = grad.get(i);
+            float g = grad.get(i) * coef;
             float mi = beta1 * m.get(i) + (1 - beta1) * g;
             float vi = beta2 * v.get(i) + (1 - beta2) * g * g;
             m.set(i, mi);

@@ -6,6 +6,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * A parameter pool (or its gradient) as device arrays: the model-wide tensors one array each, and
@@ -54,9 +55,7 @@ public final class StackedParameters {
     /** A copy of the parameters in the stacked layout. */
     public static StackedParameters of(Parameters p) {
         StackedParameters s = new StackedParameters(p.config());
-        s.forEachPair(p, (stacked, offset, tensor) -> {
-            for (int i = 0; i < tensor.length; i++) stacked.set(offset + i, tensor[i]);
-        });
+        s.copyFrom(p);
         return s;
     }
 
@@ -67,6 +66,20 @@ public final class StackedParameters {
         });
     }
 
+    /** Overwrites p's tensors with this pool's values. */
+    public void copyTo(Parameters p) {
+        forEachPair(p, (stacked, offset, tensor) -> {
+            for (int i = 0; i < tensor.length; i++) tensor[i] = stacked.get(offset + i);
+        });
+    }
+
+    /** Overwrites this pool's values with p's tensors. */
+    public void copyFrom(Parameters p) {
+        forEachPair(p, (stacked, offset, tensor) -> {
+            for (int i = 0; i < tensor.length; i++) stacked.set(offset + i, tensor[i]);
+        });
+    }
+
     /** Every distinct array (the tied lm_head is listed once). */
     public List<FloatArray> arrays() {
         List<FloatArray> all = new ArrayList<>(List.of(embed, normW, normB, inW, inB, q, k, v, o, postW, postB, up, down));
@@ -74,11 +87,19 @@ public final class StackedParameters {
         return all;
     }
 
-    /** Whether AdamW decays each of {@link #arrays()} (the projections and embeddings; not the norms). */
-    public List<Boolean> decays() {
-        List<Boolean> d = new ArrayList<>(List.of(true, false, false, false, false, true, true, true, true, false, false, true, true));
-        if (lmHead != embed) d.add(true);
-        return d;
+    /**
+     * Whether AdamW decays each of {@link #arrays()}, asked of decays by the HF name of the array's
+     * tensors (layer 0's for a stacked kind: every layer's tensors of a kind share the answer).
+     */
+    public List<Boolean> decays(Predicate<String> decays) {
+        String l0 = Parameters.layerPrefix(0);
+        List<String> names = new ArrayList<>(List.of(Parameters.EMBED, Parameters.NORM_W, Parameters.NORM_B,
+                l0 + "input_layernorm.weight", l0 + "input_layernorm.bias", l0 + "self_attn.q_proj.weight",
+                l0 + "self_attn.k_proj.weight", l0 + "self_attn.v_proj.weight", l0 + "self_attn.o_proj.weight",
+                l0 + "post_attention_layernorm.weight", l0 + "post_attention_layernorm.bias", l0 + "mlp.up_proj.weight",
+                l0 + "mlp.down_proj.weight"));
+        if (lmHead != embed) names.add(Parameters.LM_HEAD);
+        return names.stream().map(decays::test).toList();
     }
 
     private interface Pair {

@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
@@ -38,13 +39,22 @@ public final class TornadoBackend implements Backend {
     public static final class TornadoSession implements Session {
         private final StackedParameters weights;
         private ModelGraphs graphs;
+        private TornadoTraining training;
 
         TornadoSession(Parameters params) {
             this.weights = StackedParameters.of(params);
         }
 
+        /**
+         * The graphs for this batch shape. While training is open its graphs hold the trained weights,
+         * so other shapes are refused rather than rebuilt from the weights the session opened with.
+         */
         private ModelGraphs graphs(Batch b) {
             if (graphs == null || graphs.batch != b.batch() || graphs.seq != b.seq()) {
+                if (training != null)
+                    throw new IllegalStateException("the device holds training graphs for [" + graphs.batch + ", " + graphs.seq
+                            + "]; a batch of [" + b.batch() + ", " + b.seq() + "] needs other graphs, which would not see the"
+                            + " trained weights: use batches of the training shape while training is open");
                 if (graphs != null) graphs.close();
                 graphs = new ModelGraphs(weights, b.batch(), b.seq());
             }
@@ -61,10 +71,27 @@ public final class TornadoBackend implements Backend {
         @Override
         public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
             ModelGraphs g = graphs(batch);
+            g.zeroGradients();
             g.forward(batch.ids(), batch.lengths(), false);
-            double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, true);
+            double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, 1f);
+            g.gradientNorm();
+            g.fetch(g.grads.arrays());
             g.grads.addTo(grads);
             return loss;
+        }
+
+        @Override
+        public Decoder decoder(int maxSeq) {
+            throw new UnsupportedOperationException("the TornadoVM decoder is not built yet");
+        }
+
+        @Override
+        public Training training(int batch, int seq, AdamWSettings settings) {
+            if (training != null) throw new IllegalStateException("this session already has training open; close it first");
+            if (graphs != null) graphs.close();
+            graphs = new ModelGraphs(weights, batch, seq, settings.decays());
+            training = new TornadoTraining(graphs, settings);
+            return training;
         }
 
         /** The L2 norm over every gradient of the last {@link #lossAndGradients}, computed on the device. */
@@ -81,6 +108,98 @@ public final class TornadoBackend implements Backend {
         public void close() {
             if (graphs != null) graphs.close();
             graphs = null;
+            training = null;
+        }
+
+        /**
+         * Training state on the device: gradients and moments live in the training graphs beside the
+         * weights. Host pools are written into the device arrays only before the first step (then
+         * the first execution sends them), which is when a resumed run restores its checkpoint.
+         */
+        private final class TornadoTraining implements Training {
+            private final ModelGraphs g;
+            private final AdamWSettings settings;
+            private FloatArray teacher;
+
+            TornadoTraining(ModelGraphs g, AdamWSettings settings) {
+                this.g = g;
+                this.settings = settings;
+            }
+
+            @Override
+            public void zeroGradients() {
+                g.zeroGradients();
+            }
+
+            @Override
+            public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+                if (batch.batch() != g.batch || batch.seq() != g.seq)
+                    throw new IllegalArgumentException("training was opened for [" + g.batch + ", " + g.seq + "], got ["
+                            + batch.batch() + ", " + batch.seq() + "]");
+                g.forward(batch.ids(), batch.lengths(), false);
+                if (teacherLogits != null) {
+                    if (teacher == null) teacher = new FloatArray(teacherLogits.length);
+                    teacher.getSegment().copyFrom(java.lang.foreign.MemorySegment.ofArray(teacherLogits));
+                }
+                return g.lossAndBackward(teacherLogits == null ? null : teacher, tau, weight);
+            }
+
+            @Override
+            public double gradientNorm() {
+                return g.gradientNorm();
+            }
+
+            @Override
+            public void update(double norm, double maxNorm, double lr, int step) {
+                g.optimizerStep((float) lr, (float) settings.beta1(), (float) settings.beta2(), (float) settings.eps(),
+                        (float) settings.weightDecay(), (float) maxNorm, step);
+            }
+
+            @Override
+            public void readParameters(Parameters into) {
+                g.fetch(weights.arrays());
+                weights.copyTo(into);
+            }
+
+            @Override
+            public void readGradients(Parameters into) {
+                g.fetch(g.grads.arrays());
+                g.grads.copyTo(into);
+            }
+
+            @Override
+            public void readMoments(Parameters expAvg, Parameters expAvgSq) {
+                g.fetch(g.expAvg.arrays());
+                g.fetch(g.expAvgSq.arrays());
+                g.expAvg.copyTo(expAvg);
+                g.expAvgSq.copyTo(expAvgSq);
+            }
+
+            @Override
+            public void writeParameters(Parameters from) {
+                beforeFirstStep("parameters");
+                weights.copyFrom(from);
+            }
+
+            @Override
+            public void writeMoments(Parameters expAvg, Parameters expAvgSq) {
+                beforeFirstStep("AdamW moments");
+                g.expAvg.copyFrom(expAvg);
+                g.expAvgSq.copyFrom(expAvgSq);
+            }
+
+            private void beforeFirstStep(String what) {
+                if (g.started())
+                    throw new IllegalStateException("the TornadoVM backend takes " + what + " from the host only before its"
+                            + " first step (TornadoVM 5.2 sends resident buffers on the first execution only)");
+            }
+
+            /** Brings the trained weights to the host arrays, so graphs built later for other shapes start from them. */
+            @Override
+            public void close() {
+                g.fetch(weights.arrays());
+                training = null;
+            }
         }
     }
 }

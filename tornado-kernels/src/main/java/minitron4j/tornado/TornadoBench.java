@@ -60,7 +60,8 @@ public final class TornadoBench {
         int[] ids = new int[tokens];
         for (int i = 0; i < tokens; i++) ids[i] = r.nextInt(vocab);
         try (ModelGraphs teacher = new ModelGraphs(StackedParameters.of(Parameters.initialize(teacherConfig, 1)), batch, seq);
-             ModelGraphs student = new ModelGraphs(StackedParameters.of(Parameters.initialize(studentConfig, 2)), batch, seq)) {
+             ModelGraphs student = new ModelGraphs(StackedParameters.of(Parameters.initialize(studentConfig, 2)), batch, seq,
+                     Parameters::decays)) {
             long t0 = System.nanoTime();
             teacher.forward(ids, null, false);
             System.err.printf("teacher graphs compiled and run once: %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -93,12 +94,14 @@ public final class TornadoBench {
         System.out.println(json.append('}'));
     }
 
-    /** Teacher forward, its logits to the student's KD loss (through the host), student backward, AdamW. */
+    /** Teacher forward, its logits to the student's KD loss (through the host), student backward, norm, clipping, AdamW. */
     private static double kdStep(ModelGraphs teacher, ModelGraphs student, int[] ids, int step) {
         teacher.forward(ids, null, true);
+        student.zeroGradients();
         student.forward(ids, null, false);
-        double loss = student.lossAndBackward(teacher.logits, 1f, false);
-        student.optimizerStep(1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, step);
+        double loss = student.lossAndBackward(teacher.logits, 1f, 1f);
+        student.gradientNorm();
+        student.optimizerStep(1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1f, step);
         return loss;
     }
 

@@ -149,21 +149,22 @@ class OpKernelsTest {
         int[] targets = b.nextTokenTargets();
         double ce = CrossEntropy.forward(logits, targets, n, vocab, null);
         float[] ceGrad = new float[logits.length];
-        CrossEntropy.backwardInPlace(logits, targets, n, vocab, 1f, ceGrad, false);
+        float weight = 0.5f;  // a gradient-accumulation weight scales the gradients, not the losses
+        CrossEntropy.backwardInPlace(logits, targets, n, vocab, weight, ceGrad, false);
         boolean[] valid = b.realMask();
         double kd = KlDivergence.forward(logits, teacher, valid, n, vocab, tau);
         float[] kdGrad = new float[logits.length];
-        KlDivergence.backward(kdGrad, logits, teacher, valid, n, vocab, tau, 1f, false);
+        KlDivergence.backward(kdGrad, logits, teacher, valid, n, vocab, tau, weight, false);
 
         IntArray dIds = device(ids), dLengths = device(lengths), dTargets = new IntArray(n);
-        FloatArray dLogits = device(logits), dTeacher = device(teacher), settings = FloatArray.fromElements(tau),
+        FloatArray dLogits = device(logits), dTeacher = device(teacher), settings = FloatArray.fromElements(tau, weight),
                 lse = new FloatArray(n), lseT = new FloatArray(n), rowLoss = new FloatArray(n), ceResult = new FloatArray(2),
                 kdResult = new FloatArray(2), dCe = new FloatArray(logits.length), dKd = new FloatArray(logits.length);
         DeviceRun.once(new Object[]{dIds, dLengths, dLogits, dTeacher, settings}, new Object[]{dTargets, ceResult, dCe, kdResult, dKd},
                 g -> g.graph
                 .task(g.task(Launch.threads(n)), LossKernels::nextTokenTargets, g.ctx, dIds, dLengths, dTargets, batch, seq)
                 .task(g.task(Launch.groupPerRow(n)), LossKernels::crossEntropyRows, g.ctx, dLogits, dTargets, lse, rowLoss, vocab)
-                .task(g.task(Launch.oneGroup()), LossKernels::crossEntropyMean, g.ctx, dTargets, rowLoss, ceResult, n)
+                .task(g.task(Launch.oneGroup()), LossKernels::crossEntropyMean, g.ctx, dTargets, rowLoss, settings, ceResult, n)
                 .task(g.task(Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, g.ctx, dLogits, dTargets, lse, ceResult, dCe,
                         n, vocab)
                 .task(g.task(Launch.groupPerRow(n)), LossKernels::klRows, g.ctx, dLogits, dTeacher, dLengths, settings, lse, lseT,
@@ -187,20 +188,24 @@ class OpKernelsTest {
         float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
         int step = 3;
         float lr = 1e-2f, b1 = 0.9f, b2 = 0.95f, eps = 1e-8f, wd = 0.1f;
-        AdamW.update(p2, g, m2, v2, n, step, lr, b1, b2, eps, wd);
         double sq = 0;
         for (float x : g) sq += x * x;
         float[] g2 = random(r, 300, 1);
         for (float x : g2) sq += x * x;
+        // clipped to half the global norm of both tensors, as torch's clip_grad_norm_ would
+        float maxNorm = (float) (0.5 * Math.sqrt(sq)), coef = (float) (maxNorm / (Math.sqrt(sq) + 1e-6));
+        float[] clipped = g.clone();
+        for (int i = 0; i < n; i++) clipped[i] *= coef;
+        AdamW.update(p2, clipped, m2, v2, n, step, lr, b1, b2, eps, wd);
 
         FloatArray dP = device(p), dG = device(g), dM = device(m), dV = device(v), dG2 = device(g2),
-                settings = AdamWSettings.of(lr, b1, b2, eps, wd, step), partials = new FloatArray(2 * OptimizerKernels.GROUPS),
+                settings = AdamWScalars.of(lr, b1, b2, eps, wd, maxNorm, step), partials = new FloatArray(2 * OptimizerKernels.GROUPS),
                 result = new FloatArray(2);
         DeviceRun.once(new Object[]{dP, dG, dM, dV, dG2, settings}, new Object[]{dP, dM, dV, result}, gr -> gr.graph
                 .task(gr.task(Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, gr.ctx, dG, partials, n, 0)
                 .task(gr.task(Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, gr.ctx, dG2, partials, 300, 1)
                 .task(gr.task(Launch.oneGroup()), OptimizerKernels::normCombine, gr.ctx, partials, result, 2 * OptimizerKernels.GROUPS)
-                .task(gr.task(Launch.threads(n)), OptimizerKernels::adamW, gr.ctx, dP, dG, dM, dV, settings, n, 1));
+                .task(gr.task(Launch.threads(n)), OptimizerKernels::adamW, gr.ctx, dP, dG, dM, dV, settings, result, n, 1));
         assertClose(p2, dP, 1e-6, "AdamW param");
         assertClose(m2, dM, 1e-6, "AdamW m");
         assertClose(v2, dV, 1e-6, "AdamW v");

@@ -1,0 +1,156 @@
+package minitron4j.tornado;
+
+import minitron4j.model.AdamWSettings;
+import minitron4j.model.Batch;
+import minitron4j.model.Fixtures;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
+import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.Backends;
+import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.IntTensor;
+import minitron4j.model.io.SafetensorsFile;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Whole optimizer steps on the TornadoVM backend against the CPU backend, buffer by buffer: two
+ * steps from restored (non-zero) AdamW moments, the first over two accumulated CE micro-batches (one
+ * right-padded) with clipping in force, the second a KD step without clipping. After each: the
+ * losses, the gradient norm, every gradient, then every weight and both moments after the update;
+ * at the end the logits of the trained model, through the same session.
+ */
+class TrainingStepParityTest {
+    // eps 1e-3 keeps AdamW's first steps (about lr * sign(g)) from amplifying the last-bit
+    // differences of gradients near 0 into differences of whole steps
+    private static final AdamWSettings ADAMW = AdamWSettings.of(0.9, 0.95, 1e-3, 0.1);
+    private static final double LR = 1e-2;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gqa", "tiny-mqa-tied"})
+    void optimizerStepsMatchTheCpuBackend(String name) throws IOException {
+        Path dir = Fixtures.hfNemotron(name);
+        Parameters start = Checkpoint.load(dir).params();
+        try (SafetensorsFile forward = SafetensorsFile.open(dir.resolve("forward.safetensors"));
+             SafetensorsFile kd = SafetensorsFile.open(dir.resolve("kd_grads.safetensors"))) {
+            IntTensor ids = forward.readInts("input_ids");
+            int b = ids.shape()[0], t = ids.shape()[1];
+            Batch first = Batch.of(ids.data(), b, t);
+            int[] reversed = new int[b * t];
+            for (int i = 0; i < reversed.length; i++) reversed[i] = ids.data()[reversed.length - 1 - i];
+            Batch padded = new Batch(reversed, b, t, new int[]{t, t - 5});
+            float[] teacher = kd.readFloats("teacher_logits").data();
+
+            // a resumed run: weights and moments written before the first step
+            Parameters weights = perturbed(start, 11, 1e-2), m = perturbed(Parameters.zeros(start.config()), 12, 1e-3),
+                    v = squared(perturbed(Parameters.zeros(start.config()), 13, 1e-3));
+            Parameters cpuParams = weights.copy();
+            try (Backend.Session cpu = Backends.get("cpu").open(cpuParams);
+                 Backend.Session device = Backends.get("tornado").open(start);
+                 Backend.Training cpuTraining = cpu.training(b, t, ADAMW);
+                 Backend.Training deviceTraining = device.training(b, t, ADAMW)) {
+                cpuTraining.writeMoments(m, v);
+                deviceTraining.writeParameters(weights);
+                deviceTraining.writeMoments(m, v);
+
+                // step 1: two CE micro-batches of weight 1/2, clipped to half the norm
+                for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
+                for (Batch micro : new Batch[]{first, padded}) {
+                    double want = cpuTraining.accumulate(micro, null, 1f, 0.5f);
+                    assertEquals(want, deviceTraining.accumulate(micro, null, 1f, 0.5f), 1e-5 * want, name + " CE loss");
+                }
+                double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, start.config(), name + " step 1");
+                cpuTraining.update(norm, norm / 2, LR, 1);
+                deviceTraining.update(deviceTraining.gradientNorm(), norm / 2, LR, 1);
+                compareState(cpuTraining, deviceTraining, start, name + " step 1");
+
+                // step 2: KD at tau 2, no clipping
+                for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
+                double want = cpuTraining.accumulate(first, teacher, 2f, 1f);
+                assertEquals(want, deviceTraining.accumulate(first, teacher, 2f, 1f), 1e-5 * want, name + " KD loss");
+                norm = compareGradientsAndNorm(cpuTraining, deviceTraining, start.config(), name + " step 2");
+                cpuTraining.update(norm, 0, LR, 2);
+                deviceTraining.update(norm, 0, LR, 2);
+                compareState(cpuTraining, deviceTraining, start, name + " step 2");
+
+                assertTrue(assertThrows(IllegalStateException.class, () -> deviceTraining.writeParameters(weights)).getMessage()
+                        .contains("before its first step"));
+                assertClose(cpu.forward(first), device.forward(first), 1e-4, name + " logits after training");
+            }
+        }
+    }
+
+    private static double compareGradientsAndNorm(Backend.Training cpu, Backend.Training device, NemotronConfig config,
+                                                  String what) {
+        double want = cpu.gradientNorm(), got = device.gradientNorm();
+        assertEquals(want, got, 1e-4 * want, what + " gradient norm");
+        Parameters wantG = Parameters.zeros(config), gotG = Parameters.zeros(config);
+        cpu.readGradients(wantG);
+        device.readGradients(gotG);
+        compareRelative(wantG, gotG, what + " gradient");
+        return want;
+    }
+
+    private static void compareState(Backend.Training cpu, Backend.Training device, Parameters shape, String what) {
+        Parameters wantP = Parameters.zeros(shape.config()), gotP = Parameters.zeros(shape.config());
+        cpu.readParameters(wantP);
+        device.readParameters(gotP);
+        for (Tensor p : wantP.tensors()) assertClose(p.data(), gotP.data(p.name()), 1e-4, what + " weight " + p.name());
+        Parameters wantM = Parameters.zeros(shape.config()), wantV = Parameters.zeros(shape.config()),
+                gotM = Parameters.zeros(shape.config()), gotV = Parameters.zeros(shape.config());
+        cpu.readMoments(wantM, wantV);
+        device.readMoments(gotM, gotV);
+        compareRelative(wantM, gotM, what + " exp_avg");
+        compareRelative(wantV, gotV, what + " exp_avg_sq");
+    }
+
+    /** Each tensor within 1e-3 of its largest entry, as the HF gradient fixtures are compared. */
+    private static void compareRelative(Parameters want, Parameters got, String what) {
+        for (Tensor w : want.tensors()) {
+            double max = 0;
+            for (float x : w.data()) max = Math.max(max, Math.abs(x));
+            assertClose(w.data(), got.data(w.name()), 1e-3 * max + 1e-12, what + " " + w.name());
+        }
+    }
+
+    private static Parameters perturbed(Parameters p, long seed, double scale) {
+        Parameters c = p.copy();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Tensor x : c.tensors()) {
+            float[] d = x.data();
+            for (int i = 0; i < d.length; i++) d[i] += (float) ((r.nextDouble() - 0.5) * 2 * scale);
+        }
+        return c;
+    }
+
+    private static Parameters squared(Parameters p) {
+        for (Tensor x : p.tensors()) {
+            float[] d = x.data();
+            for (int i = 0; i < d.length; i++) d[i] *= d[i];
+        }
+        return p;
+    }
+
+    private static void assertClose(float[] want, float[] got, double tol, String what) {
+        assertEquals(want.length, got.length, what + " size");
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < want.length; i++) {
+            double d = Math.abs(want[i] - got[i]);
+            if (!(d <= worst)) {
+                worst = d;
+                at = i;
+            }
+        }
+        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
+    }
+}
