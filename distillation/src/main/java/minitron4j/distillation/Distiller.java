@@ -10,9 +10,11 @@ import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.AdamWOptimizer;
+import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
 import minitron4j.training.TokenData;
@@ -66,13 +68,26 @@ public final class Distiller {
      */
     public static TrainingSummary distill(Path teacherDir, Path studentDir, Path dataDir, DistillOptions options,
                                           Path outDir, boolean resume, TrainingListener listener) throws IOException {
+        return distill(teacherDir, studentDir, dataDir, options, outDir, resume, listener, null);
+    }
+
+    /**
+     * {@link #distill(Path, Path, Path, DistillOptions, Path, boolean, TrainingListener)} with teacher
+     * and student on a backend's device (null: the host's CPU kernels). A backend runs the forward
+     * KL without a CE term or intermediate-state loss (the paper's best); other options are refused.
+     */
+    public static TrainingSummary distill(Path teacherDir, Path studentDir, Path dataDir, DistillOptions options,
+                                          Path outDir, boolean resume, TrainingListener listener, Backend backend)
+            throws IOException {
         RunFolder run = new RunFolder(outDir);
         RunConfig config = new RunConfig(abs(teacherDir), abs(studentDir), abs(dataDir), options);
+        if (backend != null && options != null) checkBackendOptions(options, backend);
         if (resume) {
             Path saved = run.file(RunFolder.CONFIG);
             if (!Files.isRegularFile(saved)) throw new IOException(outDir + ": not a distillation run folder (no " + RunFolder.CONFIG + ")");
             config = RunConfig.read(saved).agreeingWith(config, saved);
             if (options != null) config = config.withProgressBar(options.progressBar());
+            if (backend != null) checkBackendOptions(config.options(), backend);
         } else {
             if (teacherDir == null || studentDir == null || dataDir == null || options == null)
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
@@ -81,17 +96,28 @@ public final class Distiller {
                 throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
             writeJson(run.file(RunFolder.CONFIG), config.toJson());
         }
-        return run(config, run, resume, listener);
+        return run(config, run, resume, listener, backend);
     }
 
-    private static TrainingSummary run(RunConfig config, RunFolder run, boolean resume, TrainingListener listener)
-            throws IOException {
+    private static void checkBackendOptions(DistillOptions o, Backend backend) {
+        List<String> unsupported = new java.util.ArrayList<>();
+        if (o.loss() != LogitLossKind.FORWARD_KL) unsupported.add("--loss " + o.loss().id());
+        if (o.ceWeight() != 0) unsupported.add("--ce-weight " + o.ceWeight());
+        if (!o.intermediatePairs().isEmpty()) unsupported.add("--intermediate");
+        if (!unsupported.isEmpty())
+            throw new IllegalArgumentException("--backend " + backend.name() + " distils with the forward KL alone (--loss forward_kl,"
+                    + " --ce-weight 0, no --intermediate); use --backend cpu for " + String.join(", ", unsupported));
+    }
+
+    private static TrainingSummary run(RunConfig config, RunFolder run, boolean resume, TrainingListener listener,
+                                       Backend backend) throws IOException {
         DistillOptions o = config.options();
         Parallel.setThreads(o.threads());
         try (TokenData data = TokenData.open(config.data())) {
             Parameters studentParams = Checkpoint.load(config.student()).params();
             Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(Checkpoint.load(config.teacher()).params());
             check(student.config(), config.student(), teacher.config(), config.teacher(), data, o.seqLen());
+            if (backend != null) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
             FrozenTeacher frozen = new FrozenTeacher(teacher, o.batch(), o.seqLen(),
                     IntermediateStateLoss.teacherIndices(o.intermediatePairs()));
             IntermediateStateLoss intermediate = o.intermediatePairs().isEmpty() ? null
@@ -103,12 +129,41 @@ public final class Distiller {
                     new WindowSampler(data.train(), o.seqLen(), o.seed()), o.loopSettings(), o.seed())
                     .checkpointFiles(List.of(data.tokenizerFile()))
                     .listener(listener)
-                    .progressBar(o.progressBar());
+                    .progressBar(o.progressBar())
+                    .taskName("distill");
             if (data.val().length() >= 2) {
                 Evaluator evaluator = new Evaluator(student, o.seqLen(), o.batch());
                 loop.validation(() -> validate(evaluator, frozen, data, o, student.config().vocabSize()));
             } else {
                 System.err.println(data.val().path() + " holds no validation tokens: distilling without validation");
+            }
+            return loop.run(resume);
+        }
+    }
+
+    /**
+     * Teacher and student resident on the backend: per micro-batch the teacher's forward gives the
+     * logits that the student's KD step takes; validation runs both forwards there too.
+     */
+    private static TrainingSummary runOnBackend(Backend backend, Nemotron teacher, Parameters studentParams, TokenData data,
+                                                RunFolder run, boolean resume, TrainingListener listener, DistillOptions o)
+            throws IOException {
+        int vocab = studentParams.config().vocabSize();
+        try (Backend.Session teacherSession = backend.open(teacher.parameters());
+             Backend.Session studentSession = backend.open(studentParams);
+             BackendSteps steps = BackendSteps.distillation(studentSession, studentParams,
+                     new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), teacherSession::forward,
+                     (float) o.tau(), List.of(DistillationObjective.OBJECTIVE, o.loss().metric()),
+                     Nemotron.forwardFlops(teacher.config(), o.batch(), o.seqLen()))) {
+            TrainingLoop loop = new TrainingLoop(run, steps, o.lrSchedule(), new WindowSampler(data.train(), o.seqLen(), o.seed()),
+                    o.loopSettings(), o.seed())
+                    .checkpointFiles(List.of(data.tokenizerFile()))
+                    .listener(listener)
+                    .progressBar(o.progressBar())
+                    .taskName("distill");
+            if (data.val().length() >= 2) {
+                Evaluator evaluator = new Evaluator(steps::logits, vocab, o.seqLen(), o.batch());
+                loop.validation(() -> validate(evaluator, teacherSession::forward, data, o, vocab));
             }
             return loop.run(resume);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backends;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.training.JsonlLog;
@@ -86,6 +87,32 @@ class DistillerTest {
     }
 
     /** Before any update (after one, weight decay moves the copy off its teacher). */
+    @Test
+    void theBackendPathDistilsAsTheHostPathDoes(@TempDir Path tmp) throws IOException {
+        NemotronConfig narrow = TinyModels.teacherConfig().withShape(12, 2, 1, 24, 2);
+        Path student = TinyModels.save(Parameters.initialize(narrow, 3), tmp.resolve("student"));
+        Path host = tmp.resolve("host"), backend = tmp.resolve("backend");
+        Distiller.distill(teacher, student, data, options(8), host);
+        Distiller.distill(teacher, student, data, options(8), backend, false, row -> {}, Backends.get("cpu"));
+        List<Map<String, Object>> want = rows(host, "kd_loss"), got = rows(backend, "kd_loss");
+        assertEquals(8, got.size());
+        for (int i = 0; i < want.size(); i++) {
+            double kd = value(want.get(i), "kd_loss");
+            assertEquals(kd, value(got.get(i), "kd_loss"), 1e-4 * kd, "kd_loss at step " + (i + 1));
+            assertEquals(value(got.get(i), "kd_loss"), value(got.get(i), DistillationObjective.OBJECTIVE), "objective = kd_loss");
+        }
+        List<Map<String, Object>> wantVal = rows(host, Distiller.VAL_KD_LOSS), gotVal = rows(backend, Distiller.VAL_KD_LOSS);
+        assertEquals(wantVal.size(), gotVal.size());
+        for (int i = 0; i < wantVal.size(); i++)
+            for (String key : List.of(Distiller.VAL_KD_LOSS, "val_ce_loss"))
+                assertEquals(value(wantVal.get(i), key), value(gotVal.get(i), key), 1e-4 * value(wantVal.get(i), key), key);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(teacher, student, data,
+                options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, Backends.get("cpu")));
+        assertTrue(e.getMessage().contains("--loss mse") && e.getMessage().contains("--ce-weight 0.5"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("refused")), "nothing written for refused options");
+    }
+
     @Test
     void aCopyOfTheTeacherStartsAtZero(@TempDir Path tmp) throws IOException {
         Path run = tmp.resolve("run");

@@ -5,6 +5,7 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.Backend;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -57,11 +58,25 @@ public final class ImportanceEstimator implements ForwardObserver {
 
     /** Runs the model's forward pass over one calibration batch with this estimator observing it. */
     public void add(Nemotron model, Batch batch) {
-        if (!model.config().equals(config))
-            throw new IllegalArgumentException("model config differs from the config this estimator was made for");
+        checkConfig(model.config());
         Activations acts = buffers.computeIfAbsent(((long) batch.batch() << 32) | batch.seq(),
                 k -> model.inferenceActivations(batch.batch(), batch.seq()));
         model.forward(batch, acts, this);
+        counted(batch);
+    }
+
+    /** {@link #add(Nemotron, Batch)} on a backend session of a model with this estimator's config. */
+    public void add(Backend.Session session, NemotronConfig modelConfig, Batch batch) {
+        checkConfig(modelConfig);
+        session.forward(batch, this);
+        counted(batch);
+    }
+
+    private void checkConfig(NemotronConfig c) {
+        if (!c.equals(config)) throw new IllegalArgumentException("model config differs from the config this estimator was made for");
+    }
+
+    private void counted(Batch batch) {
         for (int b = 0; b < batch.batch(); b++) if (batch.length(b) > 0) samples++;
         maxSeqLen = Math.max(maxSeqLen, batch.seq());
     }

@@ -3,6 +3,7 @@ package minitron4j.pruning;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 
@@ -21,10 +22,24 @@ public final class Pruning {
     public static ImportanceScores importance(Nemotron model, List<Batch> batches, ImportanceOptions options) {
         ImportanceEstimator estimator = new ImportanceEstimator(model.config(), options);
         for (Batch batch : batches) estimator.add(model, batch);
-        ImportanceScores scores = estimator.scores();
-        return options.depthLoss()
-                ? scores.withLayersLoss(DepthImportance.layerLossIncrease(model.parameters(), batches))
-                : scores;
+        return withDepthLoss(estimator.scores(), model.parameters(), batches, options);
+    }
+
+    /**
+     * {@link #importance(Nemotron, List, ImportanceOptions)} with the forward passes on a backend
+     * (the statistics accumulate on the host; {@code layers_loss} runs on the CPU kernels).
+     */
+    public static ImportanceScores importance(Backend backend, Parameters params, List<Batch> batches, ImportanceOptions options) {
+        ImportanceEstimator estimator = new ImportanceEstimator(params.config(), options);
+        try (Backend.Session session = backend.open(params)) {
+            for (Batch batch : batches) estimator.add(session, params.config(), batch);
+        }
+        return withDepthLoss(estimator.scores(), params, batches, options);
+    }
+
+    private static ImportanceScores withDepthLoss(ImportanceScores scores, Parameters params, List<Batch> batches,
+                                                  ImportanceOptions options) {
+        return options.depthLoss() ? scores.withLayersLoss(DepthImportance.layerLossIncrease(params, batches)) : scores;
     }
 
     /**

@@ -1,5 +1,7 @@
 package minitron4j.tornado;
 
+import minitron4j.model.Batch;
+import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -12,6 +14,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -438,6 +441,28 @@ final class ModelGraphs implements AutoCloseable {
         }
         TornadoExecutionResult head = run(HEAD);
         if (fetchLogits) head.transferToHost(logits);
+    }
+
+    /**
+     * After {@link #forward}: shows observer every layer's saved activations, copied to the host,
+     * in the order and shapes the CPU forward pass shows them.
+     */
+    void observe(Batch b, ForwardObserver observer) {
+        fetch(List.of(x, ln1, ln2, att, up, act));
+        NemotronConfig c = config;
+        int hs = c.hiddenSize(), qd = c.qDim(), f = c.intermediateSize();
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            observer.normOutput(l, 0, slice(ln1, l * n * hs, n * hs), b);
+            observer.attentionOutput(l, slice(att, l * n * qd, n * qd), b);
+            observer.normOutput(l, 1, slice(ln2, l * n * hs, n * hs), b);
+            observer.mlpPreActivation(l, slice(up, l * n * f, n * f), b);
+            observer.mlpPostActivation(l, slice(act, l * n * f, n * f), b);
+            observer.layerOutput(l, slice(x, l * n * hs, n * hs), slice(x, (l + 1) * n * hs, n * hs), b);
+        }
+    }
+
+    private static float[] slice(FloatArray a, int offset, int length) {
+        return a.getSegment().asSlice((long) offset * Float.BYTES, (long) length * Float.BYTES).toArray(ValueLayout.JAVA_FLOAT);
     }
 
     /** Sets every gradient to 0 (they start at 0; later only when a backward pass has added into them). */

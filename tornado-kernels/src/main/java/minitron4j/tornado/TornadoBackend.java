@@ -2,6 +2,7 @@ package minitron4j.tornado;
 
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
+import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
@@ -62,9 +63,10 @@ public final class TornadoBackend implements Backend {
         }
 
         @Override
-        public float[] forward(Batch batch) {
+        public float[] forward(Batch batch, ForwardObserver observer) {
             ModelGraphs g = graphs(batch);
             g.forward(batch.ids(), batch.lengths(), true);
+            if (observer != null) g.observe(batch, observer);
             return g.logits.toHeapArray();
         }
 

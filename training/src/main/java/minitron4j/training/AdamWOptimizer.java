@@ -125,10 +125,22 @@ public final class AdamWOptimizer {
 
     /** {@link #clipByGlobalNorm(Parameters, double)} over the pool and further gradients together (one norm). */
     public static double clipByGlobalNorm(Parameters grads, List<Tensor> more, double maxNorm) {
-        List<Tensor> all = all(grads, more);
-        double norm = GradientNorm.of(all);
-        GradientNorm.clip(all, norm, maxNorm);
+        double norm = globalNorm(grads, more);
+        clip(grads, more, norm, maxNorm);
         return norm;
+    }
+
+    /** The scaling of {@link #clipByGlobalNorm(Parameters, List, double)} given their norm, already computed. */
+    public static void clip(Parameters grads, List<Tensor> more, double norm, double maxNorm) {
+        GradientNorm.clip(all(grads, more), norm, maxNorm);
+    }
+
+    /**
+     * Counts a step taken elsewhere: a backend that updates its own copy of the moments, brought
+     * into {@link #expAvg()} and {@link #expAvgSq()} before each checkpoint. Returns the new count.
+     */
+    public int countStep() {
+        return ++step;
     }
 
     /**

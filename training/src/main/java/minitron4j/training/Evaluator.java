@@ -5,6 +5,8 @@ import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 
+import java.util.function.Function;
+
 /**
  * Validation loss over non-overlapping windows of a token file: the token-weighted mean next-token
  * CE over every predicted position and its exp (perplexity). Windows are cut from the start of the
@@ -19,22 +21,44 @@ public final class Evaluator {
     public record Result(double ceLoss, double perplexity, long tokens, long windows) {
     }
 
-    private final Nemotron model;
+    private final Function<Batch, float[]> forward;
+    private final int vocab;
     private final int seqLen;
     private final int batch;
-    private final Activations acts;
     private final int[] ids;
     private final int[] lengths;
 
+    /** Evaluation on the CPU kernels, with activation buffers for [batch, seqLen] allocated here once. */
     public Evaluator(Nemotron model, int seqLen, int batch) {
-        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
-        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
-        this.model = model;
+        this(cpuForward(model, seqLen, batch), model.config().vocabSize(), seqLen, batch);
+    }
+
+    /**
+     * Evaluation through any forward pass that returns the logits [batch*seqLen, vocab] of a batch
+     * of that shape (a backend session's, for one).
+     */
+    public Evaluator(Function<Batch, float[]> forward, int vocab, int seqLen, int batch) {
+        checkShape(seqLen, batch);
+        this.forward = forward;
+        this.vocab = vocab;
         this.seqLen = seqLen;
         this.batch = batch;
-        this.acts = model.inferenceActivations(batch, seqLen);
         this.ids = new int[batch * seqLen];
         this.lengths = new int[batch];
+    }
+
+    private static void checkShape(int seqLen, int batch) {
+        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+    }
+
+    private static Function<Batch, float[]> cpuForward(Nemotron model, int seqLen, int batch) {
+        checkShape(seqLen, batch);
+        Activations acts = model.inferenceActivations(batch, seqLen);
+        return b -> {
+            model.forward(b, acts, null);
+            return acts.logits();
+        };
     }
 
     /** Evaluates the validation split of data over all of its windows. */
@@ -76,11 +100,11 @@ public final class Evaluator {
                 lengths[r] = len;
             }
             Batch x = new Batch(ids, batch, seqLen, lengths);
-            model.forward(x, acts, null);
-            if (observer != null) observer.accept(x, acts.logits());
+            float[] logits = forward.apply(x);
+            if (observer != null) observer.accept(x, logits);
             int[] targets = x.nextTokenTargets();
             int count = CrossEntropy.count(targets, x.tokens());
-            sum += CrossEntropy.forward(acts.logits(), targets, x.tokens(), model.config().vocabSize(), null) * count;
+            sum += CrossEntropy.forward(logits, targets, x.tokens(), vocab, null) * count;
             counted += count;
         }
         double ce = sum / counted;

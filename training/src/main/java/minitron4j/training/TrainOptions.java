@@ -1,15 +1,26 @@
 package minitron4j.training;
 
 import minitron4j.model.Nemotron;
+import minitron4j.model.backend.Backend;
 
 /**
  * How {@link Trainer#run(TrainSpec, java.nio.file.Path, boolean, TrainOptions)} runs beyond the
  * spec: the objective (cross-entropy by default; distillation passes its own), the validation
- * (val_ce_loss and val_ppl by default), a listener of log rows, and whether to draw a progress bar
- * on stderr.
+ * (val_ce_loss and val_ppl by default), a listener of log rows, whether to draw a progress bar
+ * on stderr, and the backend: null runs the objective on the host's CPU kernels; a backend (e.g.
+ * TornadoVM's) runs cross-entropy steps and the CE validation on its device ({@link BackendSteps}),
+ * and then takes neither another objective nor another validation.
  */
 public record TrainOptions(ObjectiveFactory objective, ValidationFactory validation, TrainingListener listener,
-                           boolean progressBar) {
+                           boolean progressBar, Backend backend) {
+    public TrainOptions {
+        if (backend != null && (objective != CROSS_ENTROPY || validation != CE_VALIDATION))
+            throw new IllegalArgumentException("--backend " + backend.name() + " trains with cross-entropy and its CE validation only");
+    }
+
+    private static final ObjectiveFactory CROSS_ENTROPY = CrossEntropyObjective::new;
+    private static final ValidationFactory CE_VALIDATION =
+            (model, data, spec) -> Trainer.crossEntropyValidation(new Evaluator(model, spec.seqLen(), spec.batch()), data, spec);
 
     /** Builds the objective for the trained model, with buffers for micro-batches of [batch, seqLen]. */
     @FunctionalInterface
@@ -25,22 +36,27 @@ public record TrainOptions(ObjectiveFactory objective, ValidationFactory validat
 
     /** Cross-entropy, CE validation, no listener, a progress bar. */
     public static TrainOptions defaults() {
-        return new TrainOptions(CrossEntropyObjective::new, Trainer::crossEntropyValidation, row -> {}, true);
+        return new TrainOptions(CROSS_ENTROPY, CE_VALIDATION, row -> {}, true, null);
     }
 
     public TrainOptions withObjective(ObjectiveFactory f) {
-        return new TrainOptions(f, validation, listener, progressBar);
+        return new TrainOptions(f, validation, listener, progressBar, backend);
     }
 
     public TrainOptions withValidation(ValidationFactory f) {
-        return new TrainOptions(objective, f, listener, progressBar);
+        return new TrainOptions(objective, f, listener, progressBar, backend);
     }
 
     public TrainOptions withListener(TrainingListener l) {
-        return new TrainOptions(objective, validation, l, progressBar);
+        return new TrainOptions(objective, validation, l, progressBar, backend);
     }
 
     public TrainOptions withProgressBar(boolean on) {
-        return new TrainOptions(objective, validation, listener, on);
+        return new TrainOptions(objective, validation, listener, on, backend);
+    }
+
+    /** Steps and validation on this backend's device; null for the host. */
+    public TrainOptions withBackend(Backend b) {
+        return new TrainOptions(objective, validation, listener, progressBar, b);
     }
 }

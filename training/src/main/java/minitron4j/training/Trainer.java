@@ -6,6 +6,7 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 
 import java.io.IOException;
@@ -71,27 +72,41 @@ public final class Trainer {
             if (spec.seqLen() > config.maxPositionEmbeddings())
                 throw new IllegalArgumentException("spec: seq_len " + spec.seqLen() + " exceeds max_position_embeddings "
                         + config.maxPositionEmbeddings() + " (" + source + ")");
+            WindowSampler sampler = new WindowSampler(data.train(), spec.seqLen(), spec.seed());
+            AdamWOptimizer optimizer = new AdamWOptimizer(params, spec.optimizerSettings());
+            boolean validate = data.val().length() >= 2;
+            if (!validate) System.err.println(data.val().path() + " holds no validation tokens: training without validation");
+            if (options.backend() != null) {
+                try (Backend.Session session = options.backend().open(params);
+                     BackendSteps steps = BackendSteps.crossEntropy(session, params, optimizer, spec.batch(), spec.seqLen())) {
+                    TrainingLoop loop = loop(new TrainingLoop(run, steps, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()),
+                            data, options);
+                    if (validate)
+                        loop.validation(crossEntropyValidation(new Evaluator(steps::logits, config.vocabSize(), spec.seqLen(),
+                                spec.batch()), data, spec));
+                    return loop.run(resume);
+                }
+            }
             Nemotron model = new Nemotron(params);
-            TrainingLoop loop = new TrainingLoop(run, params,
-                    options.objective().create(model, spec.batch(), spec.seqLen()),
-                    new AdamWOptimizer(params, spec.optimizerSettings()), spec.lrSchedule(),
-                    new WindowSampler(data.train(), spec.seqLen(), spec.seed()), spec.loopSettings(), spec.seed())
-                    .checkpointFiles(List.of(data.tokenizerFile()))
-                    .plotReferences(references(data))
-                    .listener(options.listener())
-                    .progressBar(options.progressBar());
-            if (data.val().length() >= 2) loop.validation(options.validation().create(model, data, spec));
-            else System.err.println(data.val().path() + " holds no validation tokens: training without validation");
+            TrainingLoop loop = loop(new TrainingLoop(run, params, options.objective().create(model, spec.batch(), spec.seqLen()),
+                    optimizer, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()), data, options);
+            if (validate) loop.validation(options.validation().create(model, data, spec));
             return loop.run(resume);
         }
+    }
+
+    private static TrainingLoop loop(TrainingLoop loop, TokenData data, TrainOptions options) {
+        return loop.checkpointFiles(List.of(data.tokenizerFile()))
+                .plotReferences(references(data))
+                .listener(options.listener())
+                .progressBar(options.progressBar());
     }
 
     /**
      * The default validation: mean CE over eval_batches batches of non-overlapping windows spread
      * evenly over val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
      */
-    public static Validation crossEntropyValidation(Nemotron model, TokenData data, TrainSpec spec) {
-        Evaluator evaluator = new Evaluator(model, spec.seqLen(), spec.batch());
+    public static Validation crossEntropyValidation(Evaluator evaluator, TokenData data, TrainSpec spec) {
         return () -> {
             Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
             Map<String, Double> m = new LinkedHashMap<>();

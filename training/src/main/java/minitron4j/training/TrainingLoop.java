@@ -6,7 +6,6 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
-import minitron4j.model.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,12 +27,12 @@ import java.util.OptionalInt;
  * {@code latest} checkpoint logs exactly the losses an uninterrupted run would (same thread count).
  *
  * <p>Buffers are allocated once: the objective's activations, one gradient pool, one id array.
+ * How the gradients are computed and applied is the {@link TrainingSteps}' business: on the host
+ * ({@link ObjectiveSteps}) or on a backend's device ({@link BackendSteps}).
  */
 public final class TrainingLoop {
     private final RunFolder run;
-    private final Parameters params;
-    private final Objective objective;
-    private final AdamWOptimizer optimizer;
+    private final TrainingSteps steps;
     private final LrSchedule schedule;
     private final WindowSampler sampler;
     private final LoopSettings settings;
@@ -43,6 +42,7 @@ public final class TrainingLoop {
     private List<Path> checkpointFiles = List.of();
     private List<LossPlot.Reference> plotReferences = List.of();
     private boolean progressBar = true;
+    private String taskName = "train";
 
     /**
      * @param run       the run folder (created if absent); its config.json is the caller's business
@@ -52,15 +52,16 @@ public final class TrainingLoop {
      */
     public TrainingLoop(RunFolder run, Parameters params, Objective objective, AdamWOptimizer optimizer,
                         LrSchedule schedule, WindowSampler sampler, LoopSettings settings, long seed) {
+        this(run, new ObjectiveSteps(params, objective, optimizer), schedule, sampler, settings, seed);
+    }
+
+    /** The loop over any {@link TrainingSteps}, e.g. {@link BackendSteps} on a device. */
+    public TrainingLoop(RunFolder run, TrainingSteps steps, LrSchedule schedule, WindowSampler sampler, LoopSettings settings,
+                        long seed) {
         if (sampler.seqLen() != settings.seqLen())
             throw new IllegalArgumentException("sampler draws windows of " + sampler.seqLen() + " tokens, seq_len is " + settings.seqLen());
-        if (!optimizer.extras().equals(objective.extraParameters()))
-            throw new IllegalArgumentException("the optimizer must be built over the objective's extra parameters "
-                    + objective.extraParameters().stream().map(TrainableTensor::name).toList());
         this.run = run;
-        this.params = params;
-        this.objective = objective;
-        this.optimizer = optimizer;
+        this.steps = steps;
         this.schedule = schedule;
         this.sampler = sampler;
         this.settings = settings;
@@ -96,6 +97,12 @@ public final class TrainingLoop {
         return this;
     }
 
+    /** The progress bar's label ("train" by default). */
+    public TrainingLoop taskName(String name) {
+        this.taskName = name;
+        return this;
+    }
+
     /**
      * Runs to settings.steps(). With resume, continues from the checkpoint {@code latest} names
      * (from step 0 when the run never wrote one); otherwise the run folder must hold no checkpoint.
@@ -112,7 +119,8 @@ public final class TrainingLoop {
         Path lastCheckpoint = null;
         if (latest.isPresent()) {
             start = latest.getAsInt();
-            TrainingState state = run.readCheckpoint(start, params, optimizer);
+            TrainingState state = run.readCheckpoint(start, steps.parameters(), steps.optimizer());
+            steps.syncToBackend();
             sampler.restore(state.sampler());
             lastCheckpoint = run.checkpoint(start);
         }
@@ -121,7 +129,7 @@ public final class TrainingLoop {
         RunManifest manifest = resume && Files.exists(run.file(RunFolder.MANIFEST))
                 ? RunManifest.resume(run.file(RunFolder.MANIFEST), Parallel.threads(), seed, start)
                 : RunManifest.start(run.file(RunFolder.MANIFEST), Parallel.threads(), seed);
-        List<String> names = objective.metrics();
+        List<String> names = steps.metrics();
         Map<String, Double> lastMetrics = new LinkedHashMap<>(), lastValidation = new LinkedHashMap<>();
         double stepSeconds = 0;
         long sessionSteps = 0;
@@ -130,32 +138,29 @@ public final class TrainingLoop {
             if (start == 0 && validation != null && settings.evalInterval() > 0)
                 lastValidation = validate(0, log);
 
-            Parameters grads = Parameters.zeros(params.config());
-            List<Tensor> extraGrads = optimizer.extraGradients();
             int[] ids = new int[settings.batch() * settings.seqLen()];
             Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
             float weight = 1f / settings.gradAccum();
             double[] sums = new double[names.size()];
             for (int step = start + 1; step <= settings.steps(); step++) {
                 long t0 = System.nanoTime();
-                grads.zero();
-                for (Tensor g : extraGrads) java.util.Arrays.fill(g.data(), 0f);
+                steps.zeroGradients();
                 java.util.Arrays.fill(sums, 0);
                 for (int micro = 0; micro < settings.gradAccum(); micro++) {
                     sampler.next(ids, settings.batch());
-                    double[] values = objective.accumulate(batch, grads, weight);
+                    double[] values = steps.accumulate(batch, weight);
                     for (int i = 0; i < names.size(); i++) {
                         if (!Double.isFinite(values[i])) throw diverged(step, names.get(i) + " is " + values[i]
-                                + describeNonFinite(grads), lastCheckpoint, log, manifest);
+                                + describeNonFinite(), lastCheckpoint, log, manifest);
                         sums[i] += values[i];
                     }
                 }
-                double norm = AdamWOptimizer.clipByGlobalNorm(grads, extraGrads, settings.clip());
+                double norm = steps.gradientNorm();
                 if (!Double.isFinite(norm))
-                    throw diverged(step, "gradient " + firstNonFinite(grads, extraGrads) + " (grad_norm " + norm + ")",
+                    throw diverged(step, "gradient " + steps.firstNonFiniteGradient() + " (grad_norm " + norm + ")",
                             lastCheckpoint, log, manifest);
                 double lr = schedule.lr(step - 1);
-                optimizer.update(grads, lr);
+                steps.update(norm, settings.clip(), lr);
                 double seconds = (System.nanoTime() - t0) * 1e-9;
                 stepSeconds += seconds;
                 sessionSteps++;
@@ -170,7 +175,7 @@ public final class TrainingLoop {
                 row.put("lr", lr);
                 row.put("grad_norm", norm);
                 row.put("tokens_per_s", settings.tokensPerStep() / seconds);
-                row.put("gflops", objective.flopsPerMicroBatch() * settings.gradAccum() / seconds * 1e-9);
+                row.put("gflops", steps.flopsPerMicroBatch() * settings.gradAccum() / seconds * 1e-9);
                 log.write(row);
                 listener.onLogRow(row);
                 if (bar != null) {
@@ -183,17 +188,19 @@ public final class TrainingLoop {
                 if (validation != null && settings.evalInterval() > 0 && (step % settings.evalInterval() == 0 || last))
                     lastValidation = validate(step, log);
                 if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
-                    String badParam = firstNonFinite(params, optimizer.extraValues());
+                    steps.syncToHost();
+                    String badParam = firstNonFiniteParameter();
                     if (badParam != null)
                         throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
-                    lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), params, optimizer, checkpointFiles);
+                    lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), steps.parameters(),
+                            steps.optimizer(), checkpointFiles);
                 }
             }
         }
         LossPlot.write(JsonlLog.read(run.file(RunFolder.LOG)), names.get(0), plotReferences, run.file(RunFolder.PLOT));
         manifest.finish("finished", null);
         double tokensPerS = sessionSteps == 0 ? 0 : sessionSteps * settings.tokensPerStep() / stepSeconds;
-        double gflops = sessionSteps == 0 ? 0 : sessionSteps * objective.flopsPerMicroBatch() * settings.gradAccum() / stepSeconds * 1e-9;
+        double gflops = sessionSteps == 0 ? 0 : sessionSteps * steps.flopsPerMicroBatch() * settings.gradAccum() / stepSeconds * 1e-9;
         return new TrainingSummary(settings.steps(), lastMetrics, lastValidation, tokensPerS, gflops, lastCheckpoint);
     }
 
@@ -208,17 +215,18 @@ public final class TrainingLoop {
     }
 
     /** Names the first non-finite parameter, else the first non-finite gradient; empty when all are finite. */
-    private String describeNonFinite(Parameters grads) {
-        String p = firstNonFinite(params, optimizer.extraValues());
+    private String describeNonFinite() {
+        steps.syncToHost();
+        String p = firstNonFiniteParameter();
         if (p != null) return "; parameter " + p;
-        String g = firstNonFinite(grads, optimizer.extraGradients());
+        String g = steps.firstNonFiniteGradient();
         return g == null ? "; every parameter and gradient is finite (the logits overflowed?)" : "; gradient " + g;
     }
 
-    /** The first non-finite entry of the pool, else of the extra tensors; null when all are finite. */
-    private static String firstNonFinite(Parameters pool, List<Tensor> extra) {
-        String p = AdamWOptimizer.firstNonFinite(pool);
-        return p != null ? p : AdamWOptimizer.firstNonFinite(extra);
+    /** The first non-finite entry of the host parameters, else of the optimizer's extra tensors; null when all are finite. */
+    private String firstNonFiniteParameter() {
+        String p = AdamWOptimizer.firstNonFinite(steps.parameters());
+        return p != null ? p : AdamWOptimizer.firstNonFinite(steps.optimizer().extraValues());
     }
 
     private TrainingDivergedException diverged(int step, String culprit, Path lastCheckpoint, JsonlLog log,
@@ -233,7 +241,7 @@ public final class TrainingLoop {
     }
 
     private ProgressBar progressBar(int start) {
-        return new ProgressBarBuilder().setTaskName("train").setInitialMax(settings.steps())
+        return new ProgressBarBuilder().setTaskName(taskName).setInitialMax(settings.steps())
                 .startsFrom(start, Duration.ZERO).setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .setUpdateIntervalMillis(500).build();
     }

@@ -57,6 +57,8 @@ final class DistillCommand implements Callable<Integer> {
     Path out;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
@@ -77,7 +79,8 @@ final class DistillCommand implements Callable<Integer> {
                 System.err.println("corrected teacher: " + teacher);
             }
         }
-        TrainingSummary s = Distiller.distill(teacher, student, data, o, out, resume, row -> {});
+        TrainingSummary s = Distiller.distill(teacher, student, data, o, out, resume, row -> {},
+                backend.isCpu() ? null : backend.backend());
         ObjectNode r = JsonOutput.object();
         r.put("steps", s.steps());
         s.lastMetrics().forEach(r::put);

@@ -3,6 +3,7 @@ package minitron4j.experiments.cli;
 import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
 import minitron4j.model.Nemotron;
+import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.Aggregation;
 import minitron4j.pruning.Calibration;
@@ -58,10 +59,12 @@ final class ImportanceCommand implements Callable<Integer> {
     Path out;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Nemotron net = new Nemotron(Checkpoint.load(model).params());
+        Parameters params = Checkpoint.load(model).params();
         List<Batch> batches = source.input != null ? List.of(BatchFiles.read(source.input))
                 : Calibration.windows(source.data, samples, seqLen, batch, seed);
         ImportanceOptions options = ImportanceOptions.defaults()
@@ -69,7 +72,8 @@ final class ImportanceCommand implements Callable<Integer> {
                 .withNeuron(NeuronActivation.parse(neuron)).withHead(HeadStatistic.parse(head))
                 .withDepthLoss(depthLoss)
                 .withSource(model.toString(), source.data != null ? seed : null);
-        ImportanceScores scores = Pruning.importance(net, batches, options);
+        ImportanceScores scores = backend.isCpu() ? Pruning.importance(new Nemotron(params), batches, options)
+                : Pruning.importance(backend.backend(), params, batches, options);
         scores.write(out);
         System.err.println("wrote " + out + " (" + batches.size() + " calibration batches)");
         return 0;

@@ -1,6 +1,7 @@
 package minitron4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainSpec;
 import minitron4j.training.Trainer;
 import minitron4j.training.TrainingSummary;
@@ -22,13 +23,16 @@ final class TrainCommand implements Callable<Integer> {
     Path resume;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
         if (config == null && resume == null) throw new IllegalArgumentException("give --config SPEC or --resume RUN_DIR");
         TrainSpec spec = config == null ? null : TrainSpec.load(config);
         if (spec != null && threads.given() != null) spec = spec.withThreads(threads.given());
-        TrainingSummary s = Trainer.run(spec, resume != null ? resume : out, resume != null);
+        TrainOptions options = TrainOptions.defaults().withBackend(backend.isCpu() ? null : backend.backend());
+        TrainingSummary s = Trainer.run(spec, resume != null ? resume : out, resume != null, options);
         ObjectNode o = JsonOutput.object();
         o.put("steps", s.steps());
         s.lastMetrics().forEach(o::put);

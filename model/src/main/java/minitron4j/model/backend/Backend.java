@@ -2,6 +2,7 @@ package minitron4j.model.backend;
 
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
+import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 
 /**
@@ -28,7 +29,15 @@ public interface Backend {
     /** A model resident on a backend. Buffers are reused across calls of the same batch shape. */
     interface Session extends AutoCloseable {
         /** Logits [B*T, V] of a batch. */
-        float[] forward(Batch batch);
+        default float[] forward(Batch batch) {
+            return forward(batch, null);
+        }
+
+        /**
+         * Logits [B*T, V] of a batch, showing observer (may be null) every layer's activations as the
+         * CPU forward pass does (a device backend copies them to the host for it, after the pass).
+         */
+        float[] forward(Batch batch, ForwardObserver observer);
 
         /**
          * One forward + loss + backward: returns the loss and adds d loss / d parameter into grads

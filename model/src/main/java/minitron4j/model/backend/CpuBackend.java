@@ -4,6 +4,7 @@ import minitron4j.model.Activations;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.CachedDecoder;
+import minitron4j.model.ForwardObserver;
 import minitron4j.model.GradientNorm;
 import minitron4j.model.LogitLoss;
 import minitron4j.model.Nemotron;
@@ -35,9 +36,9 @@ public final class CpuBackend implements Backend {
             }
 
             @Override
-            public float[] forward(Batch batch) {
+            public float[] forward(Batch batch, ForwardObserver observer) {
                 Activations a = activations(batch);
-                model.forward(batch, a, null);
+                model.forward(batch, a, observer);
                 return a.logits().clone();
             }
 

@@ -1,0 +1,136 @@
+package minitron4j.training;
+
+import minitron4j.model.Batch;
+import minitron4j.model.Nemotron;
+import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Steps on a backend that keeps the weights, gradients and AdamW moments on its device
+ * ({@link Backend.Training}): per micro-batch only the ids (and the teacher's logits) go in and the
+ * loss comes out; per step the norm comes out. The objective is next-token cross-entropy, or the
+ * forward KL at tau to a teacher's logits (the distillation loss of the paper, without a CE term).
+ * The host pools are a mirror, filled before checkpoints ({@link #syncToHost}).
+ */
+public final class BackendSteps implements TrainingSteps, AutoCloseable {
+    private final Parameters params;
+    private final AdamWOptimizer optimizer;
+    private final Backend.Session session;
+    private final Backend.Training training;
+    private final Function<Batch, float[]> teacher;
+    private final float tau;
+    private final List<String> metrics;
+    private final double flops;
+
+    /**
+     * Cross-entropy training of params (a host pool the session was opened on) with micro-batches
+     * of [batch, seqLen].
+     */
+    public static BackendSteps crossEntropy(Backend.Session session, Parameters params, AdamWOptimizer optimizer,
+                                            int batch, int seqLen) {
+        return new BackendSteps(session, params, optimizer, batch, seqLen, null, 1f,
+                List.of(CrossEntropyObjective.CE_LOSS), 3 * Nemotron.forwardFlops(params.config(), batch, seqLen));
+    }
+
+    /**
+     * Distillation: the loss is KL(teacher || student) at tau times tau^2; metrics names its JSONL
+     * keys (the objective first, the KL second, both the same value); teacherFlops is the
+     * teacher's forward cost per micro-batch.
+     */
+    public static BackendSteps distillation(Backend.Session session, Parameters params, AdamWOptimizer optimizer,
+                                            int batch, int seqLen, Function<Batch, float[]> teacher, float tau,
+                                            List<String> metrics, double teacherFlops) {
+        return new BackendSteps(session, params, optimizer, batch, seqLen, teacher, tau, metrics,
+                3 * Nemotron.forwardFlops(params.config(), batch, seqLen) + teacherFlops);
+    }
+
+    private BackendSteps(Backend.Session session, Parameters params, AdamWOptimizer optimizer, int batch, int seqLen,
+                         Function<Batch, float[]> teacher, float tau, List<String> metrics, double flops) {
+        if (!optimizer.extras().isEmpty())
+            throw new IllegalArgumentException("a backend trains the model's parameters only; the optimizer has extra tensors "
+                    + optimizer.extras().stream().map(TrainableTensor::name).toList());
+        this.session = session;
+        this.params = params;
+        this.optimizer = optimizer;
+        this.training = session.training(batch, seqLen, optimizer.settings());
+        this.teacher = teacher;
+        this.tau = tau;
+        this.metrics = List.copyOf(metrics);
+        this.flops = flops;
+    }
+
+    @Override
+    public List<String> metrics() {
+        return metrics;
+    }
+
+    @Override
+    public double flopsPerMicroBatch() {
+        return flops;
+    }
+
+    @Override
+    public Parameters parameters() {
+        return params;
+    }
+
+    @Override
+    public AdamWOptimizer optimizer() {
+        return optimizer;
+    }
+
+    @Override
+    public void zeroGradients() {
+        training.zeroGradients();
+    }
+
+    @Override
+    public double[] accumulate(Batch batch, float weight) {
+        double loss = training.accumulate(batch, teacher == null ? null : teacher.apply(batch), tau, weight);
+        double[] values = new double[metrics.size()];
+        java.util.Arrays.fill(values, loss);
+        return values;
+    }
+
+    @Override
+    public double gradientNorm() {
+        return training.gradientNorm();
+    }
+
+    @Override
+    public void update(double norm, double maxNorm, double lr) {
+        training.update(norm, maxNorm, lr, optimizer.countStep());
+    }
+
+    @Override
+    public void syncToHost() {
+        training.readParameters(params);
+        training.readMoments(optimizer.expAvg(), optimizer.expAvgSq());
+    }
+
+    @Override
+    public void syncToBackend() {
+        training.writeParameters(params);
+        training.writeMoments(optimizer.expAvg(), optimizer.expAvgSq());
+    }
+
+    @Override
+    public String firstNonFiniteGradient() {
+        Parameters grads = Parameters.zeros(params.config());
+        training.readGradients(grads);
+        return AdamWOptimizer.firstNonFinite(grads);
+    }
+
+    /** The logits [B*T, V] of a batch of the training shape from the trained weights (validation). */
+    public float[] logits(Batch batch) {
+        return session.forward(batch);
+    }
+
+    @Override
+    public void close() {
+        training.close();
+    }
+}
