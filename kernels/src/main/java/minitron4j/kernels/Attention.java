@@ -1,7 +1,5 @@
 package minitron4j.kernels;
 
-import java.util.Arrays;
-
 /**
  * Causal grouped-query attention with softmax in fp32, as HF's eager path computes it:
  * out = softmax(q k^T / sqrt(hd) + causal mask) v. Query head h reads KV head h / (nh / nkv).
@@ -11,8 +9,22 @@ import java.util.Arrays;
  * [B, maxT, nkv, hd]). Query tq sits at position qPos0 + tq and sees keys 0..qPos0 + tq.
  * {@code lengths[b]} (nullable) is the number of real tokens of row b (right padding): keys at or
  * beyond it are masked, and queries beyond it produce zeros.
+ *
+ * <p>Each (batch row, head) runs as products of the packed {@link Gemm} over blocks of
+ * {@link #ROWS} query rows: scores = Q K^T for the keys the block's last row sees, the masked
+ * softmax row by row, then out = P V (and in the backward dP = dOut V^T, dS = P (dP - rowsum(P dP)),
+ * dQ += dS K, dK += dS^T Q, dV += P^T dOut). A product reads the head's rows in place through its
+ * leading dimension (nh*hd for q, nkv*hd for k and v). One dot product per (query, key) pair, as
+ * {@link AttentionReference} computes, pays a horizontal reduction for every hd multiply-adds; the
+ * products keep the vector lanes busy instead, which is what long sequences need.
  */
 public final class Attention {
+    /**
+     * Query rows per block: bounds the score scratch to ROWS x Tk floats when the probabilities are
+     * not kept, and lets the block skip the keys beyond its last row (half the causal square).
+     */
+    static final int ROWS = 64;
+
     private Attention() {}
 
     public record Shape(int batch, int tq, int nh, int nkv, int hd, int qPos0, int kvBatchStride) {
@@ -23,43 +35,33 @@ public final class Attention {
 
     /** probs [B, nh, Tq, Tk] is saved for the backward pass when not null. */
     public static void forward(float[] out, float[] probs, float[] q, float[] k, float[] v, int[] lengths, Shape s) {
-        int nh = s.nh, hd = s.hd, group = nh / s.nkv, tk = s.tk(), qStride = nh * hd, kvStride = s.nkv * hd;
+        int nh = s.nh(), hd = s.hd(), group = nh / s.nkv(), tk = s.tk(), qStride = nh * hd, kvStride = s.nkv() * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(s.batch * nh, item -> {
-            int b = item / nh, h = item % nh, g = h / group;
-            int len = lengths == null ? tk : lengths[b];
-            float[] p = probs == null ? new float[tk] : null;
-            for (int t = 0; t < s.tq; t++) {
-                int pos = s.qPos0 + t;
-                int qo = (b * s.tq + t) * qStride + h * hd;
-                float[] row = probs == null ? p : probs;
-                int ro = probs == null ? 0 : ((b * nh + h) * s.tq + t) * tk;
-                if (probs != null) Arrays.fill(probs, ro, ro + tk, 0f);
-                if (pos >= len) {
-                    Arrays.fill(out, qo, qo + hd, 0f);
-                    continue;
+        Parallel.forEach(s.batch() * nh, item -> {
+            int b = item / nh, h = item % nh, kvo = b * s.kvBatchStride() + (h / group) * hd;
+            int real = realQueries(lengths, b, s);
+            // without saved probs, one block of scores [ROWS, Tk] at a time
+            float[] scratch = probs == null ? new float[Math.min(ROWS, Math.max(1, real)) * tk] : null;
+            for (int t0 = 0; t0 < real; t0 += ROWS) {
+                int rows = Math.min(ROWS, real - t0), keys = s.qPos0() + t0 + rows;
+                float[] p = probs == null ? scratch : probs;
+                int po = probs == null ? 0 : ((b * nh + h) * s.tq() + t0) * tk, ldp = probs == null ? keys : tk;
+                int qo = (b * s.tq() + t0) * qStride + h * hd;
+                // scores[rows, keys] = Q[rows, hd] K[keys, hd]^T
+                Gemm.sgemm(false, true, rows, keys, hd, q, qo, qStride, k, kvo, kvStride, 0f, p, po, ldp);
+                for (int r = 0; r < rows; r++) softmaxRow(p, po + r * ldp, s.qPos0() + t0 + r, keys, scale);
+                // out[rows, hd] = P[rows, keys] V[keys, hd]
+                Gemm.sgemm(false, false, rows, hd, keys, p, po, ldp, v, kvo, kvStride, 0f, out, qo, qStride);
+                if (probs != null)
+                    for (int r = 0; r < rows; r++) java.util.Arrays.fill(probs, po + r * tk + keys, po + r * tk + tk, 0f);
+            }
+            for (int t = real; t < s.tq(); t++) {
+                int qo = (b * s.tq() + t) * qStride + h * hd;
+                java.util.Arrays.fill(out, qo, qo + hd, 0f);
+                if (probs != null) {
+                    int ro = ((b * nh + h) * s.tq() + t) * tk;
+                    java.util.Arrays.fill(probs, ro, ro + tk, 0f);
                 }
-                int last = pos; // causal: keys 0..pos
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t2 = 0; t2 <= last; t2++) {
-                    float sc = VectorMath.dot(q, qo, k, b * s.kvBatchStride + t2 * kvStride + g * hd, hd) * scale;
-                    row[ro + t2] = sc;
-                    max = Math.max(max, sc);
-                }
-                float sum = 0f;
-                for (int t2 = 0; t2 <= last; t2++) {
-                    float e = (float) Math.exp(row[ro + t2] - max);
-                    row[ro + t2] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                Arrays.fill(out, qo, qo + hd, 0f);
-                for (int t2 = 0; t2 <= last; t2++) {
-                    float w = row[ro + t2] * inv;
-                    row[ro + t2] = w;
-                    VectorMath.axpy(w, v, b * s.kvBatchStride + t2 * kvStride + g * hd, out, qo, hd);
-                }
-                if (probs == null) Arrays.fill(p, 0, last + 1, 0f);
             }
         });
     }
@@ -70,38 +72,56 @@ public final class Attention {
      */
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] probs,
                                 float[] q, float[] k, float[] v, Shape s) {
-        int nh = s.nh, hd = s.hd, group = nh / s.nkv, tk = s.tk(), qStride = nh * hd, kvStride = s.nkv * hd;
+        int nh = s.nh(), hd = s.hd(), group = nh / s.nkv(), tk = s.tk(), qStride = nh * hd, kvStride = s.nkv() * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forEach(s.batch * s.nkv, item -> {
-            int b = item / s.nkv, g = item % s.nkv;
-            float[] dp = new float[tk];
+        Parallel.forEach(s.batch() * s.nkv(), item -> {
+            int b = item / s.nkv(), g = item % s.nkv(), kvo = b * s.kvBatchStride() + g * hd;
+            float[] ds = new float[Math.min(ROWS, s.tq()) * tk];
             for (int h = g * group; h < (g + 1) * group; h++) {
-                for (int t = 0; t < s.tq; t++) {
-                    int last = s.qPos0 + t;
-                    int qo = (b * s.tq + t) * qStride + h * hd;
-                    int ro = ((b * nh + h) * s.tq + t) * tk;
-                    float dot = 0f;
-                    for (int t2 = 0; t2 <= last; t2++) {
-                        float p = probs[ro + t2];
-                        if (p == 0f) {
-                            dp[t2] = 0f;
-                            continue;
-                        }
-                        int kvo = b * s.kvBatchStride + t2 * kvStride + g * hd;
-                        dp[t2] = VectorMath.dot(dout, qo, v, kvo, hd);
-                        VectorMath.axpy(p, dout, qo, dv, kvo, hd);
-                        dot += p * dp[t2];
-                    }
-                    for (int t2 = 0; t2 <= last; t2++) {
-                        float p = probs[ro + t2];
-                        if (p == 0f) continue;
-                        float ds = p * (dp[t2] - dot) * scale;
-                        int kvo = b * s.kvBatchStride + t2 * kvStride + g * hd;
-                        VectorMath.axpy(ds, k, kvo, dq, qo, hd);
-                        VectorMath.axpy(ds, q, qo, dk, kvo, hd);
-                    }
+                for (int t0 = 0; t0 < s.tq(); t0 += ROWS) {
+                    int rows = Math.min(ROWS, s.tq() - t0), keys = s.qPos0() + t0 + rows;
+                    int po = ((b * nh + h) * s.tq() + t0) * tk, qo = (b * s.tq() + t0) * qStride + h * hd;
+                    // dV[keys, hd] += P^T dOut; dP[rows, keys] = dOut V^T
+                    Gemm.sgemm(true, false, keys, hd, rows, probs, po, tk, dout, qo, qStride, 1f, dv, kvo, kvStride);
+                    Gemm.sgemm(false, true, rows, keys, hd, dout, qo, qStride, v, kvo, kvStride, 0f, ds, 0, keys);
+                    for (int r = 0; r < rows; r++) softmaxBackwardRow(ds, r * keys, probs, po + r * tk, keys, scale);
+                    // dQ[rows, hd] += dS K; dK[keys, hd] += dS^T Q
+                    Gemm.sgemm(false, false, rows, hd, keys, ds, 0, keys, k, kvo, kvStride, 1f, dq, qo, qStride);
+                    Gemm.sgemm(true, false, keys, hd, rows, ds, 0, keys, q, qo, qStride, 1f, dk, kvo, kvStride);
                 }
             }
         });
+    }
+
+    /** Queries of row b that are real tokens (the rest produce zeros and take no gradient). */
+    private static int realQueries(int[] lengths, int b, Shape s) {
+        if (lengths == null) return s.tq();
+        return Math.max(0, Math.min(s.tq(), lengths[b] - s.qPos0()));
+    }
+
+    /** p[o, o+keys) holds the raw scores of the query at pos: becomes the softmax of scale*scores over keys 0..pos, 0 after. */
+    private static void softmaxRow(float[] p, int o, int pos, int keys, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= pos; j++) {
+            float sc = p[o + j] * scale;
+            p[o + j] = sc;
+            max = Math.max(max, sc);
+        }
+        float sum = 0f;
+        for (int j = 0; j <= pos; j++) {
+            float e = (float) Math.exp(p[o + j] - max);
+            p[o + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j <= pos; j++) p[o + j] *= inv;
+        java.util.Arrays.fill(p, o + pos + 1, o + keys, 0f);
+    }
+
+    /** ds[o, o+keys) holds dP of one query: becomes dS = P (dP - sum(P dP)) * scale (0 where P is masked). */
+    private static void softmaxBackwardRow(float[] ds, int o, float[] probs, int po, int keys, float scale) {
+        float dot = 0f;
+        for (int j = 0; j < keys; j++) dot += probs[po + j] * ds[o + j];
+        for (int j = 0; j < keys; j++) ds[o + j] = probs[po + j] * (ds[o + j] - dot) * scale;
     }
 }
