@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
@@ -10,7 +11,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
  * TornadoVM's default device (the first device of the backend whose driver is on the module path).
  * Weights go to the device once per session; per batch shape one set of graphs is built
- * ({@link ModelGraphs}) and replayed.
+ * ({@link ModelGraphs}) and replayed. Each decoder ({@link DecodeGraphs}) is a plan of its own that
+ * sends the session's host copy of the weights once.
  */
 public final class TornadoBackend implements Backend {
     @Override
@@ -65,6 +67,17 @@ public final class TornadoBackend implements Backend {
             double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, true);
             g.grads.addTo(grads);
             return loss;
+        }
+
+        @Override
+        public Backend.Decoder decoder(int maxSeq) {
+            return new DecodeGraphs(weights, maxSeq);
+        }
+
+        @Override
+        public Training training(int batch, int seq, AdamWSettings settings) {
+            throw new UnsupportedOperationException("training state on the tornado backend is not implemented yet"
+                    + " (use lossAndGradients per step)");
         }
 
         /** The L2 norm over every gradient of the last {@link #lossAndGradients}, computed on the device. */
