@@ -2,7 +2,7 @@
 # Run ON the device machine (no Java there; everything comes in .gpu/, made by prepare.sh), from the
 # repository root: bash tornado-kernels/gpu/run-device.sh [ptx|opencl|both]   (default both)
 # 1. unpacks the TornadoVM bundle; 2. HF fixture parity through the command line with
-# --backend tornado (forward, grads CE, grads KD at tau 2) and ParityCheck, per backend;
+# --backend tornado (forward, grads CE, grads KD at tau 2, greedy generate) and ParityCheck, per backend;
 # 3. TornadoBench (matmul probe, teacher forward, KD step) as JSON, on PTX.
 # Logs and results go to $OUT (default .gpu/out); summary.jsonl gathers one JSON line per check.
 # Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per JVM, default 150),
@@ -31,9 +31,13 @@ parity() {  # $1 backend, $2 fixture
   TO=${STEP_TO:-150} bash "$RUN" "$b" "$CP" $CLI grads --backend tornado --model "$fx" \
     --input "$fx/forward.safetensors" --teacher-logits "$fx/kd_grads.safetensors" --temperature 2 \
     --out "$o/kd.safetensors" > "$o/kd.log" 2>&1
-  local line
+  local line gen
+  gen=$("$G/bundle/jre/bin/java" --add-modules jdk.incubator.vector -cp "$CP" minitron4j.tornado.ParityCheck --generate-args "$fx" 2> "$o/generate-args.log")
+  # shellcheck disable=SC2086 # gen holds several arguments
+  TO=${STEP_TO:-150} bash "$RUN" "$b" "$CP" $CLI generate --backend tornado --model "$fx" $gen --json \
+    > "$o/generate.out" 2> "$o/generate.log"
   line=$("$G/bundle/jre/bin/java" --add-modules jdk.incubator.vector -cp "$CP" minitron4j.tornado.ParityCheck "$fx" \
-    "$o/forward.safetensors" "$o/ce.safetensors" "$o/kd.safetensors" 2> "$o/check.log" | tail -1)
+    "$o/forward.safetensors" "$o/ce.safetensors" "$o/kd.safetensors" "$o/generate.out" 2> "$o/check.log" | tail -1)
   [ -n "$line" ] || line="{\"fixture\":\"$f\",\"pass\":false,\"error\":\"see $b-$f/*.log\"}"
   echo "{\"backend\":\"$b\",${line#\{}" | tee -a "$SUMMARY"
 }

@@ -234,15 +234,7 @@ final class ModelGraphs implements AutoCloseable {
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
         int hs = config.hiddenSize();
         g.task(task(g, "embedding", Launch.threads(n * hs)), ElementwiseKernels::embeddingForward, ctx, ids, weights.embed, x, n, hs);
-        List<FloatArray> floats = new ArrayList<>();
-        for (Object o : shared) if (o instanceof FloatArray a) floats.add(a);
-        int per = ElementwiseKernels.RESIDE_ARGS;
-        for (int t = 0; t * per < floats.size(); t++) {
-            FloatArray[] f = new FloatArray[per];
-            for (int i = 0; i < per; i++) f[i] = floats.get(Math.min(floats.size() - 1, t * per + i));
-            g.task(task(g, "reside" + t, Launch.oneGroup()), ElementwiseKernels::reside, ctx, lengths, f[0], f[1], f[2], f[3], f[4],
-                    f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]);
-        }
+        GraphChain.allocate(g, grids, ctx, lengths, shared);
         return close(g);
     }
 

@@ -12,7 +12,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
  * TornadoVM's default device (the first device of the backend whose driver is on the module path).
  * Weights go to the device once per session; per batch shape one set of graphs is built
- * ({@link ModelGraphs}) and replayed.
+ * ({@link ModelGraphs}) and replayed. Each decoder ({@link DecodeGraphs}) is a plan of its own that
+ * sends the session's host copy of the weights once.
  */
 public final class TornadoBackend implements Backend {
     @Override
@@ -83,8 +84,10 @@ public final class TornadoBackend implements Backend {
         }
 
         @Override
-        public Decoder decoder(int maxSeq) {
-            throw new UnsupportedOperationException("the TornadoVM decoder is not built yet");
+        public Backend.Decoder decoder(int maxSeq) {
+            // a decoder is a plan of its own, sent the host copy: bring trained weights there first
+            if (training != null) graphs.fetch(weights.arrays());
+            return new DecodeGraphs(weights, maxSeq);
         }
 
         @Override

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import static minitron4j.tornado.DeviceRun.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,19 +71,5 @@ class TornadoBackendFixtureTest {
             for (float x : want) max = Math.max(max, Math.abs(x));
             assertClose(want, g.data(), 1e-3 * max, what + " d/d " + g.name());
         }
-    }
-
-    private static void assertClose(float[] want, float[] got, double tol, String what) {
-        assertEquals(want.length, got.length, what + " size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            double d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
     }
 }

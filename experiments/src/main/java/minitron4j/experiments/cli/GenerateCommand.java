@@ -3,8 +3,8 @@ package minitron4j.experiments.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Generator;
-import minitron4j.model.Nemotron;
 import minitron4j.model.Sampler;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.tokenizer.HfTokenizer;
 import minitron4j.model.tokenizer.Tokenizer;
@@ -17,7 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** Text or ids continued by the model with a KV cache: greedy, or sampled with temperature/top-k/top-p. */
+/**
+ * Text or ids continued by the model with a KV cache on the chosen backend ({@code --backend}): greedy,
+ * or sampled with temperature/top-k/top-p.
+ */
 @Command(name = "generate", description = "Continue a prompt (greedy unless --temperature > 0).")
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true)
@@ -49,12 +52,14 @@ final class GenerateCommand implements Callable<Integer> {
     boolean json;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
         if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens must be >= 0");
+        Backend engine = backend.backend();
         Checkpoint.LoadedModel loaded = Checkpoint.load(model);
-        Nemotron net = new Nemotron(loaded.params());
         Path tokFile = model.resolve("tokenizer.json");
         Tokenizer tok = Files.isRegularFile(tokFile) ? HfTokenizer.load(tokFile) : null;
         int[] promptIds;
@@ -66,7 +71,10 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int eos = ignoreEos ? -1 : eosId(model, loaded.config().eosTokenId());
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
-        Generator.Output out = new Generator(net).generate(promptIds, maxNewTokens, sampler, eos, null);
+        Generator.Output out;
+        try (Backend.Session session = engine.open(loaded.params())) {
+            out = new Generator(loaded.config(), session).generate(promptIds, maxNewTokens, sampler, eos, null);
+        }
         System.err.printf("%d new tokens, prefill %.1f ms, decode %.2f tokens/s%n", out.newTokens(),
                 out.prefillSeconds() * 1e3, out.decodeTokensPerSecond());
         String text = tok == null ? null : tok.decode(out.ids(), true);

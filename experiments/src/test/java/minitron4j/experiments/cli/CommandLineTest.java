@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,6 +84,34 @@ class CommandLineTest {
         Run r = run("generate", "--model", fx.toString(), "--prompt-ids", "5,17,9", "--max-new-tokens", "4", "--json");
         assertEquals(0, r.code(), r.err());
         assertTrue(lastLine(r.out()).matches("\\{\"ids\":\\[5,17,9(,\\d+){4}]}"), r.out());
+    }
+
+    @Test
+    void generateOnTheCpuBackendGivesHfGreedyIds() throws Exception {
+        Path fx = Fixtures.hfNemotron("tiny-gqa");
+        int[] prompt, expected;
+        try (SafetensorsFile golden = SafetensorsFile.open(fx.resolve("generate.safetensors"))) {
+            prompt = golden.readInts("prompt").data();
+            expected = golden.readInts("generated").data();
+        }
+        String promptIds = Arrays.stream(prompt).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        String want = Arrays.stream(expected).mapToObj(Integer::toString).collect(Collectors.joining(",", "{\"ids\":[", "]}"));
+        String newTokens = Integer.toString(expected.length - prompt.length);
+        Run cpu = run("generate", "--model", fx.toString(), "--prompt-ids", promptIds, "--max-new-tokens", newTokens,
+                "--ignore-eos", "--json", "--backend", "cpu");
+        assertEquals(0, cpu.code(), cpu.err());
+        assertEquals(want, lastLine(cpu.out()));
+        Run byDefault = run("generate", "--model", fx.toString(), "--prompt-ids", promptIds, "--max-new-tokens", newTokens,
+                "--ignore-eos", "--json");
+        assertEquals(want, lastLine(byDefault.out()), byDefault.err());
+    }
+
+    @Test
+    void generateOnTheTornadoBackendWithoutTornadoVmSaysHowToGetIt() {
+        Path fx = Fixtures.hfNemotron("tiny-gqa");
+        Run r = run("generate", "--model", fx.toString(), "--prompt-ids", "5,17", "--max-new-tokens", "2", "--backend", "tornado");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend tornado needs the TornadoVM backend"), r.err());
     }
 
     @Test

@@ -1,0 +1,227 @@
+package minitron4j.tornado;
+
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.Backend;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Generation on the device: the Nemotron forward pass of one new token at position pos (batch 1)
+ * through a KV cache [L, maxSeq, nkv*hd] that never leaves the device, as three task graphs of one
+ * execution plan (the op sequence of {@link minitron4j.model.Nemotron} through its KvCache):
+ * <pre>
+ * EMBED   token -> x                                             (token id in; weights sent once)
+ * LAYER   x -> LN1P -> q, k, v (k and v written straight into row pos of the layer's cache)
+ *           -> RoPE at pos (q and the cached k) -> attention of q over cache rows 0..pos
+ *           -> o_proj (+x) = h -> LN1P -> up -> relu^2 -> down (+h) = x   (replayed per layer)
+ * HEAD    x -> LN1P -> lm_head -> logits [V]                     (logits out)
+ * </pre>
+ * Per token only the token id and, per layer, the small {@link Offsets} table (the layer's weight
+ * offsets, its cache start and the position) go in; only the logits come out, and only after the
+ * last token of an {@link #append} (a prompt runs token by token, exact and simple).
+ *
+ * <p>The weights are the session's {@link StackedParameters}, sent by this plan on its first
+ * execution: TornadoVM 5.2 hands device buffers on only between graphs of one execution plan run
+ * one after the other, so the training plan's copies ({@link ModelGraphs}) cannot be shared, and
+ * the device holds a second copy of the weights while a decoder is open. Weights changed on the
+ * device by training reach a decoder only through the session's host copy.
+ */
+final class DecodeGraphs implements Backend.Decoder {
+    private static final int EMBED = 0, LAYER = 1, HEAD = 2;
+
+    private final NemotronConfig config;
+    private final int maxSeq;
+    private final IntArray token = new IntArray(1);
+    // one token's activations (x is the residual stream, updated in place layer by layer)
+    private final FloatArray x, normed, mean, rstd, q, att, h, up, scores, logits;
+    // the cache after RoPE, [L, maxSeq, nkv*hd]
+    private final FloatArray keys, values;
+    private final Offsets layerOffsets = new Offsets(16), fixedOffsets = new Offsets(1);
+    private final LayerSlots slots = new LayerSlots();
+    private final RopeTables rope;
+    private final GraphChain chain;
+    private final TornadoExecutionPlan plan;
+    private int length;
+    private boolean closed;
+
+    DecodeGraphs(StackedParameters weights, int maxSeq) {
+        NemotronConfig c = weights.config;
+        if (maxSeq < 1) throw new IllegalArgumentException("a KV cache needs at least 1 position, got " + maxSeq);
+        if (maxSeq > c.maxPositionEmbeddings())
+            throw new IllegalArgumentException("cache of " + maxSeq + " positions exceeds max_position_embeddings "
+                    + c.maxPositionEmbeddings());
+        this.config = c;
+        this.maxSeq = maxSeq;
+        int hs = c.hiddenSize(), qd = c.qDim(), cache = Math.multiplyExact(c.numHiddenLayers(), Math.multiplyExact(maxSeq, c.kvDim()));
+        x = new FloatArray(hs);
+        normed = new FloatArray(hs);
+        mean = new FloatArray(1);
+        rstd = new FloatArray(1);
+        q = new FloatArray(qd);
+        att = new FloatArray(qd);
+        h = new FloatArray(hs);
+        up = new FloatArray(c.intermediateSize());
+        scores = new FloatArray(c.numAttentionHeads() * maxSeq);
+        logits = new FloatArray(c.vocabSize());
+        keys = new FloatArray(cache);
+        values = new FloatArray(cache);
+        rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), maxSeq);
+
+        List<Object> shared = new ArrayList<>(List.of(token, rope.cos(), rope.sin(), x, normed, mean, rstd, q, att, h, up, scores,
+                logits, keys, values));
+        shared.addAll(weights.arrays());
+        chain = new GraphChain(shared);
+        plan = new TornadoExecutionPlan(embed(weights), layer(weights), head(weights));
+        plan.withGridScheduler(chain.grids);
+    }
+
+    /** The slots of the layer graph's offsets table: weight starts, the layer's cache, the position. */
+    private final class LayerSlots {
+        // wh: [L,H] norms, wq, wkv, wo, wf: the projections; cache: the layer's cache [maxSeq, kvDim],
+        // row: this token's row of it; pos: the token's position
+        final int wh, wq, wkv, wo, wf, cache, row, pos;
+
+        LayerSlots() {
+            Offsets t = layerOffsets;
+            wh = t.slot();
+            wq = t.slot();
+            wkv = t.slot();
+            wo = t.slot();
+            wf = t.slot();
+            cache = t.slot();
+            row = t.slot();
+            pos = t.slot();
+        }
+
+        /** Writes layer l's offsets for a token at position p (sent with the layer graph's next run). */
+        void select(int l, int p) {
+            NemotronConfig c = config;
+            int hs = c.hiddenSize(), kvd = c.kvDim(), layerCache = l * maxSeq * kvd;
+            Offsets t = layerOffsets;
+            t.set(wh, l * hs);
+            t.set(wq, l * c.qDim() * hs);
+            t.set(wkv, l * kvd * hs);
+            t.set(wo, l * hs * c.qDim());
+            t.set(wf, l * c.intermediateSize() * hs);
+            t.set(cache, layerCache);
+            t.set(row, layerCache + p * kvd);
+            t.set(pos, p);
+        }
+    }
+
+    // ---------------------------------------------------------------- graph construction
+
+    private ImmutableTaskGraph embed(StackedParameters w) {
+        GraphChain ch = chain;
+        TaskGraph g = ch.first("decodeEmbed", token);
+        int hs = config.hiddenSize();
+        g.task(ch.task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingForward, ch.ctx, token, w.embed, x, 1, hs);
+        ch.allocate(g, token);
+        return ch.close(g);
+    }
+
+    private ImmutableTaskGraph layer(StackedParameters w) {
+        NemotronConfig c = config;
+        GraphChain ch = chain;
+        TaskGraph g = ch.next("decodeLayer");
+        IntArray off = layerOffsets.array();
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
+        LayerSlots s = slots;
+        int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
+                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
+        float eps = (float) c.normEps();
+        g.task(ch.task(g, "ln1", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, x, z, w.inW, s.wh, w.inB, s.wh,
+                normed, z, mean, rstd, z, hs, eps);
+        g.task(ch.task(g, "q", Launch.tiles2d(1, qd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.q, s.wq, q, z, 1, qd, hs, 0);
+        g.task(ch.task(g, "k", Launch.tiles2d(1, kvd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.k, s.wkv, keys, s.row, 1, kvd, hs, 0);
+        g.task(ch.task(g, "v", Launch.tiles2d(1, kvd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.v, s.wkv, values, s.row, 1, kvd, hs, 0);
+        g.task(ch.task(g, "ropeQ", Launch.threads(nh * pairs)), DecodeKernels::rope, ch.ctx, off, q, z, rope.cos(), rope.sin(), s.pos,
+                nh, hd, pairs);
+        g.task(ch.task(g, "ropeK", Launch.threads(nkv * pairs)), DecodeKernels::rope, ch.ctx, off, keys, s.row, rope.cos(), rope.sin(),
+                s.pos, nkv, hd, pairs);
+        g.task(ch.task(g, "scores", Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, ch.ctx, off, q, keys, s.cache, s.pos,
+                scores, nh, nkv, hd, maxSeq);
+        g.task(ch.task(g, "softmax", Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, ch.ctx, off, scores, s.pos, maxSeq);
+        g.task(ch.task(g, "values", Launch.threads(qd)), DecodeKernels::attentionValues, ch.ctx, off, scores, values, s.cache, s.pos,
+                att, nh, nkv, hd, maxSeq);
+        g.task(ch.task(g, "o", Launch.tiles2d(1, hs)), GemmKernels::xWt, ch.ctx, off, att, z, w.o, s.wo, h, z, 1, hs, qd, 0);
+        g.task(ch.task(g, "residual1", Launch.threads(hs)), ElementwiseKernels::add, ch.ctx, off, x, z, h, z, hs);
+        g.task(ch.task(g, "ln2", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, h, z, w.postW, s.wh, w.postB, s.wh,
+                normed, z, mean, rstd, z, hs, eps);
+        g.task(ch.task(g, "up", Launch.tiles2d(1, f)), GemmKernels::xWt, ch.ctx, off, normed, z, w.up, s.wf, up, z, 1, f, hs, 0);
+        // in place: each thread reads and writes only its own element
+        g.task(ch.task(g, "relu2", Launch.threads(f)), ElementwiseKernels::squaredReluForward, ch.ctx, off, up, z, up, z, f);
+        g.task(ch.task(g, "down", Launch.tiles2d(1, hs)), GemmKernels::xWt, ch.ctx, off, up, z, w.down, s.wf, x, z, 1, hs, f, 0);
+        g.task(ch.task(g, "residual2", Launch.threads(hs)), ElementwiseKernels::add, ch.ctx, off, h, z, x, z, hs);
+        return ch.close(g);
+    }
+
+    private ImmutableTaskGraph head(StackedParameters w) {
+        NemotronConfig c = config;
+        GraphChain ch = chain;
+        TaskGraph g = ch.next("decodeHead");
+        IntArray off = fixedOffsets.array();
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
+        int hs = c.hiddenSize(), z = Offsets.ZERO;
+        g.task(ch.task(g, "lnf", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, x, z, w.normW, z, w.normB, z,
+                normed, z, mean, rstd, z, hs, (float) c.normEps());
+        g.task(ch.task(g, "lmHead", Launch.tiles2d(1, c.vocabSize())), GemmKernels::xWt, ch.ctx, off, normed, z, w.lmHead, z,
+                logits, z, 1, c.vocabSize(), hs, 0);
+        return ch.close(g);
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    @Override
+    public float[] append(int[] tokens) {
+        if (closed) throw new IllegalStateException("this decoder is closed");
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to append");
+        if (length + tokens.length > maxSeq)
+            throw new IllegalArgumentException("the KV cache holds " + maxSeq + " positions; "
+                    + length + " are filled and " + tokens.length + " more came");
+        int vocab = config.vocabSize();
+        for (int i = 0; i < tokens.length; i++)
+            if (tokens[i] < 0 || tokens[i] >= vocab)
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i + " is outside the vocabulary [0, "
+                        + vocab + ")");
+        for (int id : tokens) {
+            token.set(0, id);
+            plan.withGraph(EMBED).execute();
+            for (int l = 0; l < config.numHiddenLayers(); l++) {
+                slots.select(l, length);
+                plan.withGraph(LAYER).execute();
+            }
+            length++;
+        }
+        plan.withGraph(HEAD).execute().transferToHost(logits);
+        return logits.toHeapArray();
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public int capacity() {
+        return maxSeq;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            plan.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the TornadoVM execution plan", e);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package minitron4j.tornado;
+
+import minitron4j.kernels.Attention;
+import minitron4j.kernels.Rope;
+import org.junit.jupiter.api.Test;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static minitron4j.tornado.DeviceRun.assertClose;
+import static minitron4j.tornado.DeviceRun.device;
+import static minitron4j.tornado.DeviceRun.random;
+
+/**
+ * The decode kernels against their CPU twins: one token's RoPE at a position, and its attention
+ * over a cache of the second layer, at a position past two work-groups of cache rows (every
+ * strided loop of the softmax turns more than once), with GQA and an odd head size.
+ */
+class DecodeKernelsTest {
+    @Test
+    void ropeAtAPositionAndAttentionOverTheCache() {
+        int layers = 2, maxSeq = 300, pos = 2 * Launch.GROUP + 13, nh = 6, nkv = 2, hd = 7, rotary = 4, kvd = nkv * hd;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] q = random(r, nh * hd, 1), cacheK = random(r, layers * maxSeq * kvd, 1), cacheV = random(r, layers * maxSeq * kvd, 1);
+        int layerStart = maxSeq * kvd, row = layerStart + pos * kvd;
+
+        Rope rope = new Rope(rotary, 10000, maxSeq);
+        float[] rotatedQ = q.clone(), rotatedK = Arrays.copyOfRange(cacheK, row, row + kvd);
+        rope.apply(rotatedQ, new int[]{pos}, 1, nh, hd, 1);
+        rope.apply(rotatedK, new int[]{pos}, 1, nkv, hd, 1);
+        float[] wantK = cacheK.clone();
+        System.arraycopy(rotatedK, 0, wantK, row, kvd);
+        float[] out = new float[nh * hd];
+        float[] layerK = Arrays.copyOfRange(wantK, layerStart, 2 * layerStart), layerV = Arrays.copyOfRange(cacheV, layerStart, 2 * layerStart);
+        Attention.forward(out, null, rotatedQ, layerK, layerV, null, new Attention.Shape(1, 1, nh, nkv, hd, pos, maxSeq * kvd));
+
+        Offsets offsets = new Offsets(4);
+        int cacheAt = offsets.slot(), rowAt = offsets.slot(), posAt = offsets.slot();
+        offsets.set(cacheAt, layerStart);
+        offsets.set(rowAt, row);
+        offsets.set(posAt, pos);
+        RopeTables tables = new RopeTables(rotary, 10000, maxSeq);
+        IntArray off = offsets.array();
+        FloatArray dQ = device(q), dK = device(cacheK), dV = device(cacheV), scores = new FloatArray(nh * maxSeq),
+                dOut = new FloatArray(nh * hd);
+        int pairs = rotary / 2, z = Offsets.ZERO;
+        DeviceRun.once(new Object[]{off, dQ, dK, dV, tables.cos(), tables.sin()}, new Object[]{dQ, dK, dOut}, g -> g.graph
+                .task(g.task(Launch.threads(nh * pairs)), DecodeKernels::rope, g.ctx, off, dQ, z, tables.cos(), tables.sin(), posAt,
+                        nh, hd, pairs)
+                .task(g.task(Launch.threads(nkv * pairs)), DecodeKernels::rope, g.ctx, off, dK, rowAt, tables.cos(), tables.sin(), posAt,
+                        nkv, hd, pairs)
+                .task(g.task(Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, g.ctx, off, dQ, dK, cacheAt, posAt, scores,
+                        nh, nkv, hd, maxSeq)
+                .task(g.task(Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, g.ctx, off, scores, posAt, maxSeq)
+                .task(g.task(Launch.threads(nh * hd)), DecodeKernels::attentionValues, g.ctx, off, scores, dV, cacheAt, posAt, dOut,
+                        nh, nkv, hd, maxSeq));
+        assertClose(rotatedQ, dQ, 1e-6, "rope of q at position " + pos);
+        assertClose(wantK, dK, 1e-6, "cache after rope of its row " + pos);
+        assertClose(out, dOut, 1e-5, "attention over cache rows 0.." + pos);
+    }
+}
