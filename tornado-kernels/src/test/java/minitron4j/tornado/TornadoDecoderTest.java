@@ -2,6 +2,7 @@ package minitron4j.tornado;
 
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
+import minitron4j.model.ForwardObserver;
 import minitron4j.model.CachedDecoder;
 import minitron4j.model.Fixtures;
 import minitron4j.model.Generator;
@@ -138,8 +139,8 @@ class TornadoDecoderTest {
         }
 
         @Override
-        public float[] forward(Batch batch) {
-            return device.forward(batch);
+        public float[] forward(Batch batch, ForwardObserver observer) {
+            return device.forward(batch, observer);
         }
 
         @Override
