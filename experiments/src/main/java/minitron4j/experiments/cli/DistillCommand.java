@@ -31,7 +31,7 @@ final class DistillCommand implements Callable<Integer> {
     int seqLen;
     @Option(names = "--lr", description = "peak learning rate (default " + "1e-3" + "); cosine to lr/10 after warm-up")
     Double lr;
-    @Option(names = "--warmup", description = "warm-up steps (default: 5% of the steps, at most 60)")
+    @Option(names = "--warmup", description = "warm-up steps (default: 5%% of the steps, at most 60)")
     Integer warmup;
     @Option(names = "--loss", defaultValue = "forward_kl", description = "forward_kl | reverse_kl | mse | cosine | top_k")
     String loss;

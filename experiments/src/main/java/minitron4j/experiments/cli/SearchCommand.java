@@ -29,7 +29,7 @@ final class SearchCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--scores", required = true, description = "SCORES.json of the teacher (from `importance`)")
     Path scores;
-    @Option(names = "--budget", required = true, description = "target parameter count (candidates within +-5%)")
+    @Option(names = "--budget", required = true, description = "target parameter count (candidates within +-5%%)")
     long budget;
     @Option(names = "--fractions", split = ",", defaultValue = "0.5,0.625,0.75,0.875,1",
             description = "widths tried, as fractions of the teacher's hidden and ffn sizes")
