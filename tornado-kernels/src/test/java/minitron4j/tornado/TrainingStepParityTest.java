@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import static minitron4j.tornado.DeviceRun.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -138,19 +139,5 @@ class TrainingStepParityTest {
             for (int i = 0; i < d.length; i++) d[i] *= d[i];
         }
         return p;
-    }
-
-    private static void assertClose(float[] want, float[] got, double tol, String what) {
-        assertEquals(want.length, got.length, what + " size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            double d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
     }
 }
