@@ -14,6 +14,9 @@
 # BENCH_BACKEND (default ptx; "none" skips the bench), GEMMS (default "blocked tiled16"),
 # BENCH_SHAPE (default anchor), BENCH_STEPS (default 5), MATMUL_N (default 2048), BENCH_TO (seconds per
 # bench JVM, default 240), BENCH_XMX (heap and host copies of the device buffers, default 48g).
+# Every summary line carries wall_s (seconds of that check, JVM starts and compilation included), and
+# $OUT fills as the run goes, so a run cut short still returns what finished. Where one device command
+# (10 minutes at most) cannot hold it all, split it: `BENCH_BACKEND=none bash ... ptx`, then `bash ... none`.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 G="$ROOT/.gpu"; OUT=${OUT:-$G/out}; WORK=${WORK:-$G/work}; WHICH=${1:-ptx}
@@ -28,7 +31,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu
 SUMMARY="$OUT/summary.jsonl"; : > "$SUMMARY"
 
 parity() {  # $1 backend, $2 fixture
-  local b=$1 f=$2 fx="$G/fixtures/$2" o="$WORK/$1-$2"
+  local b=$1 f=$2 fx="$G/fixtures/$2" o="$WORK/$1-$2" t0=$SECONDS
   mkdir -p "$o"
   TO=${STEP_TO:-150} bash "$RUN" "$b" "$CP" $CLI forward --backend tornado --model "$fx" \
     --input "$fx/forward.safetensors" --out "$o/forward.safetensors" > "$o/forward.log" 2>&1
@@ -41,18 +44,18 @@ parity() {  # $1 backend, $2 fixture
   line=$("$G/bundle/jre/bin/java" --add-modules jdk.incubator.vector -cp "$CP" minitron4j.tornado.ParityCheck "$fx" \
     "$o/forward.safetensors" "$o/ce.safetensors" "$o/kd.safetensors" 2> "$o/check.log" | tail -1)
   [ -n "$line" ] || line="{\"fixture\":\"$f\",\"pass\":false,\"error\":\"see $b-$f/*.log in logs.tar.gz\"}"
-  echo "{\"backend\":\"$b\",${line#\{}" | tee -a "$SUMMARY"
+  echo "{\"backend\":\"$b\",\"wall_s\":$((SECONDS - t0)),${line#\{}" | tee -a "$SUMMARY"
 }
 
 bench() {  # $1 backend, $2 matmul variant, $3 matmul probe size (0: none)
-  local b=$1 v=$2 log="$WORK/bench-$1-$2"
+  local b=$1 v=$2 log="$WORK/bench-$1-$2" t0=$SECONDS
   JVM_OPTS="$BASE_OPTS -Dminitron4j.gemm=$v" XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-240} bash "$RUN" "$b" "$CP" $CLI \
     bench --backend tornado --shape "${BENCH_SHAPE:-anchor}" --steps "${BENCH_STEPS:-5}" --matmul "$3" --json \
     > "$log.out" 2> "$log.err"
   local line
   line=$(tail -1 "$log.out")
   case $line in '{'*) echo "$line" > "$OUT/bench-$v.json" ;; *) line="{\"gemm\":\"$v\",\"bench\":\"failed\",\"see\":\"bench-$b-$v.err in logs.tar.gz\"}" ;; esac
-  echo "{\"tornado_backend\":\"$b\",${line#\{}" | tee -a "$SUMMARY"
+  echo "{\"tornado_backend\":\"$b\",\"wall_s\":$((SECONDS - t0)),${line#\{}" | tee -a "$SUMMARY"
 }
 
 for b in ptx opencl; do
