@@ -16,7 +16,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * (every thread loads {@link #LOADS} entries of each), then every thread multiplies out its
  * 4 x 4 (TILE / THREADS squared) outputs, held in 16 registers: per step of the chunk it reads 4
  * values of each operand from local memory and does 16 multiply-adds. The 16x16 kernels read 2
- * values per multiply-add; this reads 0.5, and local-memory bandwidth is what holds those back.
+ * values per multiply-add, this 0.5: a quarter of the local-memory traffic per unit of work.
  *
  * <p>Thread (tx, ty) owns rows {@code ty + 16i} and columns {@code tx + 16j} (i, j in 0..3) of the
  * tile rather than a contiguous 4 x 4 patch: neighbouring threads then read neighbouring local
@@ -55,8 +55,9 @@ public final class BlockedGemmKernels {
      * out[r,c] (+)= sum_d A(r,d) B(c,d) over r < M, c < N, d < K, where A(r,d) = a[d*M + r] when
      * layout has {@link #A_DEPTH_MAJOR}, else a[r*K + d], and B(c,d) = b[d*N + c] when it has
      * {@link #B_DEPTH_MAJOR}, else b[c*K + d]. One kernel for the three layouts rather than one per
-     * product: TornadoVM refuses to inline a helper this large into three thin kernels, and the
-     * layout only steers the loads of each chunk (a uniform branch), not the multiply-adds.
+     * product: TornadoVM 5.2 refuses to inline a helper this large into three thin kernels. The
+     * layout costs nothing at run time: TornadoVM compiles each task with its scalar arguments as
+     * constants (seen in the OpenCL it prints), so every task gets a kernel of its own layout and shape.
      */
     public static void product(KernelContext ctx, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt,
                                FloatArray out, int outAt, int m, int n, int k, int layout, int accumulate) {

@@ -38,7 +38,7 @@ public final class BackendBench {
         public Settings {
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
             if (matmulN < 0) throw new IllegalArgumentException("--matmul must be >= 0 (0: no probe), got " + matmulN);
-            if (matmulRepeats < 1) throw new IllegalArgumentException("matmul repeats must be >= 1, got " + matmulRepeats);
+            if (matmulRepeats < 1) throw new IllegalArgumentException("--matmul-repeats must be >= 1, got " + matmulRepeats);
             if (decodeTokens < 0) throw new IllegalArgumentException("--decode-tokens must be >= 0 (0: no decoding), got " + decodeTokens);
             int max = Math.min(shape.teacher().maxPositionEmbeddings(), shape.student().maxPositionEmbeddings());
             if (promptLength < 1 || promptLength + decodeTokens > max)

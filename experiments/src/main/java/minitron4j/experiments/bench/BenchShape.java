@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * A teacher, its width-pruned student and a batch shape for {@code minitron4j bench}. The student
- * has the teacher's depth and head size with 3/4 of its width, heads and KV heads, and half its FFN,
- * as issue 6's anchor has.
+ * has the teacher's depth, head size and vocabulary with 3/4 of its width and heads and half its
+ * FFN, as issue 6's anchor has (KV heads: 3/4 too, but one of two in the tiny shape).
  */
 public record BenchShape(String name, NemotronConfig teacher, NemotronConfig student, int batch, int seq) {
     /** Issue 6's: teacher hidden 1024, 12 layers, 16/8 heads of 64, FFN 4096; student 768, 12/6 heads, FFN 2048; vocab 32000; 8 x 512. */
