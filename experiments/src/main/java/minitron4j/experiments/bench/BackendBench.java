@@ -37,7 +37,9 @@ public final class BackendBench {
                            long seed) {
         public Settings {
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
-            if (matmulN < 0) throw new IllegalArgumentException("--matmul must be >= 0 (0: no probe), got " + matmulN);
+            if (matmulN < 0 || matmulN > MAX_MATMUL)
+                throw new IllegalArgumentException("--matmul must lie in [0, " + MAX_MATMUL + "] (0: no probe; n*n floats make one array), got "
+                        + matmulN);
             if (matmulRepeats < 1) throw new IllegalArgumentException("--matmul-repeats must be >= 1, got " + matmulRepeats);
             if (decodeTokens < 0) throw new IllegalArgumentException("--decode-tokens must be >= 0 (0: no decoding), got " + decodeTokens);
             int max = Math.min(shape.teacher().maxPositionEmbeddings(), shape.student().maxPositionEmbeddings());
@@ -46,6 +48,9 @@ public final class BackendBench {
                         + ") must fit the " + max + " positions of shape " + shape.name() + ", with a prompt of at least 1");
         }
     }
+
+    /** The largest matmul probe whose n x n operands fit one Java array. */
+    public static final int MAX_MATMUL = 46340;
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
