@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
 # Run ON the device machine (no Java there; everything comes in .gpu/, made by prepare.sh), from the
-# repository root: bash tornado-kernels/gpu/run-device.sh [ptx|opencl|both]   (default both)
-# 1. unpacks the TornadoVM bundle; 2. HF fixture parity through the command line with
-# --backend tornado (forward, grads CE, grads KD at tau 2, greedy generate) and ParityCheck, per backend;
-# 3. TornadoBench (matmul probe, teacher forward, KD step) as JSON, on PTX.
-# Logs and results go to $OUT (default .gpu/out); summary.jsonl gathers one JSON line per check.
-# Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per JVM, default 150),
+# repository root: bash tornado-kernels/gpu/run-device.sh [ptx|opencl|both|none]   (default ptx)
+# 1. unpacks the TornadoVM bundle;
+# 2. HF fixture parity through the command line with --backend tornado (forward, grads CE, grads KD
+#    at tau 2, greedy generate) and ParityCheck, per backend named (none: skip), with the default
+#    matmul kernels;
+# 3. `minitron4j bench --backend tornado --shape anchor --json` once per matmul variant
+#    (-Dminitron4j.gemm=...; the first run also probes every variant's matmul at n = MATMUL_N).
+# Results: $OUT (default .gpu/out) gets summary.jsonl (one JSON line per check), gpu.txt, one
+# bench-<variant>.json per variant and logs.tar.gz (every log); outputs and logs are written under
+# $WORK (default .gpu/work) first, since the device tool brings back at most 8 files from $OUT.
+# Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per parity JVM, default 150),
 # DEVICE_MEMORY (TornadoVM device heap, default 64GB; the anchor shape needs more than the 1 GB default),
-# BENCH_BACKEND (default ptx; "none" skips it), BENCH_ARGS (default the anchor shape, "--batch 8
-# --seq 512"), BENCH_TO (default 300), BENCH_XMX (heap and host copies of the device buffers, default 48g).
+# BENCH_BACKEND (default ptx; "none" skips the bench), GEMMS (default "blocked tiled16"),
+# BENCH_SHAPE (default anchor), BENCH_STEPS (default 5), MATMUL_N (default 2048), BENCH_TO (seconds per
+# bench JVM, default 240), BENCH_XMX (heap and host copies of the device buffers, default 48g).
+# Every summary line carries wall_s (seconds of that check, JVM starts and compilation included), and
+# $OUT fills as the run goes, so a run cut short still returns what finished. Where one device command
+# (10 minutes at most) cannot hold it all, split it: `BENCH_BACKEND=none bash ... ptx`, then `bash ... none`.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-G="$ROOT/.gpu"; OUT=${OUT:-$G/out}; WHICH=${1:-both}
-mkdir -p "$OUT"
+G="$ROOT/.gpu"; OUT=${OUT:-$G/out}; WORK=${WORK:-$G/work}; WHICH=${1:-ptx}
+mkdir -p "$OUT" "$WORK"
 [ -d "$G/bundle" ] || tar xJf "$G/gpu-bundle.tar.xz" -C "$G"
 RUN="$G/bundle/run.sh"
 CP="$G/minitron4j.jar:$G/tornado-kernels.jar"
 CLI=minitron4j.experiments.cli.Minitron4j
-export JVM_OPTS="-Dtornado.tvm.maxbytecodesize=65536 -Dtornado.device.memory=${DEVICE_MEMORY:-64GB} --add-modules jdk.incubator.vector --add-opens java.base/java.lang=ALL-UNNAMED ${JVM_OPTS:-}"
+BASE_OPTS="-Dtornado.tvm.maxbytecodesize=65536 -Dtornado.device.memory=${DEVICE_MEMORY:-64GB} --add-modules jdk.incubator.vector --add-opens java.base/java.lang=ALL-UNNAMED ${JVM_OPTS:-}"
+export JVM_OPTS="$BASE_OPTS"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
 SUMMARY="$OUT/summary.jsonl"; : > "$SUMMARY"
 
 parity() {  # $1 backend, $2 fixture
-  local b=$1 f=$2 fx="$G/fixtures/$2" o="$OUT/$1-$2"
+  local b=$1 f=$2 fx="$G/fixtures/$2" o="$WORK/$1-$2" t0=$SECONDS
   mkdir -p "$o"
   TO=${STEP_TO:-150} bash "$RUN" "$b" "$CP" $CLI forward --backend tornado --model "$fx" \
     --input "$fx/forward.safetensors" --out "$o/forward.safetensors" > "$o/forward.log" 2>&1
@@ -38,8 +48,19 @@ parity() {  # $1 backend, $2 fixture
     > "$o/generate.out" 2> "$o/generate.log"
   line=$("$G/bundle/jre/bin/java" --add-modules jdk.incubator.vector -cp "$CP" minitron4j.tornado.ParityCheck "$fx" \
     "$o/forward.safetensors" "$o/ce.safetensors" "$o/kd.safetensors" "$o/generate.out" 2> "$o/check.log" | tail -1)
-  [ -n "$line" ] || line="{\"fixture\":\"$f\",\"pass\":false,\"error\":\"see $b-$f/*.log\"}"
-  echo "{\"backend\":\"$b\",${line#\{}" | tee -a "$SUMMARY"
+  [ -n "$line" ] || line="{\"fixture\":\"$f\",\"pass\":false,\"error\":\"see $b-$f/*.log in logs.tar.gz\"}"
+  echo "{\"backend\":\"$b\",\"wall_s\":$((SECONDS - t0)),${line#\{}" | tee -a "$SUMMARY"
+}
+
+bench() {  # $1 backend, $2 matmul variant, $3 matmul probe size (0: none)
+  local b=$1 v=$2 log="$WORK/bench-$1-$2" t0=$SECONDS
+  JVM_OPTS="$BASE_OPTS -Dminitron4j.gemm=$v" XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-240} bash "$RUN" "$b" "$CP" $CLI \
+    bench --backend tornado --shape "${BENCH_SHAPE:-anchor}" --steps "${BENCH_STEPS:-5}" --matmul "$3" --json \
+    > "$log.out" 2> "$log.err"
+  local line
+  line=$(tail -1 "$log.out")
+  case $line in '{'*) echo "$line" > "$OUT/bench-$v.json" ;; *) line="{\"gemm\":\"$v\",\"bench\":\"failed\",\"see\":\"bench-$b-$v.err in logs.tar.gz\"}" ;; esac
+  echo "{\"tornado_backend\":\"$b\",\"wall_s\":$((SECONDS - t0)),${line#\{}" | tee -a "$SUMMARY"
 }
 
 for b in ptx opencl; do
@@ -48,10 +69,8 @@ for b in ptx opencl; do
 done
 BB=${BENCH_BACKEND:-ptx}
 if [ "$BB" != none ]; then
-  XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-300} bash "$RUN" "$BB" "$CP" minitron4j.tornado.TornadoBench ${BENCH_ARGS:---batch 8 --seq 512} \
-    > "$OUT/bench-$BB.log" 2> "$OUT/bench-$BB.err"
-  line=$(tail -1 "$OUT/bench-$BB.log")
-  case $line in '{'*) ;; *) line="{\"bench\":\"failed\",\"see\":\"bench-$BB.err\"}" ;; esac
-  echo "{\"backend\":\"$BB\",${line#\{}" | tee -a "$SUMMARY"
+  probe=${MATMUL_N:-2048}
+  for v in ${GEMMS:-blocked tiled16}; do bench "$BB" "$v" "$probe"; probe=0; done
 fi
+(cd "$WORK" && find . -name '*.log' -o -name '*.out' -o -name '*.err' | tar czf "$OUT/logs.tar.gz" -T -)
 echo "run-device: results in $SUMMARY" >&2

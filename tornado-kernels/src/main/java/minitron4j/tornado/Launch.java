@@ -38,6 +38,17 @@ public final class Launch {
         return w;
     }
 
+    /**
+     * {@link BlockedGemmKernels}: work-groups of {@link BlockedGemmKernels#THREADS}^2 threads, one per
+     * {@link BlockedGemmKernels#TILE}^2 block of an output of rows x cols.
+     */
+    public static WorkerGrid blocked2d(int rows, int cols) {
+        int tile = BlockedGemmKernels.TILE, side = BlockedGemmKernels.THREADS;
+        WorkerGrid w = new WorkerGrid2D(roundUp(cols, tile) / tile * side, roundUp(rows, tile) / tile * side);
+        w.setLocalWork(side, side, 1);
+        return w;
+    }
+
     /** Work-group size of the 1D kernels; a power of two (tree reductions in local memory). */
     public static final int GROUP = 128;
 }

@@ -3,6 +3,7 @@ package minitron4j.tornado;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
+import minitron4j.tornado.GemmVariant.Product;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -17,6 +18,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+
+import static minitron4j.tornado.GemmVariant.Product.AB;
+import static minitron4j.tornado.GemmVariant.Product.AT_B;
+import static minitron4j.tornado.GemmVariant.Product.X_WT;
 
 /**
  * The Nemotron forward and backward passes at one batch shape [B, T] as TornadoVM task graphs in
@@ -71,6 +76,7 @@ final class ModelGraphs implements AutoCloseable {
     private final int lastInputSlot;
     private final GridScheduler grids = new GridScheduler();
     private final KernelContext ctx = new KernelContext();
+    private final GemmVariant gemmVariant = GemmVariant.selected();
     private final TornadoExecutionPlan plan;
     private final Object[] shared;
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
@@ -223,6 +229,12 @@ final class ModelGraphs implements AutoCloseable {
         return id;
     }
 
+    /** A matmul task of the selected variant, with its grid: out[m,n] (+)= product p of a and b (see {@link GemmVariant#task}). */
+    private void gemm(TaskGraph g, String id, Product p, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt, FloatArray out,
+                      int outAt, int m, int n, int k, int accumulate) {
+        gemmVariant.task(g, task(g, id, gemmVariant.grid(m, n)), ctx, p, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
+    }
+
     private ImmutableTaskGraph embed() {
         TaskGraph g = graph("embed", true);
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, ids, lengths);
@@ -251,22 +263,22 @@ final class ModelGraphs implements AutoCloseable {
         // slot 0 is always 0; the layer input x[l] sits at l*N*H = the nh slot's value
         g.task(task(g, "ln1", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, s.nh, w.inW, s.wh, w.inB, s.wh,
                 ln1, s.nh, ln1Mean, ln1Rstd, s.n1, hs, eps);
-        g.task(task(g, "q", Launch.tiles2d(n, qd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.q, s.wq, q, s.nq, n, qd, hs, 0);
-        g.task(task(g, "k", Launch.tiles2d(n, kvd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.k, s.wkv, k, s.nkv, n, kvd, hs, 0);
-        g.task(task(g, "v", Launch.tiles2d(n, kvd)), GemmKernels::xWt, ctx, off, ln1, s.nh, w.v, s.wkv, v, s.nkv, n, kvd, hs, 0);
+        gemm(g, "q", X_WT, off, ln1, s.nh, w.q, s.wq, q, s.nq, n, qd, hs, 0);
+        gemm(g, "k", X_WT, off, ln1, s.nh, w.k, s.wkv, k, s.nkv, n, kvd, hs, 0);
+        gemm(g, "v", X_WT, off, ln1, s.nh, w.v, s.wkv, v, s.nkv, n, kvd, hs, 0);
         g.task(task(g, "ropeQ", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, q, s.nq, rope.cos(), rope.sin(),
                 n, nh, hd, pairs, seq, 1f);
         g.task(task(g, "ropeK", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, k, s.nkv, rope.cos(), rope.sin(),
                 n, nkv, hd, pairs, seq, 1f);
         g.task(task(g, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v, s.nkv,
                 lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
-        g.task(task(g, "o", Launch.tiles2d(n, hs)), GemmKernels::xWt, ctx, off, att, s.nq, w.o, s.wo, h, s.nh, n, hs, qd, 0);
+        gemm(g, "o", X_WT, off, att, s.nq, w.o, s.wo, h, s.nh, n, hs, qd, 0);
         g.task(task(g, "residual1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, x, s.nh, h, s.nh, n * hs);
         g.task(task(g, "ln2", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, h, s.nh, w.postW, s.wh, w.postB, s.wh,
                 ln2, s.nh, ln2Mean, ln2Rstd, s.n1, hs, eps);
-        g.task(task(g, "up", Launch.tiles2d(n, f)), GemmKernels::xWt, ctx, off, ln2, s.nh, w.up, s.wf, up, s.nf, n, f, hs, 0);
+        gemm(g, "up", X_WT, off, ln2, s.nh, w.up, s.wf, up, s.nf, n, f, hs, 0);
         g.task(task(g, "relu2", Launch.threads(n * f)), ElementwiseKernels::squaredReluForward, ctx, off, up, s.nf, act, s.nf, n * f);
-        g.task(task(g, "down", Launch.tiles2d(n, hs)), GemmKernels::xWt, ctx, off, act, s.nf, w.down, s.wf, x, s.xOut, n, hs, f, 0);
+        gemm(g, "down", X_WT, off, act, s.nf, w.down, s.wf, x, s.xOut, n, hs, f, 0);
         g.task(task(g, "residual2", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, h, s.nh, x, s.xOut, n * hs);
         return close(g);
     }
@@ -279,8 +291,7 @@ final class ModelGraphs implements AutoCloseable {
         int hs = c.hiddenSize(), z = Offsets.ZERO;
         g.task(task(g, "lnf", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, lastInputSlot, weights.normW, z,
                 weights.normB, z, lnf, z, lnfMean, lnfRstd, z, hs, (float) c.normEps());
-        g.task(task(g, "lmHead", Launch.tiles2d(n, c.vocabSize())), GemmKernels::xWt, ctx, off, lnf, z, weights.lmHead, z, logits, z,
-                n, c.vocabSize(), hs, 0);
+        gemm(g, "lmHead", X_WT, off, lnf, z, weights.lmHead, z, logits, z, n, c.vocabSize(), hs, 0);
         return close(g);
     }
 
@@ -315,9 +326,8 @@ final class ModelGraphs implements AutoCloseable {
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
         int hs = c.hiddenSize(), vocab = c.vocabSize(), z = Offsets.ZERO;
         // with tied embeddings this adds into the embedding gradient, as EMBED_BACK does the lookup's share
-        g.task(task(g, "dLmHead", Launch.tiles2d(vocab, hs)), GemmKernels::atB, ctx, off, dlogits, z, lnf, z, grads.lmHead, z,
-                vocab, hs, n, 1);
-        g.task(task(g, "dLnf", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
+        gemm(g, "dLmHead", AT_B, off, dlogits, z, lnf, z, grads.lmHead, z, vocab, hs, n, 1);
+        gemm(g, "dLnf", AB, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
         g.task(task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
                 lnfMean, lnfRstd, z, weights.normW, z, dres, z, hs, 0);
         g.task(task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
@@ -337,11 +347,11 @@ final class ModelGraphs implements AutoCloseable {
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
         // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
-        g.task(task(g, "dAct", Launch.tiles2d(n, f)), GemmKernels::ab, ctx, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
-        g.task(task(g, "dDown", Launch.tiles2d(hs, f)), GemmKernels::atB, ctx, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
+        gemm(g, "dAct", AB, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
+        gemm(g, "dDown", AT_B, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
         g.task(task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
-        g.task(task(g, "dLn2", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
-        g.task(task(g, "dUp", Launch.tiles2d(f, hs)), GemmKernels::atB, ctx, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
+        gemm(g, "dLn2", AB, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
+        gemm(g, "dUp", AT_B, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
         g.task(task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
                 ln2Mean, ln2Rstd, s.n1, w.postW, s.wh, dres, z, hs, 1);
         g.task(task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
@@ -349,8 +359,8 @@ final class ModelGraphs implements AutoCloseable {
         g.task(task(g, "ln2Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
                 gr.postW, gr.postB, s.wh, hs, 1);
         // attention: h = x[l] + o(attention(q, k, v))
-        g.task(task(g, "dAtt", Launch.tiles2d(n, qd)), GemmKernels::ab, ctx, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
-        g.task(task(g, "dO", Launch.tiles2d(hs, qd)), GemmKernels::atB, ctx, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 1);
+        gemm(g, "dAtt", AB, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
+        gemm(g, "dO", AT_B, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 1);
         g.task(task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
                 v, s.nkv, dscores, batch, seq, nh, nkv, hd);
         g.task(task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
@@ -361,12 +371,12 @@ final class ModelGraphs implements AutoCloseable {
                 n, nh, hd, pairs, seq, -1f);
         g.task(task(g, "ropeDk", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
                 n, nkv, hd, pairs, seq, -1f);
-        g.task(task(g, "dLn1Q", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
-        g.task(task(g, "dLn1K", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
-        g.task(task(g, "dLn1V", Launch.tiles2d(n, hs)), GemmKernels::ab, ctx, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
-        g.task(task(g, "dQw", Launch.tiles2d(qd, hs)), GemmKernels::atB, ctx, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 1);
-        g.task(task(g, "dKw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 1);
-        g.task(task(g, "dVw", Launch.tiles2d(kvd, hs)), GemmKernels::atB, ctx, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 1);
+        gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
+        gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
+        gemm(g, "dLn1V", AB, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
+        gemm(g, "dQw", AT_B, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 1);
+        gemm(g, "dKw", AT_B, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 1);
+        gemm(g, "dVw", AT_B, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 1);
         g.task(task(g, "ln1Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, s.nh,
                 ln1Mean, ln1Rstd, s.n1, w.inW, s.wh, dres, z, hs, 1);
         g.task(task(g, "ln1Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,

@@ -8,6 +8,9 @@ import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
  * TornadoVM's default device (the first device of the backend whose driver is on the module path).
@@ -30,6 +33,28 @@ public final class TornadoBackend implements Backend {
             // NoClassDefFoundError without the SDK's module path, a driver error without a device
             return "the TornadoVM runtime did not start (" + e + "); run through bin/minitron4j-tornado with TORNADOVM_HOME set";
         }
+    }
+
+    /** The default device's name, and the matmul kernels the graphs use ({@link GemmVariant#selected}). */
+    @Override
+    public Map<String, String> describe() {
+        String device = TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice().getPhysicalDevice().getDeviceName();
+        return Map.of("device", device, "gemm", GemmVariant.selected().label());
+    }
+
+    /**
+     * Every {@link GemmVariant}, whichever the graphs use: under its name the wall time of an
+     * execution, under name + {@code _kernel} the device's kernel time alone.
+     */
+    @Override
+    public Map<String, double[]> matmulSeconds(int n, int repeats) {
+        Map<String, double[]> seconds = new LinkedHashMap<>();
+        for (GemmVariant v : GemmVariant.values()) {
+            MatmulProbe.Seconds s = MatmulProbe.measure(v, n, repeats);
+            seconds.put(v.label(), s.wall());
+            seconds.put(v.label() + "_kernel", s.kernel());
+        }
+        return seconds;
     }
 
     @Override

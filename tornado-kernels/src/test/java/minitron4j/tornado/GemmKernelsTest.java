@@ -1,16 +1,125 @@
 package minitron4j.tornado;
 
 import minitron4j.kernels.Gemm;
+import minitron4j.kernels.GemmReference;
+import minitron4j.tornado.GemmVariant.Product;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static minitron4j.tornado.DeviceRun.assertClose;
 import static minitron4j.tornado.DeviceRun.device;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The three products of a linear layer against {@link Gemm} on odd shapes (partial tiles everywhere). */
 class GemmKernelsTest {
+    /**
+     * Every product of each variant against {@link GemmReference} on shapes whose every side takes
+     * each of 1, 7, 33, 65 and 130 once (partial tiles of both variants, k below, between and above
+     * the depth chunks), both accumulate modes, every operand at its own non-zero offset. Outside
+     * its [M,N] slice the output buffer holds a sentinel that must survive: stores past the edge are
+     * skipped. Overwritten outputs start as NaN, which must not leak through.
+     */
+    @ParameterizedTest
+    @EnumSource(GemmVariant.class)
+    void everyProductMatchesTheReferenceOnOddShapesAtOffsets(GemmVariant variant) {
+        int[][] shapes = {{1, 7, 33}, {7, 33, 65}, {33, 65, 130}, {65, 130, 1}, {130, 1, 7}};
+        SplittableRandom r = new SplittableRandom(11);
+        List<Case> cases = new ArrayList<>();
+        for (int s = 0; s < shapes.length; s++)
+            for (Product p : Product.values())
+                cases.add(new Case(p, shapes[s][0], shapes[s][1], shapes[s][2], (s + p.ordinal()) % 2, r));
+        Offsets off = new Offsets(4);
+        int aAt = off.slot(), bAt = off.slot(), outAt = off.slot();
+        off.set(aAt, Case.A_AT);
+        off.set(bAt, Case.B_AT);
+        off.set(outAt, Case.OUT_AT);
+        List<Object> inputs = new ArrayList<>(List.of(off.array()));
+        List<Object> outputs = new ArrayList<>();
+        for (Case c : cases) {
+            inputs.addAll(List.of(c.a, c.b, c.out));
+            outputs.add(c.out);
+        }
+        DeviceRun.once(inputs.toArray(), outputs.toArray(), g -> {
+            for (Case c : cases)
+                variant.task(g.graph, g.task(variant.grid(c.m, c.n)), g.ctx, c.product, off.array(), c.a, aAt, c.b, bAt,
+                        c.out, outAt, c.m, c.n, c.k, c.accumulate);
+        });
+        for (Case c : cases) c.check(variant);
+    }
+
+    @Test
+    void theSelectionPropertyNamesAVariantOrIsRefusedWithTheKnownOnes() {
+        String before = System.getProperty(GemmVariant.PROPERTY);
+        try {
+            System.setProperty(GemmVariant.PROPERTY, "tiled16");
+            assertEquals(GemmVariant.TILED16, GemmVariant.selected());
+            System.setProperty(GemmVariant.PROPERTY, "tiled32");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, GemmVariant::selected);
+            assertEquals("-Dminitron4j.gemm=tiled32 is not a matmul variant; known: [tiled16, blocked]", e.getMessage());
+        } finally {
+            if (before == null) System.clearProperty(GemmVariant.PROPERTY);
+            else System.setProperty(GemmVariant.PROPERTY, before);
+        }
+    }
+
+    /** One product at one shape: operands and output at offsets inside larger buffers, and the expected output. */
+    private static final class Case {
+        static final int A_AT = 3, B_AT = 5, OUT_AT = 11, TAIL = 7;
+        static final float SENTINEL = 12345f;
+        final Product product;
+        final int m, n, k, accumulate;
+        final FloatArray a, b, out;
+        final float[] want;
+
+        Case(Product product, int m, int n, int k, int accumulate, SplittableRandom r) {
+            this.product = product;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.accumulate = accumulate;
+            float[] av = DeviceRun.random(r, m * k, 1), bv = DeviceRun.random(r, n * k, 1);
+            float[] start = accumulate == 1 ? DeviceRun.random(r, m * n, 1) : filled(m * n, Float.NaN);
+            a = placed(av, A_AT);
+            b = placed(bv, B_AT);
+            out = placed(start, OUT_AT);
+            want = start.clone();
+            // a is [M,K] ([K,M] for a^T b), b is [N,K] for x W^T and [K,N] otherwise
+            boolean transA = product == Product.AT_B, transB = product == Product.X_WT;
+            GemmReference.sgemm(transA, transB, m, n, k, av, 0, transA ? m : k, bv, 0, transB ? k : n,
+                    accumulate, want, 0, n);
+        }
+
+        void check(GemmVariant variant) {
+            String what = variant.label() + " " + product + " " + m + "x" + n + "x" + k + " accumulate " + accumulate;
+            float[] got = new float[m * n];
+            for (int i = 0; i < got.length; i++) got[i] = out.get(OUT_AT + i);
+            assertClose(want, FloatArray.fromArray(got), 1e-5, what);
+            for (int i = 0; i < OUT_AT; i++) assertEquals(SENTINEL, out.get(i), what + ": entry " + i + " before the output");
+            for (int i = OUT_AT + m * n; i < out.getSize(); i++)
+                assertEquals(SENTINEL, out.get(i), what + ": entry " + i + " after the output");
+        }
+
+        private static FloatArray placed(float[] values, int at) {
+            FloatArray f = new FloatArray(at + values.length + TAIL);
+            f.init(SENTINEL);
+            for (int i = 0; i < values.length; i++) f.set(at + i, values[i]);
+            return f;
+        }
+
+        private static float[] filled(int n, float value) {
+            float[] x = new float[n];
+            java.util.Arrays.fill(x, value);
+            return x;
+        }
+    }
+
     @Test
     void threeProductsOfALinearLayerMatchTheCpu() {
         int rows = 19, in = 23, out = 37;

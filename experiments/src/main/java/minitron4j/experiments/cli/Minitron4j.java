@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
                 EvalCommand.class, ImportanceCommand.class, PruneCommand.class, CompareCommand.class,
-                DistillCommand.class, SearchCommand.class, DemoCommand.class})
+                DistillCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class})
 public final class Minitron4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -66,7 +66,8 @@ public final class SpeedProbe {
         return new Result(s, median(forward), median(decode), forward, decode);
     }
 
-    static double median(double[] values) {
+    /** The median of values (the mean of the middle two for an even count). */
+    public static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
         int n = v.length;

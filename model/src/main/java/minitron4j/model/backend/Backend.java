@@ -5,6 +5,8 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 
+import java.util.Map;
+
 /**
  * Where the model's passes run: the CPU kernels ({@code cpu}, always present) or another
  * implementation of the same op contract found on the class path through {@link java.util.ServiceLoader}
@@ -25,6 +27,20 @@ public interface Backend {
      * {@link Training#writeParameters}.
      */
     Session open(Parameters params);
+
+    /**
+     * What this backend computes on, for benchmark reports: at least {@code device}, and any kernel
+     * choices that change its speed (e.g. {@code gemm}).
+     */
+    Map<String, String> describe();
+
+    /**
+     * Seconds per call of this backend's forward matrix product out = x W^T at n x n x n, for each
+     * matmul kernel it has (name -> one sample per repeat, after an untimed warm-up call; a device
+     * may add name_kernel for the kernel's device time alone): the matmul probe of
+     * {@code minitron4j bench}.
+     */
+    Map<String, double[]> matmulSeconds(int n, int repeats);
 
     /** A model resident on a backend. Buffers are reused across calls of the same batch shape. */
     interface Session extends AutoCloseable {

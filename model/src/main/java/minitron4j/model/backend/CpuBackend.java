@@ -1,5 +1,7 @@
 package minitron4j.model.backend;
 
+import minitron4j.kernels.Gemm;
+import minitron4j.kernels.Parallel;
 import minitron4j.model.Activations;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
@@ -12,6 +14,8 @@ import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 
 import java.util.ArrayList;
+import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The CPU kernels (Vector API + threads): the reference every other backend is compared with. A
@@ -21,6 +25,31 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    @Override
+    public Map<String, String> describe() {
+        return Map.of("device", Runtime.getRuntime().availableProcessors() + " cores " + System.getProperty("os.arch")
+                + ", " + Parallel.threads() + " threads", "gemm", "packed");
+    }
+
+    /** The packed Vector API sgemm ({@link Gemm#linear}) on random operands. */
+    @Override
+    public Map<String, double[]> matmulSeconds(int n, int repeats) {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] x = new float[n * n], w = new float[n * n], out = new float[n * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextDouble() - 0.5f;
+            w[i] = (float) r.nextDouble() - 0.5f;
+        }
+        Gemm.linear(out, x, w, n, n, n);
+        double[] seconds = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            Gemm.linear(out, x, w, n, n, n);
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return Map.of("packed", seconds);
     }
 
     @Override
