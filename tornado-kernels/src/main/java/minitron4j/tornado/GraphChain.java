@@ -66,11 +66,6 @@ final class GraphChain {
      * any int buffer of the graph (the task's first argument).
      */
     void allocate(TaskGraph g, IntArray anyInt) {
-        allocate(g, grids, ctx, anyInt, shared);
-    }
-
-    /** {@link #allocate(TaskGraph, IntArray)} for a chain that keeps its own scheduler and set. */
-    static void allocate(TaskGraph g, GridScheduler grids, KernelContext ctx, IntArray anyInt, Object[] shared) {
         List<FloatArray> floats = new ArrayList<>();
         for (Object o : shared) if (o instanceof FloatArray a) floats.add(a);
         int per = ElementwiseKernels.RESIDE_ARGS;

@@ -4,13 +4,11 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import minitron4j.tornado.GemmVariant.Product;
-import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
-import uk.ac.manchester.tornado.api.WorkerGrid;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -44,7 +42,7 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  * </pre>
  * Every buffer that outlives a graph (weights, saved activations, gradients, d residual) stays
  * on the device: each graph consumes the whole shared set from the graph that ran before it and
- * persists it for the next (TornadoVM hands buffers from the previously executed graph), so
+ * persists it for the next (a {@link GraphChain}: TornadoVM hands buffers from the previously executed graph), so
  * nothing crosses to the host but the inputs named above and what the caller fetches.
  */
 final class ModelGraphs implements AutoCloseable {
@@ -74,11 +72,10 @@ final class ModelGraphs implements AutoCloseable {
     private final Offsets forwardOffsets = new Offsets(32), backwardOffsets = new Offsets(32), fixedOffsets = new Offsets(4);
     private final LayerSlots forwardSlots, backwardSlots;
     private final int lastInputSlot;
-    private final GridScheduler grids = new GridScheduler();
-    private final KernelContext ctx = new KernelContext();
+    private final GraphChain chain;
+    private final KernelContext ctx;
     private final GemmVariant gemmVariant = GemmVariant.selected();
     private final TornadoExecutionPlan plan;
-    private final Object[] shared;
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
     private final List<Boolean> decays;
     private TornadoExecutionResult lastResult;
@@ -161,13 +158,14 @@ final class ModelGraphs implements AutoCloseable {
             s.addAll(expAvg.arrays());
             s.addAll(expAvgSq.arrays());
         }
-        shared = s.toArray();
+        chain = new GraphChain(s);
+        ctx = chain.ctx;
 
         List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
                 headBackward(), layerBackward(), embedBackward(), norm(), zero()));
         if (expAvg != null) graphs.add(optimizer());
         plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
-        plan.withGridScheduler(grids);
+        plan.withGridScheduler(chain.grids);
     }
 
     /** The offsets of one layer's slices in the stacked buffers, one slot per kind. */
@@ -214,45 +212,25 @@ final class ModelGraphs implements AutoCloseable {
 
     // ---------------------------------------------------------------- graph construction
 
-    private TaskGraph graph(String name, boolean first) {
-        TaskGraph g = new TaskGraph(name);
-        if (!first) g.consumeFromDevice(shared);
-        return g;
-    }
-
-    private ImmutableTaskGraph close(TaskGraph g) {
-        return g.persistOnDevice(shared).snapshot();
-    }
-
-    private String task(TaskGraph g, String id, WorkerGrid grid) {
-        grids.addWorkerGrid(g.getTaskGraphName() + "." + id, grid);
-        return id;
-    }
-
     /** A matmul task of the selected variant, with its grid: out[m,n] (+)= product p of a and b (see {@link GemmVariant#task}). */
     private void gemm(TaskGraph g, String id, Product p, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt, FloatArray out,
                       int outAt, int m, int n, int k, int accumulate) {
-        gemmVariant.task(g, task(g, id, gemmVariant.grid(m, n)), ctx, p, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
+        gemmVariant.task(g, chain.task(g, id, gemmVariant.grid(m, n)), ctx, p, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
     }
 
     private ImmutableTaskGraph embed() {
-        TaskGraph g = graph("embed", true);
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, ids, lengths);
-        // The first graph allocates every shared buffer (weights and rope tables with their values,
-        // the rest zeroed), so that the graphs after it can take them over.
-        List<Object> once = new ArrayList<>(List.of(shared));
-        once.remove(ids);
-        once.remove(lengths);
-        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
+        // The first graph sends and allocates every shared buffer (weights and rope tables with their
+        // values, the rest zeroed), so that the graphs after it can take them over.
+        TaskGraph g = chain.first("embed", ids, lengths);
         int hs = config.hiddenSize();
-        g.task(task(g, "embedding", Launch.threads(n * hs)), ElementwiseKernels::embeddingForward, ctx, ids, weights.embed, x, n, hs);
-        GraphChain.allocate(g, grids, ctx, lengths, shared);
-        return close(g);
+        g.task(chain.task(g, "embedding", Launch.threads(n * hs)), ElementwiseKernels::embeddingForward, ctx, ids, weights.embed, x, n, hs);
+        chain.allocate(g, lengths);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph layer() {
         NemotronConfig c = config;
-        TaskGraph g = graph("layer", false);
+        TaskGraph g = chain.next("layer");
         IntArray off = forwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         LayerSlots s = forwardSlots;
@@ -261,85 +239,85 @@ final class ModelGraphs implements AutoCloseable {
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
         float eps = (float) c.normEps();
         // slot 0 is always 0; the layer input x[l] sits at l*N*H = the nh slot's value
-        g.task(task(g, "ln1", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, s.nh, w.inW, s.wh, w.inB, s.wh,
+        g.task(chain.task(g, "ln1", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, s.nh, w.inW, s.wh, w.inB, s.wh,
                 ln1, s.nh, ln1Mean, ln1Rstd, s.n1, hs, eps);
         gemm(g, "q", X_WT, off, ln1, s.nh, w.q, s.wq, q, s.nq, n, qd, hs, 0);
         gemm(g, "k", X_WT, off, ln1, s.nh, w.k, s.wkv, k, s.nkv, n, kvd, hs, 0);
         gemm(g, "v", X_WT, off, ln1, s.nh, w.v, s.wkv, v, s.nkv, n, kvd, hs, 0);
-        g.task(task(g, "ropeQ", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, q, s.nq, rope.cos(), rope.sin(),
+        g.task(chain.task(g, "ropeQ", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, q, s.nq, rope.cos(), rope.sin(),
                 n, nh, hd, pairs, seq, 1f);
-        g.task(task(g, "ropeK", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, k, s.nkv, rope.cos(), rope.sin(),
+        g.task(chain.task(g, "ropeK", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, k, s.nkv, rope.cos(), rope.sin(),
                 n, nkv, hd, pairs, seq, 1f);
-        g.task(task(g, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v, s.nkv,
+        g.task(chain.task(g, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v, s.nkv,
                 lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
         gemm(g, "o", X_WT, off, att, s.nq, w.o, s.wo, h, s.nh, n, hs, qd, 0);
-        g.task(task(g, "residual1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, x, s.nh, h, s.nh, n * hs);
-        g.task(task(g, "ln2", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, h, s.nh, w.postW, s.wh, w.postB, s.wh,
+        g.task(chain.task(g, "residual1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, x, s.nh, h, s.nh, n * hs);
+        g.task(chain.task(g, "ln2", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, h, s.nh, w.postW, s.wh, w.postB, s.wh,
                 ln2, s.nh, ln2Mean, ln2Rstd, s.n1, hs, eps);
         gemm(g, "up", X_WT, off, ln2, s.nh, w.up, s.wf, up, s.nf, n, f, hs, 0);
-        g.task(task(g, "relu2", Launch.threads(n * f)), ElementwiseKernels::squaredReluForward, ctx, off, up, s.nf, act, s.nf, n * f);
+        g.task(chain.task(g, "relu2", Launch.threads(n * f)), ElementwiseKernels::squaredReluForward, ctx, off, up, s.nf, act, s.nf, n * f);
         gemm(g, "down", X_WT, off, act, s.nf, w.down, s.wf, x, s.xOut, n, hs, f, 0);
-        g.task(task(g, "residual2", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, h, s.nh, x, s.xOut, n * hs);
-        return close(g);
+        g.task(chain.task(g, "residual2", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, h, s.nh, x, s.xOut, n * hs);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph head() {
         NemotronConfig c = config;
-        TaskGraph g = graph("head", false);
+        TaskGraph g = chain.next("head");
         IntArray off = fixedOffsets.array();
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
         int hs = c.hiddenSize(), z = Offsets.ZERO;
-        g.task(task(g, "lnf", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, lastInputSlot, weights.normW, z,
+        g.task(chain.task(g, "lnf", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, lastInputSlot, weights.normW, z,
                 weights.normB, z, lnf, z, lnfMean, lnfRstd, z, hs, (float) c.normEps());
         gemm(g, "lmHead", X_WT, off, lnf, z, weights.lmHead, z, logits, z, n, c.vocabSize(), hs, 0);
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph crossEntropy() {
         int vocab = config.vocabSize();
-        TaskGraph g = graph("ce", false);
+        TaskGraph g = chain.next("ce");
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, lossSettings);
-        g.task(task(g, "targets", Launch.threads(n)), LossKernels::nextTokenTargets, ctx, ids, lengths, targets, batch, seq);
-        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::crossEntropyRows, ctx, logits, targets, rowLse, rowLoss, vocab);
-        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::crossEntropyMean, ctx, targets, rowLoss, lossSettings, lossResult, n);
-        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, ctx, logits, targets, rowLse,
+        g.task(chain.task(g, "targets", Launch.threads(n)), LossKernels::nextTokenTargets, ctx, ids, lengths, targets, batch, seq);
+        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::crossEntropyRows, ctx, logits, targets, rowLse, rowLoss, vocab);
+        g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::crossEntropyMean, ctx, targets, rowLoss, lossSettings, lossResult, n);
+        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, ctx, logits, targets, rowLse,
                 lossResult, dlogits, n, vocab);
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph distillation() {
         int vocab = config.vocabSize();
-        TaskGraph g = graph("kd", false);
+        TaskGraph g = chain.next("kd");
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher, lossSettings);
-        g.task(task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, lossSettings, rowLse,
+        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, lossSettings, rowLse,
                 rowLseTeacher, rowLoss, seq, vocab);
-        g.task(task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, lossSettings, lossResult, batch, seq);
-        g.task(task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, lossSettings,
+        g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, lossSettings, lossResult, batch, seq);
+        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, lossSettings,
                 rowLse, rowLseTeacher, lossResult, dlogits, seq, vocab, n);
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph headBackward() {
         NemotronConfig c = config;
-        TaskGraph g = graph("headBack", false);
+        TaskGraph g = chain.next("headBack");
         IntArray off = fixedOffsets.array();
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
         int hs = c.hiddenSize(), vocab = c.vocabSize(), z = Offsets.ZERO;
         // with tied embeddings this adds into the embedding gradient, as EMBED_BACK does the lookup's share
         gemm(g, "dLmHead", AT_B, off, dlogits, z, lnf, z, grads.lmHead, z, vocab, hs, n, 1);
         gemm(g, "dLnf", AB, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
-        g.task(task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
+        g.task(chain.task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
                 lnfMean, lnfRstd, z, weights.normW, z, dres, z, hs, 0);
-        g.task(task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+        g.task(chain.task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, x, lastInputSlot, lnfMean, lnfRstd, z, partialW, partialB, n, hs);
-        g.task(task(g, "lnfCombine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+        g.task(chain.task(g, "lnfCombine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
                 grads.normW, grads.normB, z, hs, 1);
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph layerBackward() {
         NemotronConfig c = config;
-        TaskGraph g = graph("layerBack", false);
+        TaskGraph g = chain.next("layerBack");
         IntArray off = backwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         LayerSlots s = backwardSlots;
@@ -349,27 +327,27 @@ final class ModelGraphs implements AutoCloseable {
         // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
         gemm(g, "dAct", AB, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
         gemm(g, "dDown", AT_B, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
-        g.task(task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
+        g.task(chain.task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
         gemm(g, "dLn2", AB, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
         gemm(g, "dUp", AT_B, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
-        g.task(task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
+        g.task(chain.task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
                 ln2Mean, ln2Rstd, s.n1, w.postW, s.wh, dres, z, hs, 1);
-        g.task(task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+        g.task(chain.task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, h, s.nh, ln2Mean, ln2Rstd, s.n1, partialW, partialB, n, hs);
-        g.task(task(g, "ln2Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+        g.task(chain.task(g, "ln2Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
                 gr.postW, gr.postB, s.wh, hs, 1);
         // attention: h = x[l] + o(attention(q, k, v))
         gemm(g, "dAtt", AB, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
         gemm(g, "dO", AT_B, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 1);
-        g.task(task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
+        g.task(chain.task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
                 v, s.nkv, dscores, batch, seq, nh, nkv, hd);
-        g.task(task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
+        g.task(chain.task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
                 batch, seq, nh, nkv, hd);
-        g.task(task(g, "dKV", Launch.threads(n * kvd)), AttentionKernels::backwardKeyValue, ctx, off, dscores, probs, s.np, q, s.nq,
+        g.task(chain.task(g, "dKV", Launch.threads(n * kvd)), AttentionKernels::backwardKeyValue, ctx, off, dscores, probs, s.np, q, s.nq,
                 datt, dk, dv, batch, seq, nh, nkv, hd);
-        g.task(task(g, "ropeDq", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
+        g.task(chain.task(g, "ropeDq", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
                 n, nh, hd, pairs, seq, -1f);
-        g.task(task(g, "ropeDk", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
+        g.task(chain.task(g, "ropeDk", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
                 n, nkv, hd, pairs, seq, -1f);
         gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
@@ -377,52 +355,52 @@ final class ModelGraphs implements AutoCloseable {
         gemm(g, "dQw", AT_B, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 1);
         gemm(g, "dKw", AT_B, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 1);
         gemm(g, "dVw", AT_B, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 1);
-        g.task(task(g, "ln1Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, s.nh,
+        g.task(chain.task(g, "ln1Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, s.nh,
                 ln1Mean, ln1Rstd, s.n1, w.inW, s.wh, dres, z, hs, 1);
-        g.task(task(g, "ln1Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
+        g.task(chain.task(g, "ln1Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
                 dnorm, z, x, s.nh, ln1Mean, ln1Rstd, s.n1, partialW, partialB, n, hs);
-        g.task(task(g, "ln1Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
+        g.task(chain.task(g, "ln1Combine", Launch.threads(hs)), LayerNormKernels::paramGradCombine, ctx, off, partialW, partialB,
                 gr.inW, gr.inB, s.wh, hs, 1);
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph embedBackward() {
-        TaskGraph g = graph("embedBack", false);
+        TaskGraph g = chain.next("embedBack");
         int hs = config.hiddenSize();
-        g.task(task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs);
-        return close(g);
+        g.task(chain.task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph norm() {
-        TaskGraph g = graph("norm", false);
+        TaskGraph g = chain.next("norm");
         List<FloatArray> all = grads.arrays();
         for (int i = 0; i < all.size(); i++)
-            g.task(task(g, "norm" + i, Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, ctx,
+            g.task(chain.task(g, "norm" + i, Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, ctx,
                     all.get(i), normPartials, all.get(i).getSize(), i);
-        g.task(task(g, "normCombine", Launch.oneGroup()), OptimizerKernels::normCombine, ctx, normPartials, gradStats,
+        g.task(chain.task(g, "normCombine", Launch.oneGroup()), OptimizerKernels::normCombine, ctx, normPartials, gradStats,
                 normPartials.getSize());
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph zero() {
-        TaskGraph g = graph("zero", false);
+        TaskGraph g = chain.next("zero");
         List<FloatArray> all = grads.arrays();
         for (int i = 0; i < all.size(); i++)
-            g.task(task(g, "zero" + i, Launch.threads(all.get(i).getSize())), ElementwiseKernels::zero, ctx, all.get(i),
+            g.task(chain.task(g, "zero" + i, Launch.threads(all.get(i).getSize())), ElementwiseKernels::zero, ctx, all.get(i),
                     all.get(i).getSize());
-        return close(g);
+        return chain.close(g);
     }
 
     private ImmutableTaskGraph optimizer() {
-        TaskGraph g = graph("adamw", false);
+        TaskGraph g = chain.next("adamw");
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamSettings);
         List<FloatArray> params = weights.arrays(), gradients = grads.arrays(), m = expAvg.arrays(), v = expAvgSq.arrays();
         for (int i = 0; i < params.size(); i++) {
             FloatArray p = params.get(i);
-            g.task(task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m.get(i),
+            g.task(chain.task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m.get(i),
                     v.get(i), adamSettings, gradStats, p.getSize(), decays.get(i) ? 1 : 0);
         }
-        return close(g);
+        return chain.close(g);
     }
 
     // ---------------------------------------------------------------- running
