@@ -150,8 +150,7 @@ public final class Distiller {
             throws IOException {
         int vocab = studentParams.config().vocabSize();
         try (Backend.Session teacherSession = backend.open(teacher.parameters());
-             Backend.Session studentSession = backend.open(studentParams);
-             BackendSteps steps = BackendSteps.distillation(studentSession, studentParams,
+             BackendSteps steps = BackendSteps.distillation(backend, studentParams,
                      new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), teacherSession::forward,
                      (float) o.tau(), List.of(DistillationObjective.OBJECTIVE, o.loss().metric()),
                      Nemotron.forwardFlops(teacher.config(), o.batch(), o.seqLen()))) {

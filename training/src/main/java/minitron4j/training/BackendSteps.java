@@ -18,6 +18,7 @@ import java.util.function.Function;
 public final class BackendSteps implements TrainingSteps, AutoCloseable {
     private final Parameters params;
     private final AdamWOptimizer optimizer;
+    private final String backend;
     private final Backend.Session session;
     private final Backend.Training training;
     private final Function<Batch, float[]> teacher;
@@ -26,12 +27,12 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     private final double flops;
 
     /**
-     * Cross-entropy training of params (a host pool the session was opened on) with micro-batches
-     * of [batch, seqLen].
+     * Cross-entropy training of params (opened on the backend here, closed with this) with
+     * micro-batches of [batch, seqLen].
      */
-    public static BackendSteps crossEntropy(Backend.Session session, Parameters params, AdamWOptimizer optimizer,
+    public static BackendSteps crossEntropy(Backend backend, Parameters params, AdamWOptimizer optimizer,
                                             int batch, int seqLen) {
-        return new BackendSteps(session, params, optimizer, batch, seqLen, null, 1f,
+        return new BackendSteps(backend, params, optimizer, batch, seqLen, null, 1f,
                 List.of(CrossEntropyObjective.CE_LOSS), 3 * Nemotron.forwardFlops(params.config(), batch, seqLen));
     }
 
@@ -40,22 +41,28 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
      * keys (the objective first, the KL second, both the same value); teacherFlops is the
      * teacher's forward cost per micro-batch.
      */
-    public static BackendSteps distillation(Backend.Session session, Parameters params, AdamWOptimizer optimizer,
+    public static BackendSteps distillation(Backend backend, Parameters params, AdamWOptimizer optimizer,
                                             int batch, int seqLen, Function<Batch, float[]> teacher, float tau,
                                             List<String> metrics, double teacherFlops) {
-        return new BackendSteps(session, params, optimizer, batch, seqLen, teacher, tau, metrics,
+        return new BackendSteps(backend, params, optimizer, batch, seqLen, teacher, tau, metrics,
                 3 * Nemotron.forwardFlops(params.config(), batch, seqLen) + teacherFlops);
     }
 
-    private BackendSteps(Backend.Session session, Parameters params, AdamWOptimizer optimizer, int batch, int seqLen,
+    private BackendSteps(Backend backend, Parameters params, AdamWOptimizer optimizer, int batch, int seqLen,
                          Function<Batch, float[]> teacher, float tau, List<String> metrics, double flops) {
         if (!optimizer.extras().isEmpty())
             throw new IllegalArgumentException("a backend trains the model's parameters only; the optimizer has extra tensors "
                     + optimizer.extras().stream().map(TrainableTensor::name).toList());
-        this.session = session;
+        this.backend = backend.name();
+        this.session = backend.open(params);
         this.params = params;
         this.optimizer = optimizer;
-        this.training = session.training(batch, seqLen, optimizer.settings());
+        try {
+            this.training = session.training(batch, seqLen, optimizer.settings());
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
         this.teacher = teacher;
         this.tau = tau;
         this.metrics = List.copyOf(metrics);
@@ -65,6 +72,11 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     @Override
     public List<String> metrics() {
         return metrics;
+    }
+
+    @Override
+    public String backend() {
+        return backend;
     }
 
     @Override
@@ -132,5 +144,6 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     @Override
     public void close() {
         training.close();
+        session.close();
     }
 }

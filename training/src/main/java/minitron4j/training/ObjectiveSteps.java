@@ -31,6 +31,11 @@ public final class ObjectiveSteps implements TrainingSteps {
     }
 
     @Override
+    public String backend() {
+        return "cpu";
+    }
+
+    @Override
     public double flopsPerMicroBatch() {
         return objective.flopsPerMicroBatch();
     }

@@ -27,6 +27,11 @@ public final class RunManifest {
 
     /** Starts the manifest of a new run (status "running") and writes it. */
     public static RunManifest start(Path file, int threads, long seed) throws IOException {
+        return start(file, threads, seed, "cpu");
+    }
+
+    /** {@link #start(Path, int, long)} recording the backend the steps run on (results differ in the last bits between backends). */
+    public static RunManifest start(Path file, int threads, long seed, String backend) throws IOException {
         ObjectNode o = RunFolder.JSON.createObjectNode();
         o.put("git_commit", gitCommit());
         o.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
@@ -34,6 +39,7 @@ public final class RunManifest {
         o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         o.put("cores", Runtime.getRuntime().availableProcessors());
         o.put("threads", threads);
+        o.put("backend", backend);
         o.put("seed", seed);
         o.put("command_line", commandLine());
         o.put("start_time", Instant.now().toString());
@@ -45,8 +51,8 @@ public final class RunManifest {
     }
 
     /** Reopens the manifest of a run being resumed from step, recording this session. */
-    public static RunManifest resume(Path file, int threads, long seed, int step) throws IOException {
-        if (!Files.exists(file)) return start(file, threads, seed);
+    public static RunManifest resume(Path file, int threads, long seed, int step, String backend) throws IOException {
+        if (!Files.exists(file)) return start(file, threads, seed, backend);
         JsonNode n = RunFolder.JSON.readTree(file.toFile());
         if (!(n instanceof ObjectNode o)) throw new IOException(file + ": not a JSON object");
         ArrayNode resumes = o.has("resumes") ? (ArrayNode) o.get("resumes") : o.putArray("resumes");
@@ -55,6 +61,7 @@ public final class RunManifest {
         r.put("from_step", step);
         r.put("git_commit", gitCommit());
         r.put("threads", threads);
+        r.put("backend", backend);
         r.put("command_line", commandLine());
         o.putNull("end_time");
         o.put("status", "running");

@@ -6,7 +6,6 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
-import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 
 import java.io.IOException;
@@ -77,8 +76,8 @@ public final class Trainer {
             boolean validate = data.val().length() >= 2;
             if (!validate) System.err.println(data.val().path() + " holds no validation tokens: training without validation");
             if (options.backend() != null) {
-                try (Backend.Session session = options.backend().open(params);
-                     BackendSteps steps = BackendSteps.crossEntropy(session, params, optimizer, spec.batch(), spec.seqLen())) {
+                try (BackendSteps steps = BackendSteps.crossEntropy(options.backend(), params, optimizer, spec.batch(),
+                        spec.seqLen())) {
                     TrainingLoop loop = loop(new TrainingLoop(run, steps, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()),
                             data, options);
                     if (validate)

@@ -127,8 +127,8 @@ public final class TrainingLoop {
         if (start > settings.steps())
             throw new IllegalStateException(run.dir() + ": checkpoint step-" + start + " is past steps " + settings.steps());
         RunManifest manifest = resume && Files.exists(run.file(RunFolder.MANIFEST))
-                ? RunManifest.resume(run.file(RunFolder.MANIFEST), Parallel.threads(), seed, start)
-                : RunManifest.start(run.file(RunFolder.MANIFEST), Parallel.threads(), seed);
+                ? RunManifest.resume(run.file(RunFolder.MANIFEST), Parallel.threads(), seed, start, steps.backend())
+                : RunManifest.start(run.file(RunFolder.MANIFEST), Parallel.threads(), seed, steps.backend());
         List<String> names = steps.metrics();
         Map<String, Double> lastMetrics = new LinkedHashMap<>(), lastValidation = new LinkedHashMap<>();
         double stepSeconds = 0;

@@ -19,6 +19,9 @@ public interface TrainingSteps {
     /** The JSONL keys of what {@link #accumulate} returns; the first is the objective minimised. */
     List<String> metrics();
 
+    /** The name of the backend the steps run on ({@code --backend}), for the run's manifest. */
+    String backend();
+
     /** Floating-point operations of one micro-batch, for GFLOP/s. */
     double flopsPerMicroBatch();
 

@@ -32,6 +32,7 @@ class BackendStepsTest {
 
         assertEquals(TrainerTest.lossLines(host), TrainerTest.lossLines(backend));
         assertEquals(6 + 3, TrainerTest.lossLines(backend).size(), "6 training rows and validations at 0, 3, 6");
+        assertEquals("cpu", RunFolder.JSON.readTree(backend.resolve(RunFolder.MANIFEST).toFile()).get("backend").asText());
         for (String file : new String[]{"model.safetensors", RunFolder.OPTIMIZER}) {
             try (SafetensorsFile a = SafetensorsFile.open(host.resolve("checkpoints/step-6").resolve(file));
                  SafetensorsFile b = SafetensorsFile.open(backend.resolve("checkpoints/step-6").resolve(file))) {
