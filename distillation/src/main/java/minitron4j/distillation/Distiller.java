@@ -143,17 +143,15 @@ public final class Distiller {
 
     /**
      * Teacher and student resident on the backend: per micro-batch the teacher's forward gives the
-     * logits that the student's KD step takes; validation runs both forwards there too.
+     * logits that the student's KD step takes there; validation runs both forwards there too.
      */
     private static TrainingSummary runOnBackend(Backend backend, Nemotron teacher, Parameters studentParams, TokenData data,
                                                 RunFolder run, boolean resume, TrainingListener listener, DistillOptions o)
             throws IOException {
         int vocab = studentParams.config().vocabSize();
-        try (Backend.Session teacherSession = backend.open(teacher.parameters());
-             BackendSteps steps = BackendSteps.distillation(backend, studentParams,
-                     new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), teacherSession::forward,
-                     (float) o.tau(), List.of(DistillationObjective.OBJECTIVE, o.loss().metric()),
-                     Nemotron.forwardFlops(teacher.config(), o.batch(), o.seqLen()))) {
+        try (BackendSteps steps = BackendSteps.distillation(backend, teacher.parameters(), studentParams,
+                new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), (float) o.tau(),
+                List.of(DistillationObjective.OBJECTIVE, o.loss().metric()))) {
             TrainingLoop loop = new TrainingLoop(run, steps, o.lrSchedule(), new WindowSampler(data.train(), o.seqLen(), o.seed()),
                     o.loopSettings(), o.seed())
                     .checkpointFiles(List.of(data.tokenizerFile()))
@@ -162,7 +160,7 @@ public final class Distiller {
                     .taskName("distill");
             if (data.val().length() >= 2) {
                 Evaluator evaluator = new Evaluator(steps::logits, vocab, o.seqLen(), o.batch());
-                loop.validation(() -> validate(evaluator, teacherSession::forward, data, o, vocab));
+                loop.validation(() -> validate(evaluator, steps::teacherLogits, data, o, vocab));
             }
             return loop.run(resume);
         }

@@ -7,7 +7,6 @@ import minitron4j.tornado.GemmVariant.Product;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -16,6 +15,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import static minitron4j.tornado.GemmVariant.Product.AB;
 import static minitron4j.tornado.GemmVariant.Product.AT_B;
@@ -26,7 +26,9 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  * one execution plan, built once and replayed; the same op sequence as
  * {@link minitron4j.model.Nemotron}:
  * <pre>
- * EMBED       ids -> x[0]                                   (ids, lengths in; weights sent once)
+ * INPUT       ids, lengths in; on the first run the weights and tables too, and every shared
+ *             buffer allocated (graph 0 of the plan)
+ * EMBED       ids -> x[0]
  * LAYER  xL   x[l] -> LN1P -> q,k,v -> RoPE -> attention -> o_proj (+x[l]) = h
  *             h -> LN1P -> up -> relu^2 -> down (+h) = x[l+1]   (one graph replayed per layer)
  * HEAD        x[L] -> LN1P -> lm_head -> logits              (logits out only when asked)
@@ -44,10 +46,16 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  * on the device: each graph consumes the whole shared set from the graph that ran before it and
  * persists it for the next (a {@link GraphChain}: TornadoVM hands buffers from the previously executed graph), so
  * nothing crosses to the host but the inputs named above and what the caller fetches.
+ *
+ * <p>A teacher and a student can share one plan ({@link #distillation}): the teacher builds only
+ * its forward graphs, both read the same ids, and the student's KD graph reads the teacher's
+ * logits on the device, so a distillation step sends only the ids.
  */
 final class ModelGraphs implements AutoCloseable {
+    /** The graphs of one model, counted from its first graph in the plan. */
     static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, NORM = 8,
             ZERO = 9, OPTIMIZER = 10;
+    private static final int INPUT = 0;
 
     final NemotronConfig config;
     final int batch, seq, n;
@@ -55,9 +63,13 @@ final class ModelGraphs implements AutoCloseable {
     /** AdamW's moments; null unless built for training. */
     final StackedParameters expAvg, expAvgSq;
 
-    // inputs
+    // inputs; teacher: host teacher logits for KD, null when the KD reads a resident teacher's
     final IntArray ids, lengths;
     final FloatArray teacher, lossSettings;
+    /** Whether only the forward graphs (EMBED, LAYER, HEAD) exist: no gradients, no backward buffers. */
+    final boolean forwardOnly;
+    /** The teacher logits the KD graph reads: {@link #teacher}, or a resident teacher's logits. */
+    private final FloatArray teacherSource;
     // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
     final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
@@ -72,29 +84,57 @@ final class ModelGraphs implements AutoCloseable {
     private final Offsets forwardOffsets = new Offsets(32), backwardOffsets = new Offsets(32), fixedOffsets = new Offsets(4);
     private final LayerSlots forwardSlots, backwardSlots;
     private final int lastInputSlot;
-    private final GraphChain chain;
-    private final KernelContext ctx;
+    private GraphChain chain;
+    private KernelContext ctx;
     private final GemmVariant gemmVariant = GemmVariant.selected();
-    private final TornadoExecutionPlan plan;
+    private GraphPlan plan;
+    private int firstGraph;
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
     private final List<Boolean> decays;
-    private TornadoExecutionResult lastResult;
     private boolean gradientsDirty;
 
-    /** Graphs for forward and gradient passes (no optimizer). */
+    /** Graphs for forward and gradient passes (no optimizer), in a plan of their own. */
     ModelGraphs(StackedParameters weights, int batch, int seq) {
         this(weights, batch, seq, null);
     }
 
     /**
      * With decays (AdamW's weight-decay choice per HF name) also the optimizer graph and the
-     * moments; null builds no optimizer.
+     * moments; null builds no optimizer. In a plan of their own.
      */
-    ModelGraphs(StackedParameters weights, int batch, int seq, java.util.function.Predicate<String> decays) {
+    ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays) {
+        this(weights, batch, seq, decays, false, new IntArray(batch * seq), new IntArray(batch), null);
+        plan(List.of(this));
+    }
+
+    /** A teacher (forward only) and a student trained on its logits in one plan; see the class comment. */
+    record Distillation(ModelGraphs teacher, ModelGraphs student) implements AutoCloseable {
+        @Override
+        public void close() {
+            student.close();
+        }
+    }
+
+    /** {@link Distillation} graphs of [batch, seq]; decays as for the student's optimizer. */
+    static Distillation distillation(StackedParameters teacher, StackedParameters student, int batch, int seq,
+                                     Predicate<String> decays) {
+        ModelGraphs t = new ModelGraphs(teacher, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null);
+        ModelGraphs s = new ModelGraphs(student, batch, seq, decays, false, t.ids, t.lengths, t.logits);
+        plan(List.of(t, s));
+        return new Distillation(t, s);
+    }
+
+    /**
+     * The buffers of one model. ids and lengths may be another model's (a teacher's); so may the
+     * teacher logits the KD graph reads (residentTeacher, null for logits sent from the host).
+     */
+    private ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays, boolean forwardOnly,
+                        IntArray ids, IntArray lengths, FloatArray residentTeacher) {
         NemotronConfig c = weights.config;
         this.config = c;
         this.weights = weights;
-        this.grads = StackedParameters.zeros(c);
+        this.forwardOnly = forwardOnly;
+        this.grads = forwardOnly ? null : StackedParameters.zeros(c);
         this.decays = decays == null ? null : weights.decays(decays);
         this.expAvg = decays == null ? null : StackedParameters.zeros(c);
         this.expAvgSq = decays == null ? null : StackedParameters.zeros(c);
@@ -103,9 +143,10 @@ final class ModelGraphs implements AutoCloseable {
         this.n = batch * seq;
         int layers = c.numHiddenLayers(), hs = c.hiddenSize(), f = c.intermediateSize(), nh = c.numAttentionHeads();
         int qd = c.qDim(), kvd = c.kvDim(), vocab = c.vocabSize();
-        ids = new IntArray(n);
-        lengths = new IntArray(batch);
-        teacher = new FloatArray(n * vocab);
+        this.ids = ids;
+        this.lengths = lengths;
+        teacher = residentTeacher != null || forwardOnly ? null : new FloatArray(Math.multiplyExact(n, vocab));
+        teacherSource = residentTeacher != null ? residentTeacher : teacher;
         lossSettings = new FloatArray(LossKernels.SETTINGS);
         x = new FloatArray((layers + 1) * n * hs);
         ln1 = new FloatArray(layers * n * hs);
@@ -126,7 +167,7 @@ final class ModelGraphs implements AutoCloseable {
         lnfMean = new FloatArray(n);
         lnfRstd = new FloatArray(n);
         logits = new FloatArray(Math.multiplyExact(n, vocab));
-        dlogits = new FloatArray(Math.multiplyExact(n, vocab));
+        dlogits = forwardOnly ? null : new FloatArray(Math.multiplyExact(n, vocab));
         lossResult = new FloatArray(2);
         gradStats = new FloatArray(2);
         dres = new FloatArray(n * hs);
@@ -139,7 +180,7 @@ final class ModelGraphs implements AutoCloseable {
         dscores = new FloatArray(batch * nh * seq * seq);
         partialW = new FloatArray(LayerNormKernels.CHUNKS * hs);
         partialB = new FloatArray(LayerNormKernels.CHUNKS * hs);
-        normPartials = new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
+        normPartials = forwardOnly ? null : new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
         targets = new IntArray(n);
         rowLse = new FloatArray(n);
         rowLseTeacher = new FloatArray(n);
@@ -150,22 +191,54 @@ final class ModelGraphs implements AutoCloseable {
         lastInputSlot = fixedOffsets.slot();
         fixedOffsets.set(lastInputSlot, layers * n * hs);
 
+    }
+
+    /** The buffers that outlive a graph: handed from graph to graph on the device. */
+    private List<Object> shared() {
         List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, probs,
-                att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits, dlogits, lossResult, gradStats, dres));
+                att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits));
         s.addAll(weights.arrays());
+        if (forwardOnly) return s;
+        s.addAll(List.of(dlogits, lossResult, gradStats, dres));
         s.addAll(grads.arrays());
         if (expAvg != null) {
             s.addAll(expAvg.arrays());
             s.addAll(expAvgSq.arrays());
         }
-        chain = new GraphChain(s);
-        ctx = chain.ctx;
+        return s;
+    }
 
-        List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
+    /**
+     * Builds one plan over the models' graphs: INPUT (the models share its ids and lengths), then
+     * each model's graphs; every graph hands on the union of the models' shared buffers.
+     */
+    private static void plan(List<ModelGraphs> models) {
+        List<Object> union = new ArrayList<>();
+        for (ModelGraphs m : models)
+            for (Object o : m.shared()) if (union.stream().noneMatch(u -> u == o)) union.add(o); // by identity
+        GraphChain chain = new GraphChain(union);
+        ModelGraphs first = models.getFirst();
+        // INPUT sends and allocates every shared buffer (weights and rope tables with their values,
+        // the rest zeroed), so that the graphs after it can take them over.
+        TaskGraph input = chain.first("input", first.ids, first.lengths);
+        chain.allocate(input, first.lengths);
+        List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(chain.close(input)));
+        for (ModelGraphs m : models) {
+            m.chain = chain;
+            m.ctx = chain.ctx;
+            m.firstGraph = graphs.size();
+            graphs.addAll(m.graphs());
+        }
+        GraphPlan plan = new GraphPlan(graphs, chain.grids);
+        for (ModelGraphs m : models) m.plan = plan;
+    }
+
+    private List<ImmutableTaskGraph> graphs() {
+        if (forwardOnly) return List.of(embed(), layer(), head());
+        List<ImmutableTaskGraph> g = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
                 headBackward(), layerBackward(), embedBackward(), norm(), zero()));
-        if (expAvg != null) graphs.add(optimizer());
-        plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new));
-        plan.withGridScheduler(chain.grids);
+        if (expAvg != null) g.add(optimizer());
+        return g;
     }
 
     /** The offsets of one layer's slices in the stacked buffers, one slot per kind. */
@@ -219,18 +292,20 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     private ImmutableTaskGraph embed() {
-        // The first graph sends and allocates every shared buffer (weights and rope tables with their
-        // values, the rest zeroed), so that the graphs after it can take them over.
-        TaskGraph g = chain.first("embed", ids, lengths);
+        TaskGraph g = chain.next(name("embed"));
         int hs = config.hiddenSize();
         g.task(chain.task(g, "embedding", Launch.threads(n * hs)), ElementwiseKernels::embeddingForward, ctx, ids, weights.embed, x, n, hs);
-        chain.allocate(g, lengths);
         return chain.close(g);
+    }
+
+    /** Graph names are unique in a plan: a student's graphs next to its teacher's get a prefix. */
+    private String name(String graph) {
+        return forwardOnly ? "teacher_" + graph : graph;
     }
 
     private ImmutableTaskGraph layer() {
         NemotronConfig c = config;
-        TaskGraph g = chain.next("layer");
+        TaskGraph g = chain.next(name("layer"));
         IntArray off = forwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         LayerSlots s = forwardSlots;
@@ -263,7 +338,7 @@ final class ModelGraphs implements AutoCloseable {
 
     private ImmutableTaskGraph head() {
         NemotronConfig c = config;
-        TaskGraph g = chain.next("head");
+        TaskGraph g = chain.next(name("head"));
         IntArray off = fixedOffsets.array();
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
         int hs = c.hiddenSize(), z = Offsets.ZERO;
@@ -288,11 +363,12 @@ final class ModelGraphs implements AutoCloseable {
     private ImmutableTaskGraph distillation() {
         int vocab = config.vocabSize();
         TaskGraph g = chain.next("kd");
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher, lossSettings);
-        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacher, lengths, lossSettings, rowLse,
+        if (teacher != null) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, lossSettings);
+        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacherSource, lengths, lossSettings, rowLse,
                 rowLseTeacher, rowLoss, seq, vocab);
         g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, lossSettings, lossResult, batch, seq);
-        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacher, lengths, lossSettings,
+        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacherSource, lengths, lossSettings,
                 rowLse, rowLseTeacher, lossResult, dlogits, seq, vocab, n);
         return chain.close(g);
     }
@@ -406,14 +482,14 @@ final class ModelGraphs implements AutoCloseable {
     // ---------------------------------------------------------------- running
 
     private TornadoExecutionResult run(int graph) {
-        lastResult = plan.withGraph(graph).execute();
-        return lastResult;
+        return plan.run(firstGraph + graph);
     }
 
     /** Sends a batch and runs the forward pass up to the logits, copied to {@link #logits} when asked. */
     void forward(int[] tokenIds, int[] rowLengths, boolean fetchLogits) {
         for (int i = 0; i < n; i++) ids.set(i, tokenIds[i]);
         for (int b = 0; b < batch; b++) lengths.set(b, rowLengths == null ? seq : rowLengths[b]);
+        plan.run(INPUT);
         run(EMBED);
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             forwardSlots.select(l);
@@ -452,17 +528,21 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     /**
-     * After {@link #forward}: the loss (CE, or KD against teacherLogits at tau), then the backward
-     * pass, adding weight times the gradients into {@link #grads}. Returns the (unweighted) loss.
+     * After {@link #forward}: the loss, then the backward pass, adding weight times the gradients
+     * into {@link #grads}. The loss is the KD at tau against teacherLogits sent from the host, or
+     * (teacherLogits null) against the resident teacher's logits of a {@link Distillation}, or
+     * else next-token CE. Returns the (unweighted) loss.
      */
     double lossAndBackward(FloatArray teacherLogits, float tau, float weight) {
+        if (forwardOnly) throw new IllegalStateException("forward-only graphs have no backward pass");
         lossSettings.set(LossKernels.TAU, tau);
         lossSettings.set(LossKernels.WEIGHT, weight);
-        if (teacherLogits == null) {
-            run(CE);
-        } else {
+        if (teacherLogits != null) {
+            if (teacher == null) throw new IllegalStateException("the student of a resident teacher takes no teacher logits from the host");
             teacher.getSegment().copyFrom(teacherLogits.getSegment());
             run(KD);
+        } else {
+            run(teacher == null ? KD : CE);
         }
         run(HEAD_BACK);
         for (int l = config.numHiddenLayers() - 1; l >= 0; l--) {
@@ -490,22 +570,19 @@ final class ModelGraphs implements AutoCloseable {
         run(OPTIMIZER);
     }
 
-    /** Whether any graph has run: until then the host arrays are what the first run sends. */
+    /** Whether any graph of the plan has run: until then the host arrays are what the first run sends. */
     boolean started() {
-        return lastResult != null;
+        return plan.started();
     }
 
     /** Copies device buffers to their host arrays (they stay on the device); before any run the host arrays are current. */
     void fetch(List<FloatArray> arrays) {
-        if (lastResult != null) lastResult.transferToHost(arrays.toArray());
+        plan.fetch(arrays);
     }
 
+    /** Closes the plan (shared with the other model of a {@link Distillation}). */
     @Override
     public void close() {
-        try {
-            plan.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the TornadoVM execution plan", e);
-        }
+        plan.close();
     }
 }

@@ -117,11 +117,30 @@ public final class TornadoBackend implements Backend {
 
         @Override
         public Training training(int batch, int seq, AdamWSettings settings) {
+            beginTraining();
+            graphs = new ModelGraphs(weights, batch, seq, settings.decays());
+            training = new TornadoTraining(graphs, null, settings);
+            return training;
+        }
+
+        /** The teacher's forward graphs and this model's training graphs in one plan: the teacher's logits stay on the device. */
+        @Override
+        public Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
+            if (teacher.config().vocabSize() != weights.config.vocabSize())
+                throw new IllegalArgumentException("the teacher's vocab_size " + teacher.config().vocabSize()
+                        + " differs from the student's " + weights.config.vocabSize());
+            beginTraining();
+            ModelGraphs.Distillation pair = ModelGraphs.distillation(StackedParameters.of(teacher), weights, batch, seq,
+                    settings.decays());
+            graphs = pair.student();
+            training = new TornadoTraining(graphs, pair.teacher(), settings);
+            return training;
+        }
+
+        private void beginTraining() {
             if (training != null) throw new IllegalStateException("this session already has training open; close it first");
             if (graphs != null) graphs.close();
-            graphs = new ModelGraphs(weights, batch, seq, settings.decays());
-            training = new TornadoTraining(graphs, settings);
-            return training;
+            graphs = null;
         }
 
         /** The L2 norm over every gradient of the last {@link #lossAndGradients}, computed on the device. */
@@ -146,13 +165,16 @@ public final class TornadoBackend implements Backend {
          * weights. Host pools are written into the device arrays only before the first step (then
          * the first execution sends them), which is when a resumed run restores its checkpoint.
          */
-        private final class TornadoTraining implements Training {
+        private final class TornadoTraining implements Distillation {
             private final ModelGraphs g;
+            /** The resident teacher's forward graphs (in g's plan), or null. */
+            private final ModelGraphs residentTeacher;
             private final AdamWSettings settings;
             private FloatArray teacher;
 
-            TornadoTraining(ModelGraphs g, AdamWSettings settings) {
+            TornadoTraining(ModelGraphs g, ModelGraphs residentTeacher, AdamWSettings settings) {
                 this.g = g;
+                this.residentTeacher = residentTeacher;
                 this.settings = settings;
             }
 
@@ -166,12 +188,23 @@ public final class TornadoBackend implements Backend {
                 if (batch.batch() != g.batch || batch.seq() != g.seq)
                     throw new IllegalArgumentException("training was opened for [" + g.batch + ", " + g.seq + "], got ["
                             + batch.batch() + ", " + batch.seq() + "]");
+                if (residentTeacher != null) {
+                    if (teacherLogits != null) throw new IllegalArgumentException("a resident teacher gives the logits; pass null");
+                    residentTeacher.forward(batch.ids(), batch.lengths(), false);
+                }
                 g.forward(batch.ids(), batch.lengths(), false);
                 if (teacherLogits != null) {
                     if (teacher == null) teacher = new FloatArray(teacherLogits.length);
                     teacher.getSegment().copyFrom(java.lang.foreign.MemorySegment.ofArray(teacherLogits));
                 }
                 return g.lossAndBackward(teacherLogits == null ? null : teacher, tau, weight);
+            }
+
+            @Override
+            public float[] teacherLogits(Batch batch) {
+                if (residentTeacher == null) throw new IllegalStateException("this training has no teacher");
+                residentTeacher.forward(batch.ids(), batch.lengths(), true);
+                return residentTeacher.logits.toHeapArray();
             }
 
             @Override

@@ -154,6 +154,11 @@ class TornadoDecoderTest {
         }
 
         @Override
+        public Backend.Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
+            return device.distillation(teacher, batch, seq, settings);
+        }
+
+        @Override
         public void close() {
             device.close();
         }

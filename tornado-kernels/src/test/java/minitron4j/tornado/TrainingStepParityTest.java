@@ -90,6 +90,42 @@ class TrainingStepParityTest {
         }
     }
 
+    /**
+     * Distillation with the teacher held beside the student on the device (one plan, its logits
+     * never leave the device): a teacher of another width and depth, two steps; the teacher's
+     * logits, the losses, the gradients and the state after each update match the CPU backend.
+     */
+    @org.junit.jupiter.api.Test
+    void distillationFromAResidentTeacherMatchesTheCpuBackend() throws IOException {
+        Path dir = Fixtures.hfNemotron("tiny-mqa-tied");
+        Parameters student = Checkpoint.load(dir).params();
+        Parameters teacher = Parameters.initialize(NemotronConfig.of(student.config().vocabSize(), 64, 128, 2, 4, 2, 16, false), 5);
+        IntTensor ids;
+        try (SafetensorsFile forward = SafetensorsFile.open(dir.resolve("forward.safetensors"))) {
+            ids = forward.readInts("input_ids");
+        }
+        int b = ids.shape()[0], t = ids.shape()[1];
+        Batch batch = new Batch(ids.data(), b, t, new int[]{t, t - 4});
+        try (Backend.Session cpu = Backends.get("cpu").open(student.copy());
+             Backend.Session device = Backends.get("tornado").open(student);
+             Backend.Distillation cpuTraining = cpu.distillation(teacher, b, t, ADAMW);
+             Backend.Distillation deviceTraining = device.distillation(teacher, b, t, ADAMW)) {
+            assertClose(cpuTraining.teacherLogits(batch).clone(), deviceTraining.teacherLogits(batch), 1e-4, "teacher logits");
+            for (int step = 1; step <= 2; step++) {
+                for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
+                double want = cpuTraining.accumulate(batch, null, 2f, 1f);
+                assertEquals(want, deviceTraining.accumulate(batch, null, 2f, 1f), 1e-5 * want, "KD loss, step " + step);
+                double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, student.config(), "resident teacher, step " + step);
+                cpuTraining.update(norm, norm / 2, LR, step);
+                deviceTraining.update(norm, norm / 2, LR, step);
+                compareState(cpuTraining, deviceTraining, student, "resident teacher, step " + step);
+            }
+            assertClose(cpu.forward(batch), device.forward(batch), 1e-4, "student logits after training");
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> deviceTraining.accumulate(batch, new float[1], 2f, 1f))
+                    .getMessage().contains("resident teacher"));
+        }
+    }
+
     private static double compareGradientsAndNorm(Backend.Training cpu, Backend.Training device, NemotronConfig config,
                                                   String what) {
         double want = cpu.gradientNorm(), got = device.gradientNorm();

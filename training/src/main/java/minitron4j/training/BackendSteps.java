@@ -6,13 +6,13 @@ import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * Steps on a backend that keeps the weights, gradients and AdamW moments on its device
- * ({@link Backend.Training}): per micro-batch only the ids (and the teacher's logits) go in and the
- * loss comes out; per step the norm comes out. The objective is next-token cross-entropy, or the
- * forward KL at tau to a teacher's logits (the distillation loss of the paper, without a CE term).
+ * ({@link Backend.Training}): per micro-batch only the ids go in and the loss comes out; per step
+ * the norm comes out. The objective is next-token cross-entropy, or the forward KL at tau to the
+ * logits of a teacher held on the same backend (the distillation loss of the paper, without a CE
+ * term).
  * The host pools are a mirror, filled before checkpoints ({@link #syncToHost}).
  */
 public final class BackendSteps implements TrainingSteps, AutoCloseable {
@@ -21,7 +21,8 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     private final String backend;
     private final Backend.Session session;
     private final Backend.Training training;
-    private final Function<Batch, float[]> teacher;
+    /** The training again when it distils from a resident teacher, else null. */
+    private final Backend.Distillation distillation;
     private final float tau;
     private final List<String> metrics;
     private final double flops;
@@ -37,19 +38,18 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     }
 
     /**
-     * Distillation: the loss is KL(teacher || student) at tau times tau^2; metrics names its JSONL
-     * keys (the objective first, the KL second, both the same value); teacherFlops is the
-     * teacher's forward cost per micro-batch.
+     * Distillation from teacher, held beside the student on the backend: the loss is KL(teacher ||
+     * student) at tau times tau^2; metrics names its JSONL keys (the objective first, the KL second,
+     * both the same value).
      */
-    public static BackendSteps distillation(Backend backend, Parameters params, AdamWOptimizer optimizer,
-                                            int batch, int seqLen, Function<Batch, float[]> teacher, float tau,
-                                            List<String> metrics, double teacherFlops) {
+    public static BackendSteps distillation(Backend backend, Parameters teacher, Parameters params, AdamWOptimizer optimizer,
+                                            int batch, int seqLen, float tau, List<String> metrics) {
         return new BackendSteps(backend, params, optimizer, batch, seqLen, teacher, tau, metrics,
-                3 * Nemotron.forwardFlops(params.config(), batch, seqLen) + teacherFlops);
+                3 * Nemotron.forwardFlops(params.config(), batch, seqLen) + Nemotron.forwardFlops(teacher.config(), batch, seqLen));
     }
 
     private BackendSteps(Backend backend, Parameters params, AdamWOptimizer optimizer, int batch, int seqLen,
-                         Function<Batch, float[]> teacher, float tau, List<String> metrics, double flops) {
+                         Parameters teacher, float tau, List<String> metrics, double flops) {
         if (!optimizer.extras().isEmpty())
             throw new IllegalArgumentException("a backend trains the model's parameters only; the optimizer has extra tensors "
                     + optimizer.extras().stream().map(TrainableTensor::name).toList());
@@ -58,12 +58,12 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
         this.params = params;
         this.optimizer = optimizer;
         try {
-            this.training = session.training(batch, seqLen, optimizer.settings());
+            this.distillation = teacher == null ? null : session.distillation(teacher, batch, seqLen, optimizer.settings());
+            this.training = teacher == null ? session.training(batch, seqLen, optimizer.settings()) : distillation;
         } catch (RuntimeException e) {
             session.close();
             throw e;
         }
-        this.teacher = teacher;
         this.tau = tau;
         this.metrics = List.copyOf(metrics);
         this.flops = flops;
@@ -101,7 +101,7 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
 
     @Override
     public double[] accumulate(Batch batch, float weight) {
-        double loss = training.accumulate(batch, teacher == null ? null : teacher.apply(batch), tau, weight);
+        double loss = training.accumulate(batch, null, tau, weight);
         double[] values = new double[metrics.size()];
         java.util.Arrays.fill(values, loss);
         return values;
@@ -139,6 +139,12 @@ public final class BackendSteps implements TrainingSteps, AutoCloseable {
     /** The logits [B*T, V] of a batch of the training shape from the trained weights (validation). */
     public float[] logits(Batch batch) {
         return session.forward(batch);
+    }
+
+    /** The resident teacher's logits [B*T, V] of a batch of the training shape (validation of a distillation). */
+    public float[] teacherLogits(Batch batch) {
+        if (distillation == null) throw new IllegalStateException("these steps train without a teacher");
+        return distillation.teacherLogits(batch);
     }
 
     @Override

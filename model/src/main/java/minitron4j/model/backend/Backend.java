@@ -71,6 +71,12 @@ public interface Backend {
          */
         Training training(int batch, int seq, AdamWSettings settings);
 
+        /**
+         * {@link #training} of this session's model by distillation from a teacher (same vocabulary)
+         * held beside it on this backend, so that its logits need not travel to the student.
+         */
+        Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings);
+
         @Override
         void close();
     }
@@ -91,6 +97,15 @@ public interface Backend {
 
         @Override
         void close();
+    }
+
+    /**
+     * Training against a resident teacher: {@link #accumulate} runs the teacher's forward on the
+     * micro-batch and the student's KD loss at tau on its logits (pass null teacher logits).
+     */
+    interface Distillation extends Training {
+        /** The teacher's logits [B*T, V] of a batch of the training shape (for validation; a buffer the next call may reuse). */
+        float[] teacherLogits(Batch batch);
     }
 
     /**

@@ -83,7 +83,12 @@ public final class CpuBackend implements Backend {
 
             @Override
             public Training training(int batch, int seq, AdamWSettings settings) {
-                return new CpuTraining(model, batch, seq, settings);
+                return new CpuTraining(model, null, batch, seq, settings);
+            }
+
+            @Override
+            public Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
+                return new CpuTraining(model, new Nemotron(teacher), batch, seq, settings);
             }
 
             @Override
@@ -97,15 +102,20 @@ public final class CpuBackend implements Backend {
         return teacherLogits == null ? LogitLoss.crossEntropy(weight) : LogitLoss.forwardKl(teacherLogits, tau, weight);
     }
 
-    /** Gradients and moments in host pools mirroring the parameters; the update is torch's AdamW. */
-    private static final class CpuTraining implements Training {
-        private final Nemotron model;
+    /**
+     * Gradients and moments in host pools mirroring the parameters; the update is torch's AdamW.
+     * With a teacher, each micro-batch's KD target is its forward pass.
+     */
+    private static final class CpuTraining implements Distillation {
+        private final Nemotron model, teacher;
         private final Parameters params, grads, expAvg, expAvgSq;
-        private final Activations acts;
+        private final Activations acts, teacherActs;
         private final AdamWSettings settings;
 
-        CpuTraining(Nemotron model, int batch, int seq, AdamWSettings settings) {
+        CpuTraining(Nemotron model, Nemotron teacher, int batch, int seq, AdamWSettings settings) {
             this.model = model;
+            this.teacher = teacher;
+            this.teacherActs = teacher == null ? null : teacher.inferenceActivations(batch, seq);
             this.params = model.parameters();
             this.grads = Parameters.zeros(params.config());
             this.expAvg = Parameters.zeros(params.config());
@@ -121,7 +131,18 @@ public final class CpuBackend implements Backend {
 
         @Override
         public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+            if (teacher != null) {
+                if (teacherLogits != null) throw new IllegalArgumentException("a resident teacher gives the logits; pass null");
+                teacherLogits = teacherLogits(batch);
+            }
             return model.step(batch, acts, grads, loss(teacherLogits, tau, weight));
+        }
+
+        @Override
+        public float[] teacherLogits(Batch batch) {
+            if (teacher == null) throw new IllegalStateException("this training has no teacher");
+            teacher.forward(batch, teacherActs, null);
+            return teacherActs.logits();
         }
 
         @Override
