@@ -1,7 +1,9 @@
 package minitron4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
@@ -25,16 +27,20 @@ final class EvalCommand implements Callable<Integer> {
     int batch;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        Nemotron net = new Nemotron(Checkpoint.load(model).params());
-        try (TokenData tokens = TokenData.open(data)) {
-            if (tokens.vocabSize() > net.config().vocabSize())
+        Backend engine = backend.backend();
+        Parameters params = Checkpoint.load(model).params();
+        NemotronConfig config = params.config();
+        try (TokenData tokens = TokenData.open(data); Backend.Session session = engine.open(params)) {
+            if (tokens.vocabSize() > config.vocabSize())
                 throw new IllegalArgumentException(data + " has vocab_size " + tokens.vocabSize() + " but " + model
-                        + " has only " + net.config().vocabSize() + " embeddings");
-            int t = seqLen != null ? seqLen : Math.min(1024, net.config().maxPositionEmbeddings());
-            Evaluator.Result r = Evaluator.evaluate(net, tokens, t, batch);
+                        + " has only " + config.vocabSize() + " embeddings");
+            int t = seqLen != null ? seqLen : Math.min(1024, config.maxPositionEmbeddings());
+            Evaluator.Result r = new Evaluator(session::forward, config.vocabSize(), t, batch).evaluate(tokens.val(), Long.MAX_VALUE);
             System.err.printf("val CE %.4f nats, perplexity %.2f over %,d tokens (%d windows of %d)%n",
                     r.ceLoss(), r.perplexity(), r.tokens(), r.windows(), t);
             ObjectNode o = JsonOutput.object();

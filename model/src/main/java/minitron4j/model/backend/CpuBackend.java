@@ -56,24 +56,22 @@ public final class CpuBackend implements Backend {
     public Session open(Parameters params) {
         Nemotron model = new Nemotron(params);
         return new Session() {
-            private Activations acts;
-
-            private Activations activations(Batch b) {
-                if (acts == null || acts.batch() != b.batch() || acts.seq() != b.seq())
-                    acts = model.trainingActivations(b.batch(), b.seq());
-                return acts;
-            }
+            // forward passes keep one layer's buffers; gradient passes every layer's
+            private Activations inference, training;
 
             @Override
             public float[] forward(Batch batch, ForwardObserver observer) {
-                Activations a = activations(batch);
-                model.forward(batch, a, observer);
-                return a.logits().clone();
+                if (inference == null || inference.batch() != batch.batch() || inference.seq() != batch.seq())
+                    inference = model.inferenceActivations(batch.batch(), batch.seq());
+                model.forward(batch, inference, observer);
+                return inference.logits().clone();
             }
 
             @Override
             public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-                return model.step(batch, activations(batch), grads, loss(teacherLogits, tau, 1f));
+                if (training == null || training.batch() != batch.batch() || training.seq() != batch.seq())
+                    training = model.trainingActivations(batch.batch(), batch.seq());
+                return model.step(batch, training, grads, loss(teacherLogits, tau, 1f));
             }
 
             @Override
@@ -93,7 +91,7 @@ public final class CpuBackend implements Backend {
 
             @Override
             public void close() {
-                acts = null;
+                inference = training = null;
             }
         };
     }
