@@ -89,6 +89,7 @@ final class ModelGraphs implements AutoCloseable {
     private final GemmVariant gemmVariant = GemmVariant.selected();
     private GraphPlan plan;
     private int firstGraph;
+    private String graphPrefix = "";
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
     private final List<Boolean> decays;
     private boolean gradientsDirty;
@@ -113,6 +114,13 @@ final class ModelGraphs implements AutoCloseable {
         public void close() {
             student.close();
         }
+    }
+
+    /** Forward graphs alone (EMBED, LAYER, HEAD): no gradients or backward buffers on the device. */
+    static ModelGraphs forwardOnly(StackedParameters weights, int batch, int seq) {
+        ModelGraphs g = new ModelGraphs(weights, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null);
+        plan(List.of(g));
+        return g;
     }
 
     /** {@link Distillation} graphs of [batch, seq]; decays as for the student's optimizer. */
@@ -224,6 +232,7 @@ final class ModelGraphs implements AutoCloseable {
         chain.allocate(input, first.lengths);
         List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(chain.close(input)));
         for (ModelGraphs m : models) {
+            if (m != models.getLast()) m.graphPrefix = "model" + models.indexOf(m) + "_";
             m.chain = chain;
             m.ctx = chain.ctx;
             m.firstGraph = graphs.size();
@@ -298,9 +307,9 @@ final class ModelGraphs implements AutoCloseable {
         return chain.close(g);
     }
 
-    /** Graph names are unique in a plan: a student's graphs next to its teacher's get a prefix. */
+    /** Graph names are unique in a plan: the graphs of a plan's first model get a prefix when a second follows. */
     private String name(String graph) {
-        return forwardOnly ? "teacher_" + graph : graph;
+        return graphPrefix + graph;
     }
 
     private ImmutableTaskGraph layer() {

@@ -73,24 +73,25 @@ public final class TornadoBackend implements Backend {
         }
 
         /**
-         * The graphs for this batch shape. While training is open its graphs hold the trained weights,
-         * so other shapes are refused rather than rebuilt from the weights the session opened with.
+         * The graphs for this batch shape: forward-only ones (no gradient buffers on the device) until
+         * a gradient pass needs more. While training is open its graphs hold the trained weights, so
+         * other shapes are refused rather than rebuilt from the weights the session opened with.
          */
-        private ModelGraphs graphs(Batch b) {
-            if (graphs == null || graphs.batch != b.batch() || graphs.seq != b.seq()) {
-                if (training != null)
-                    throw new IllegalStateException("the device holds training graphs for [" + graphs.batch + ", " + graphs.seq
-                            + "]; a batch of [" + b.batch() + ", " + b.seq() + "] needs other graphs, which would not see the"
-                            + " trained weights: use batches of the training shape while training is open");
-                if (graphs != null) graphs.close();
-                graphs = new ModelGraphs(weights, b.batch(), b.seq());
-            }
+        private ModelGraphs graphs(Batch b, boolean gradients) {
+            boolean fits = graphs != null && graphs.batch == b.batch() && graphs.seq == b.seq();
+            if (fits && (!gradients || !graphs.forwardOnly)) return graphs;
+            if (training != null)
+                throw new IllegalStateException("the device holds training graphs for [" + graphs.batch + ", " + graphs.seq
+                        + "]; a batch of [" + b.batch() + ", " + b.seq() + "] needs other graphs, which would not see the"
+                        + " trained weights: use batches of the training shape while training is open");
+            if (graphs != null) graphs.close();
+            graphs = gradients ? new ModelGraphs(weights, b.batch(), b.seq()) : ModelGraphs.forwardOnly(weights, b.batch(), b.seq());
             return graphs;
         }
 
         @Override
         public float[] forward(Batch batch, ForwardObserver observer) {
-            ModelGraphs g = graphs(batch);
+            ModelGraphs g = graphs(batch, false);
             g.forward(batch.ids(), batch.lengths(), true);
             if (observer != null) g.observe(batch, observer);
             return g.logits.toHeapArray();
@@ -98,7 +99,7 @@ public final class TornadoBackend implements Backend {
 
         @Override
         public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-            ModelGraphs g = graphs(batch);
+            ModelGraphs g = graphs(batch, true);
             g.zeroGradients();
             g.forward(batch.ids(), batch.lengths(), false);
             double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, 1f);
