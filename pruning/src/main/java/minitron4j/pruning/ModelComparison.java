@@ -1,9 +1,9 @@
 package minitron4j.pruning;
 
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
@@ -34,8 +34,14 @@ public final class ModelComparison {
         return t;
     }
 
-    /** Scores each model; seqLen null means {@link #defaultSeqLen}. */
+    /** Scores each model on the CPU; seqLen null means {@link #defaultSeqLen}. */
     public static List<Row> compare(List<Path> modelDirs, Path dataDir, Integer seqLen, int batch) throws IOException {
+        return compare(modelDirs, dataDir, seqLen, batch, new CpuBackend());
+    }
+
+    /** Scores each model with its passes on backend (validation loss and forward speed alike). */
+    public static List<Row> compare(List<Path> modelDirs, Path dataDir, Integer seqLen, int batch, Backend backend)
+            throws IOException {
         if (modelDirs.isEmpty()) throw new IllegalArgumentException("--models names no model");
         List<NemotronConfig> configs = new ArrayList<>();
         for (Path dir : modelDirs) configs.add(NemotronConfig.load(dir));
@@ -47,24 +53,25 @@ public final class ModelComparison {
                 if (data.vocabSize() > m.config().vocabSize())
                     throw new IllegalArgumentException(dir + ": vocab_size " + m.config().vocabSize() + " is smaller than the data's "
                             + data.vocabSize() + " (" + dataDir + " was made with another tokenizer)");
-                Nemotron model = new Nemotron(m.params());
-                Evaluator.Result r = Evaluator.evaluate(model, data, t, batch);
-                List<Batch> timing = Calibration.windows(data.val(), batch, t, batch, 0);
-                rows.add(new Row(dir.toString(), m.config().parameterCount(), r.ceLoss(), r.perplexity(),
-                        forwardTokensPerSecond(model, timing.get(0), 3)));
+                try (Backend.Session session = backend.open(m.params())) {
+                    Evaluator.Result r = new Evaluator(session::forward, m.config().vocabSize(), t, batch)
+                            .evaluate(data.val(), Long.MAX_VALUE);
+                    List<Batch> timing = Calibration.windows(data.val(), batch, t, batch, 0);
+                    rows.add(new Row(dir.toString(), m.config().parameterCount(), r.ceLoss(), r.perplexity(),
+                            forwardTokensPerSecond(session, timing.get(0), 3)));
+                }
             }
         }
         return rows;
     }
 
-    /** Best of repeats timed forward passes after one untimed warm-up. */
-    static double forwardTokensPerSecond(Nemotron model, Batch batch, int repeats) {
-        Activations acts = model.inferenceActivations(batch.batch(), batch.seq());
-        model.forward(batch, acts, null);
+    /** Best of repeats timed forward passes (logits to the host included) after one untimed warm-up. */
+    static double forwardTokensPerSecond(Backend.Session session, Batch batch, int repeats) {
+        session.forward(batch);
         long best = Long.MAX_VALUE;
         for (int i = 0; i < repeats; i++) {
             long start = System.nanoTime();
-            model.forward(batch, acts, null);
+            session.forward(batch);
             best = Math.min(best, System.nanoTime() - start);
         }
         return batch.tokens() / (best / 1e9);

@@ -26,10 +26,12 @@ final class CompareCommand implements Callable<Integer> {
     int batch;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
-        List<ModelComparison.Row> rows = ModelComparison.compare(models, data, seqLen, batch);
+        List<ModelComparison.Row> rows = ModelComparison.compare(models, data, seqLen, batch, backend.backend());
         MarkdownTable table = new MarkdownTable("model", "parameters", "val CE", "perplexity", "forward tokens/s");
         ObjectNode o = JsonOutput.object();
         ArrayNode arr = o.putArray("models");
