@@ -4,7 +4,6 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -47,7 +46,7 @@ final class DecodeGraphs implements Backend.Decoder {
     private final LayerSlots slots = new LayerSlots();
     private final RopeTables rope;
     private final GraphChain chain;
-    private final TornadoExecutionPlan plan;
+    private final GraphPlan plan;
     private int length;
     private boolean closed;
 
@@ -78,8 +77,7 @@ final class DecodeGraphs implements Backend.Decoder {
                 logits, keys, values));
         shared.addAll(weights.arrays());
         chain = new GraphChain(shared);
-        plan = new TornadoExecutionPlan(embed(weights), layer(weights), head(weights));
-        plan.withGridScheduler(chain.grids);
+        plan = new GraphPlan(List.of(embed(weights), layer(weights), head(weights)), chain.grids);
     }
 
     /** The slots of the layer graph's offsets table: weight starts, the layer's cache, the position. */
@@ -193,14 +191,14 @@ final class DecodeGraphs implements Backend.Decoder {
                         + vocab + ")");
         for (int id : tokens) {
             token.set(0, id);
-            plan.withGraph(EMBED).execute();
+            plan.run(EMBED);
             for (int l = 0; l < config.numHiddenLayers(); l++) {
                 slots.select(l, length);
-                plan.withGraph(LAYER).execute();
+                plan.run(LAYER);
             }
             length++;
         }
-        plan.withGraph(HEAD).execute().transferToHost(logits);
+        plan.run(HEAD).transferToHost(logits);
         return logits.toHeapArray();
     }
 
@@ -216,12 +214,7 @@ final class DecodeGraphs implements Backend.Decoder {
 
     @Override
     public void close() {
-        if (closed) return;
         closed = true;
-        try {
-            plan.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the TornadoVM execution plan", e);
-        }
+        plan.close();
     }
 }
