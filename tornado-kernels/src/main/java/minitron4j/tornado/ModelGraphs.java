@@ -12,6 +12,7 @@ import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +76,7 @@ final class ModelGraphs implements AutoCloseable {
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
     // losses and statistics: [loss, gradient scale], [gradient norm, finite flag]
     final FloatArray lossResult, gradStats;
-    // backward scratch of one layer
+    // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows)
     final FloatArray dres, dnorm, dact, datt, dq, dk, dv, dscores, partialW, partialB, normPartials;
     final IntArray targets;
     final FloatArray rowLse, rowLseTeacher, rowLoss;
@@ -175,30 +176,34 @@ final class ModelGraphs implements AutoCloseable {
         lnfMean = new FloatArray(n);
         lnfRstd = new FloatArray(n);
         logits = new FloatArray(Math.multiplyExact(n, vocab));
-        dlogits = forwardOnly ? null : new FloatArray(Math.multiplyExact(n, vocab));
+        dlogits = backwardOnly(Math.multiplyExact(n, vocab));
         lossResult = new FloatArray(2);
         gradStats = new FloatArray(2);
-        dres = new FloatArray(n * hs);
-        dnorm = new FloatArray(n * hs);
-        dact = new FloatArray(n * f);
-        datt = new FloatArray(n * qd);
-        dq = new FloatArray(n * qd);
-        dk = new FloatArray(n * kvd);
-        dv = new FloatArray(n * kvd);
-        dscores = new FloatArray(batch * nh * seq * seq);
-        partialW = new FloatArray(LayerNormKernels.CHUNKS * hs);
-        partialB = new FloatArray(LayerNormKernels.CHUNKS * hs);
+        dres = backwardOnly(n * hs);
+        dnorm = backwardOnly(n * hs);
+        dact = backwardOnly(n * f);
+        datt = backwardOnly(n * qd);
+        dq = backwardOnly(n * qd);
+        dk = backwardOnly(n * kvd);
+        dv = backwardOnly(n * kvd);
+        dscores = backwardOnly(batch * nh * seq * seq);
+        partialW = backwardOnly(LayerNormKernels.CHUNKS * hs);
+        partialB = backwardOnly(LayerNormKernels.CHUNKS * hs);
         normPartials = forwardOnly ? null : new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
-        targets = new IntArray(n);
-        rowLse = new FloatArray(n);
-        rowLseTeacher = new FloatArray(n);
-        rowLoss = new FloatArray(n);
+        targets = forwardOnly ? null : new IntArray(n);
+        rowLse = backwardOnly(n);
+        rowLseTeacher = backwardOnly(n);
+        rowLoss = backwardOnly(n);
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), c.maxPositionEmbeddings());
         forwardSlots = new LayerSlots(forwardOffsets);
         backwardSlots = new LayerSlots(backwardOffsets);
         lastInputSlot = fixedOffsets.slot();
         fixedOffsets.set(lastInputSlot, layers * n * hs);
+    }
 
+    /** A buffer only the loss and backward graphs use: none for forward-only graphs. */
+    private FloatArray backwardOnly(int size) {
+        return forwardOnly ? null : new FloatArray(size);
     }
 
     /** The buffers that outlive a graph: handed from graph to graph on the device. */
@@ -542,13 +547,15 @@ final class ModelGraphs implements AutoCloseable {
      * (teacherLogits null) against the resident teacher's logits of a {@link Distillation}, or
      * else next-token CE. Returns the (unweighted) loss.
      */
-    double lossAndBackward(FloatArray teacherLogits, float tau, float weight) {
+    double lossAndBackward(float[] teacherLogits, float tau, float weight) {
         if (forwardOnly) throw new IllegalStateException("forward-only graphs have no backward pass");
         lossSettings.set(LossKernels.TAU, tau);
         lossSettings.set(LossKernels.WEIGHT, weight);
         if (teacherLogits != null) {
             if (teacher == null) throw new IllegalStateException("the student of a resident teacher takes no teacher logits from the host");
-            teacher.getSegment().copyFrom(teacherLogits.getSegment());
+            if (teacherLogits.length != teacher.getSize())
+                throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values, the batch needs " + teacher.getSize());
+            teacher.getSegment().copyFrom(MemorySegment.ofArray(teacherLogits));
             run(KD);
         } else {
             run(teacher == null ? KD : CE);

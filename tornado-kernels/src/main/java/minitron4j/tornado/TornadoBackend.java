@@ -6,7 +6,6 @@ import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
-import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -102,7 +101,7 @@ public final class TornadoBackend implements Backend {
             ModelGraphs g = graphs(batch, true);
             g.zeroGradients();
             g.forward(batch.ids(), batch.lengths(), false);
-            double loss = g.lossAndBackward(teacherLogits == null ? null : FloatArray.fromArray(teacherLogits), tau, 1f);
+            double loss = g.lossAndBackward(teacherLogits, tau, 1f);
             g.gradientNorm();
             g.fetch(g.grads.arrays());
             g.grads.addTo(grads);
@@ -171,7 +170,6 @@ public final class TornadoBackend implements Backend {
             /** The resident teacher's forward graphs (in g's plan), or null. */
             private final ModelGraphs residentTeacher;
             private final AdamWSettings settings;
-            private FloatArray teacher;
 
             TornadoTraining(ModelGraphs g, ModelGraphs residentTeacher, AdamWSettings settings) {
                 this.g = g;
@@ -194,11 +192,7 @@ public final class TornadoBackend implements Backend {
                     residentTeacher.forward(batch.ids(), batch.lengths(), false);
                 }
                 g.forward(batch.ids(), batch.lengths(), false);
-                if (teacherLogits != null) {
-                    if (teacher == null) teacher = new FloatArray(teacherLogits.length);
-                    teacher.getSegment().copyFrom(java.lang.foreign.MemorySegment.ofArray(teacherLogits));
-                }
-                return g.lossAndBackward(teacherLogits == null ? null : teacher, tau, weight);
+                return g.lossAndBackward(teacherLogits, tau, weight);
             }
 
             @Override
