@@ -1,10 +1,9 @@
 package minitron4j.distillation;
 
-import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minitron4j.training.AdamWOptimizer;
+import minitron4j.model.AdamWSettings;
 import minitron4j.training.LoopSettings;
 import minitron4j.training.LrSchedule;
 

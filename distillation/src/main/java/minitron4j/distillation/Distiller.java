@@ -24,6 +24,7 @@ import minitron4j.training.Trainer;
 import minitron4j.training.TrainingListener;
 import minitron4j.training.TrainingLoop;
 import minitron4j.training.TrainingSummary;
+import minitron4j.training.Validation;
 import minitron4j.training.WindowSampler;
 
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Entry points of {@code minitron4j distill}: distillation of a student from a frozen teacher on a
@@ -81,7 +83,6 @@ public final class Distiller {
             throws IOException {
         RunFolder run = new RunFolder(outDir);
         RunConfig config = new RunConfig(abs(teacherDir), abs(studentDir), abs(dataDir), options);
-        if (backend != null && options != null) checkBackendOptions(options, backend);
         if (resume) {
             Path saved = run.file(RunFolder.CONFIG);
             if (!Files.isRegularFile(saved)) throw new IOException(outDir + ": not a distillation run folder (no " + RunFolder.CONFIG + ")");
@@ -91,6 +92,7 @@ public final class Distiller {
         } else {
             if (teacherDir == null || studentDir == null || dataDir == null || options == null)
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
+            if (backend != null) checkBackendOptions(options, backend);
             Files.createDirectories(outDir);
             if (run.latestStep().isPresent())
                 throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
@@ -126,19 +128,27 @@ public final class Distiller {
                     o.batch(), o.seqLen());
             TrainingLoop loop = new TrainingLoop(run, studentParams, objective,
                     new AdamWOptimizer(studentParams, objective.extraParameters(), o.optimizerSettings()), o.lrSchedule(),
-                    new WindowSampler(data.train(), o.seqLen(), o.seed()), o.loopSettings(), o.seed())
-                    .checkpointFiles(List.of(data.tokenizerFile()))
-                    .listener(listener)
-                    .progressBar(o.progressBar())
-                    .taskName("distill");
-            if (data.val().length() >= 2) {
+                    new WindowSampler(data.train(), o.seqLen(), o.seed()), o.loopSettings(), o.seed());
+            return runLoop(loop, data, o, listener, resume, () -> {
                 Evaluator evaluator = new Evaluator(student, o.seqLen(), o.batch());
-                loop.validation(() -> validate(evaluator, frozen, data, o, student.config().vocabSize()));
-            } else {
-                System.err.println(data.val().path() + " holds no validation tokens: distilling without validation");
-            }
-            return loop.run(resume);
+                return () -> validate(evaluator, frozen, data, o, student.config().vocabSize());
+            });
         }
+    }
+
+    /**
+     * What both paths share: checkpoints carry the tokenizer, the listener and progress bar, and
+     * validation when val.bin holds a window (made by the supplier only then); then the run.
+     */
+    private static TrainingSummary runLoop(TrainingLoop loop, TokenData data, DistillOptions o, TrainingListener listener,
+                                           boolean resume, Supplier<Validation> validation) throws IOException {
+        loop.checkpointFiles(List.of(data.tokenizerFile()))
+                .listener(listener)
+                .progressBar(o.progressBar())
+                .taskName("distill");
+        if (data.val().length() >= 2) loop.validation(validation.get());
+        else System.err.println(data.val().path() + " holds no validation tokens: distilling without validation");
+        return loop.run(resume);
     }
 
     /**
@@ -153,16 +163,11 @@ public final class Distiller {
                 new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), (float) o.tau(),
                 List.of(DistillationObjective.OBJECTIVE, o.loss().metric()))) {
             TrainingLoop loop = new TrainingLoop(run, steps, o.lrSchedule(), new WindowSampler(data.train(), o.seqLen(), o.seed()),
-                    o.loopSettings(), o.seed())
-                    .checkpointFiles(List.of(data.tokenizerFile()))
-                    .listener(listener)
-                    .progressBar(o.progressBar())
-                    .taskName("distill");
-            if (data.val().length() >= 2) {
+                    o.loopSettings(), o.seed());
+            return runLoop(loop, data, o, listener, resume, () -> {
                 Evaluator evaluator = new Evaluator(steps::logits, vocab, o.seqLen(), o.batch());
-                loop.validation(() -> validate(evaluator, steps::teacherLogits, data, o, vocab));
-            }
-            return loop.run(resume);
+                return () -> validate(evaluator, steps::teacherLogits, data, o, vocab);
+            });
         }
     }
 

@@ -19,10 +19,7 @@ public final class CachedDecoder implements Backend.Decoder {
 
     @Override
     public float[] append(int[] tokens) {
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to append");
-        if (length + tokens.length > cache.capacity())
-            throw new IllegalArgumentException("the KV cache holds " + cache.capacity() + " positions; "
-                    + length + " are filled and " + tokens.length + " more came");
+        Backend.Decoder.checkRoom(length, cache.capacity(), tokens.length);
         Activations acts;
         if (tokens.length == 1) {
             if (single == null) single = new Activations(model.config(), 1, 1, false, true);

@@ -2,8 +2,6 @@ package minitron4j.model;
 
 import minitron4j.kernels.Parallel;
 
-import java.util.List;
-
 /**
  * torch's clip_grad_norm_ over a set of gradient tensors: their global L2 norm (in double, summed in
  * blocks of fixed size combined in order, so the result does not depend on the thread count) and
@@ -28,7 +26,7 @@ public final class GradientNorm {
     }
 
     /** Scales every tensor by {@link #clipCoefficient} when it is below 1. */
-    public static void clip(List<Tensor> tensors, double norm, double maxNorm) {
+    public static void clip(Iterable<Tensor> tensors, double norm, double maxNorm) {
         double coef = clipCoefficient(norm, maxNorm);
         if (coef >= 1) return;
         for (Tensor t : tensors) {

@@ -180,10 +180,7 @@ final class DecodeGraphs implements Backend.Decoder {
     @Override
     public float[] append(int[] tokens) {
         if (closed) throw new IllegalStateException("this decoder is closed");
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to append");
-        if (length + tokens.length > maxSeq)
-            throw new IllegalArgumentException("the KV cache holds " + maxSeq + " positions; "
-                    + length + " are filled and " + tokens.length + " more came");
+        Backend.Decoder.checkRoom(length, maxSeq, tokens.length);
         int vocab = config.vocabSize();
         for (int i = 0; i < tokens.length; i++)
             if (tokens[i] < 0 || tokens[i] >= vocab)

@@ -1,10 +1,10 @@
 package minitron4j.training;
 
-import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import minitron4j.model.AdamWSettings;
 
 import java.io.IOException;
 import java.nio.file.Path;

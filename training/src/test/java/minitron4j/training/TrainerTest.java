@@ -1,8 +1,8 @@
 package minitron4j.training;
 
-import minitron4j.model.AdamWSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.AdamWSettings;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;

@@ -95,6 +95,14 @@ public interface Backend {
         /** Positions the cache holds. */
         int capacity();
 
+        /** The check every {@link #append} makes first: some tokens, and room for them in the cache. */
+        static void checkRoom(int length, int capacity, int more) {
+            if (more == 0) throw new IllegalArgumentException("no tokens to append");
+            if (length + more > capacity)
+                throw new IllegalArgumentException("the KV cache holds " + capacity + " positions; " + length + " are filled and "
+                        + more + " more came");
+        }
+
         @Override
         void close();
     }

@@ -13,7 +13,6 @@ import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -150,7 +149,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         public void update(double norm, double maxNorm, double lr, int step) {
-            GradientNorm.clip(new ArrayList<>(grads.tensors()), norm, maxNorm);
+            GradientNorm.clip(grads.tensors(), norm, maxNorm);
             for (Tensor p : params.tensors())
                 settings.update(p, grads.data(p.name()), expAvg.data(p.name()), expAvgSq.data(p.name()), lr, step);
         }
