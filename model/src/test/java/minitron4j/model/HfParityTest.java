@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static minitron4j.model.FloatAsserts.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -149,19 +150,5 @@ class HfParityTest {
             checked++;
         }
         assertEquals(grads.tensors().size(), checked);
-    }
-
-    static void assertClose(float[] want, float[] got, double tol, String what) {
-        assertEquals(want.length, got.length, what + " size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            double d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
     }
 }

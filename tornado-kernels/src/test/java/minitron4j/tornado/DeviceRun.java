@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.FloatAsserts;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -84,18 +85,8 @@ final class DeviceRun {
         assertTrue(worst <= tol * Math.max(1, max), what + ": max |diff| " + worst + " at " + at + " (largest |want| " + max + ")");
     }
 
-    /** Every entry of got within tol (absolute) of want. */
+    /** Every entry of got within tol (absolute) of want (the model tests' comparison, beside the device-array one above). */
     static void assertClose(float[] want, float[] got, double tol, String what) {
-        assertEquals(want.length, got.length, what + " size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            double d = Math.abs(want[i] - got[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
+        FloatAsserts.assertClose(want, got, tol, what);
     }
 }
