@@ -13,6 +13,7 @@ import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.WeightStorage;
 import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
@@ -117,7 +118,8 @@ public final class Distiller {
         Parallel.setThreads(o.threads());
         try (TokenData data = TokenData.open(config.data())) {
             Parameters studentParams = Checkpoint.load(config.student()).params();
-            Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(Checkpoint.load(config.teacher()).params());
+            Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(Checkpoint.load(config.teacher(),
+                    backend == null ? WeightStorage.AS_STORED : backend.weightStorage()).params());
             check(student.config(), config.student(), teacher.config(), config.teacher(), data, o.seqLen());
             if (backend != null) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
             FrozenTeacher frozen = new FrozenTeacher(teacher, o.batch(), o.seqLen(),

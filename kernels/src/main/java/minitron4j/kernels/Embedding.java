@@ -18,6 +18,29 @@ public final class Embedding {
     }
 
     /**
+     * out[N,H] = table[ids[n], :] with H = table.cols(), the table fp32 or 16-bit (then each row is
+     * converted as it is copied, and only the rows looked up are read). ids are checked against
+     * table.rows().
+     */
+    public static void forward(float[] out, int[] ids, WeightMatrix table, int n) {
+        int vocab = table.rows(), h = table.cols();
+        if (n < 0 || n > ids.length) throw new IllegalArgumentException("embedding: n=" + n + " but ids has " + ids.length);
+        if (out.length < (long) n * h) {
+            throw new IllegalArgumentException("embedding: out [" + n + "," + h + "] needs " + (long) n * h
+                    + " floats, array has " + out.length);
+        }
+        if (table instanceof WeightMatrix.Half half) half.checkShared("embedding");
+        for (int i = 0; i < n; i++) {
+            int id = ids[i];
+            if (id < 0 || id >= vocab)
+                throw new IllegalArgumentException("token id " + id + " at position " + i + " is outside the vocabulary [0, " + vocab + ")");
+        }
+        Parallel.forRange(n, 16, (s, e) -> {
+            for (int i = s; i < e; i++) table.decodeRow(ids[i], 0, h, out, i * h);
+        });
+    }
+
+    /**
      * dTable[ids[n], :] += dout[n, :]. Parallel over channel slices, so every row's sum is taken in
      * token order whatever the thread count (deterministic, no races on repeated ids).
      */

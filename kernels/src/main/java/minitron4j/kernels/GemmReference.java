@@ -24,4 +24,24 @@ public final class GemmReference {
             }
         }
     }
+
+    /** out[M, N] = x[M, K] . w^T, w [N, K] fp32 or 16-bit; see {@link Gemm#linear(float[], float[], WeightMatrix, int)}. */
+    public static void linear(float[] out, float[] x, WeightMatrix w, int rows) {
+        int n = w.rows(), k = w.cols();
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double) x[i * k + p] * element(w, j, p);
+                out[i * n + j] = (float) s;
+            }
+        }
+    }
+
+    /** Element (r, c) of w as fp32, decoded on its own. */
+    private static float element(WeightMatrix w, int r, int c) {
+        return switch (w) {
+            case WeightMatrix.F32 f -> f.data()[r * f.cols() + c];
+            case WeightMatrix.Half h -> h.get(r, c);
+        };
+    }
 }

@@ -61,7 +61,7 @@ public final class VectorMath {
      * The lanes of v added in index order. reduceLanes(ADD) leaves the order open, and compiled code
      * and the interpreter do not use the same one, so a result could change as the JIT warms up.
      */
-    private static float sumLanes(FloatVector v) {
+    static float sumLanes(FloatVector v) {
         float s = 0f;
         for (int l = 0; l < W; l++) s += v.lane(l);
         return s;

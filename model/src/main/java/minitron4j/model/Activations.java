@@ -21,10 +21,15 @@ public final class Activations {
     final float[][] up;       // [N,F] up_proj output (pre-activation)
     final float[][] act;      // [N,F] relu(up)^2
     final float[] lnf, lnfMean, lnfRstd; // final norm [N,H], [N], [N]
-    final float[] logits;     // [N,V], or [B,V] for the last positions only (logitRows)
+    final float[] logits;     // [N,V], or [B,V] for the last positions only, or none (logitRows)
     final int logitRows;
 
     Activations(NemotronConfig c, int batch, int seq, boolean training, boolean lastPositionLogitsOnly) {
+        this(c, batch, seq, training, lastPositionLogitsOnly, false);
+    }
+
+    /** noLogits: the pass stops at the final norm (logitRows 0). */
+    Activations(NemotronConfig c, int batch, int seq, boolean training, boolean lastPositionLogitsOnly, boolean noLogits) {
         this.batch = batch;
         this.seq = seq;
         this.n = batch * seq;
@@ -49,8 +54,20 @@ public final class Activations {
         lnf = new float[n * hSize];
         lnfMean = new float[n];
         lnfRstd = new float[n];
-        logitRows = lastPositionLogitsOnly ? batch : n;
+        logitRows = noLogits ? 0 : lastPositionLogitsOnly ? batch : n;
         logits = new float[Math.multiplyExact(logitRows, c.vocabSize())];
+    }
+
+    /** Bytes the constructor allocates for these arguments (for {@link MemoryCheck}), the backward scratch included when training. */
+    static long bytes(NemotronConfig c, int batch, int seq, boolean training, int logitRows) {
+        long n = (long) batch * seq, hSize = c.hiddenSize(), f = c.intermediateSize();
+        long layers = training ? c.numHiddenLayers() : 1;
+        long perLayer = n * (3 * hSize + 2 * c.qDim() + 2L * c.kvDim() + 2 * f + 4)
+                + (training ? (long) batch * c.numAttentionHeads() * seq * seq : 0);
+        long floats = (training ? c.numHiddenLayers() + 1 : 2) * n * hSize + layers * perLayer
+                + n * (hSize + 2) + (long) logitRows * c.vocabSize();
+        if (training) floats += n * (2 * hSize + f + 2L * c.qDim() + 2L * c.kvDim());
+        return floats * Float.BYTES;
     }
 
     private static float[][] buffers(int count, int size) {
@@ -88,7 +105,7 @@ public final class Activations {
         return gradients;
     }
 
-    /** The logits: [N, V] (or [B, V] of each row's last position when built for decoding). */
+    /** The logits: [N, V] (or [B, V] of each row's last position when built for decoding; empty without logits). */
     public float[] logits() {
         return logits;
     }

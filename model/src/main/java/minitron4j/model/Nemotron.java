@@ -47,6 +47,14 @@ public final class Nemotron {
         return new Activations(config, batch, seq, false, false);
     }
 
+    /**
+     * Buffers for a forward pass that stops at the final norm (no logits): for importance scoring,
+     * where the [N, V] logits of a large vocabulary would cost more memory than everything else.
+     */
+    public Activations hiddenStateActivations(int batch, int seq) {
+        return new Activations(config, batch, seq, false, false, true);
+    }
+
     /** Runs the whole network; logits land in {@code acts.logits()}. observer may be null. */
     public void forward(Batch batch, Activations acts, ForwardObserver observer) {
         checkShape(batch, acts);
@@ -61,7 +69,7 @@ public final class Nemotron {
         if (start + batch.seq() > config.maxPositionEmbeddings())
             throw new IllegalArgumentException("sequence length " + (start + batch.seq())
                     + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
-        Embedding.forward(acts.layerInput(0), batch.ids(), params.embedding(), batch.tokens(), config.hiddenSize());
+        Embedding.forward(acts.layerInput(0), batch.ids(), params.matrix(Parameters.EMBED), batch.tokens());
         int[] pos = batch.positions(start);
         for (int l = 0; l < config.numHiddenLayers(); l++)
             layerForward(l, batch, acts, pos, cache, start, observer);
@@ -91,17 +99,17 @@ public final class Nemotron {
     private void layerForward(int l, Batch batch, Activations acts, int[] pos, KvCache cache, int start,
                       ForwardObserver obs) {
         NemotronConfig c = config;
-        Parameters.Layer w = params.layer(l);
-        int n = batch.tokens(), hSize = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), f = c.intermediateSize();
+        Parameters.LayerWeights w = params.layerWeights(l);
+        int n = batch.tokens(), hSize = c.hiddenSize(), kvDim = c.kvDim(), f = c.intermediateSize();
         int s = acts.slot(l);
         float[] x = acts.layerInput(l), out = acts.layerOutput(l, c.numHiddenLayers());
         float eps = (float) c.normEps();
 
         LayerNorm1P.forward(acts.ln1[s], acts.ln1Mean[s], acts.ln1Rstd[s], x, w.inNormW(), w.inNormB(), n, hSize, eps);
         if (obs != null) obs.normOutput(l, 0, acts.ln1[s], batch);
-        Gemm.linear(acts.q[s], acts.ln1[s], w.q(), n, hSize, qDim);
-        Gemm.linear(acts.k[s], acts.ln1[s], w.k(), n, hSize, kvDim);
-        Gemm.linear(acts.v[s], acts.ln1[s], w.v(), n, hSize, kvDim);
+        Gemm.linear(acts.q[s], acts.ln1[s], w.q(), n);
+        Gemm.linear(acts.k[s], acts.ln1[s], w.k(), n);
+        Gemm.linear(acts.v[s], acts.ln1[s], w.v(), n);
         rope.apply(acts.q[s], pos, n, c.numAttentionHeads(), c.headDim(), 1);
         rope.apply(acts.k[s], pos, n, c.numKeyValueHeads(), c.headDim(), 1);
 
@@ -118,16 +126,16 @@ public final class Nemotron {
         int[] lengths = cache == null ? batch.lengths() : cache.lengthsAfter(batch, start);
         Attention.forward(acts.att[s], acts.training ? acts.probs[s] : null, acts.q[s], keys, values, lengths, shape);
         if (obs != null) obs.attentionOutput(l, acts.att[s], batch);
-        Gemm.linear(acts.h[s], acts.att[s], w.o(), n, qDim, hSize);
+        Gemm.linear(acts.h[s], acts.att[s], w.o(), n);
         add(acts.h[s], x, n * hSize);
 
         LayerNorm1P.forward(acts.ln2[s], acts.ln2Mean[s], acts.ln2Rstd[s], acts.h[s], w.postNormW(), w.postNormB(), n, hSize, eps);
         if (obs != null) obs.normOutput(l, 1, acts.ln2[s], batch);
-        Gemm.linear(acts.up[s], acts.ln2[s], w.up(), n, hSize, f);
+        Gemm.linear(acts.up[s], acts.ln2[s], w.up(), n);
         if (obs != null) obs.mlpPreActivation(l, acts.up[s], batch);
         SquaredRelu.forward(acts.act[s], acts.up[s], n * f);
         if (obs != null) obs.mlpPostActivation(l, acts.act[s], batch);
-        Gemm.linear(out, acts.act[s], w.down(), n, f, hSize);
+        Gemm.linear(out, acts.act[s], w.down(), n);
         add(out, acts.h[s], n * hSize);
         if (obs != null) obs.layerOutput(l, x, out, batch);
     }
@@ -137,14 +145,15 @@ public final class Nemotron {
         float[] y = acts.finalResidual(config.numHiddenLayers());
         LayerNorm1P.forward(acts.lnf, acts.lnfMean, acts.lnfRstd, y, params.data(Parameters.NORM_W),
                 params.data(Parameters.NORM_B), n, hSize, (float) config.normEps());
+        if (acts.logitRows == 0) return; // hidden states only (importance): no [N, V] product
         if (acts.logitRows == n) {
-            Gemm.linear(acts.logits, acts.lnf, params.lmHead(), n, hSize, config.vocabSize());
+            Gemm.linear(acts.logits, acts.lnf, params.lmHeadMatrix(), n);
         } else {
             // Decoding needs only each row's last position: skip the [N, V] product.
             float[] last = new float[acts.logitRows * hSize];
             for (int b = 0; b < acts.logitRows; b++)
                 System.arraycopy(acts.lnf, (b * batch.seq() + batch.seq() - 1) * hSize, last, b * hSize, hSize);
-            Gemm.linear(acts.logits, last, params.lmHead(), acts.logitRows, hSize, config.vocabSize());
+            Gemm.linear(acts.logits, last, params.lmHeadMatrix(), acts.logitRows);
         }
     }
 

@@ -1,5 +1,7 @@
 package minitron4j.model;
 
+import minitron4j.kernels.WeightMatrix;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -11,8 +13,13 @@ import java.util.SplittableRandom;
  * The parameter pool of a Nemotron model: one fp32 tensor per Hugging Face tensor name, in HF order.
  * The gradient pool is another instance with the same names and shapes. With tied embeddings there
  * is no {@code lm_head.weight}: the embedding table serves both uses (and its gradient holds both).
+ *
+ * <p>A pool opened {@linkplain #asStored as stored} keeps its bf16/f16 matrices in the checkpoint's own
+ * bytes (mapped, not copied) and only the small vectors in fp32: the forward pass reads them through
+ * {@link #matrix}; anything that needs fp32 arrays ({@link #data}, {@link #tensors}, training) is
+ * refused with a message that says so, and {@link #toF32} decodes a trainable copy.
  */
-public final class Parameters {
+public final class Parameters implements TensorRows {
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String NORM_W = "model.norm.weight";
     public static final String NORM_B = "model.norm.bias";
@@ -20,10 +27,18 @@ public final class Parameters {
 
     private final NemotronConfig config;
     private final LinkedHashMap<String, Tensor> tensors;
+    /** Matrices kept in their stored 16-bit bytes (empty for an fp32 pool); disjoint from tensors. */
+    private final LinkedHashMap<String, WeightMatrix.Half> stored;
 
     private Parameters(NemotronConfig config, LinkedHashMap<String, Tensor> tensors) {
+        this(config, tensors, new LinkedHashMap<>());
+    }
+
+    private Parameters(NemotronConfig config, LinkedHashMap<String, Tensor> tensors,
+                       LinkedHashMap<String, WeightMatrix.Half> stored) {
         this.config = config;
         this.tensors = tensors;
+        this.stored = stored;
     }
 
     /** Names and shapes a checkpoint of this config holds, in HF order. */
@@ -66,36 +81,76 @@ public final class Parameters {
      */
     public static Parameters initialize(NemotronConfig c, long seed) {
         Parameters p = zeros(c);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, SplittableRandom> generators = initGenerators(c, seed);
         for (Tensor t : p.tensors.values()) {
-            if (isNorm(t.name())) continue;
-            SplittableRandom r = rnd.split();
-            float[] d = t.data();
-            for (int i = 0; i < d.length; i++) d[i] = (float) (gaussian(r) * c.initializerRange());
+            SplittableRandom r = generators.get(t.name());
+            if (r != null) fillNormal(r, c.initializerRange(), t.data(), 0, t.size());
         }
         return p;
     }
 
+    /**
+     * The random stream each tensor of {@link #initialize} draws from, in HF order; norms (which start
+     * at 0) have none. A tensor's values are the next normals of its stream, row after row, so a writer
+     * that streams the tensors ({@code init}) produces exactly {@link #initialize}'s values.
+     */
+    public static Map<String, SplittableRandom> initGenerators(NemotronConfig c, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        LinkedHashMap<String, SplittableRandom> m = new LinkedHashMap<>();
+        for (String name : expectedShapes(c).keySet()) if (!isNorm(name)) m.put(name, rnd.split());
+        return m;
+    }
+
+    /** dst[off..off+n) = the next n draws of N(0, std^2) from r. */
+    public static void fillNormal(SplittableRandom r, double std, float[] dst, int off, int n) {
+        for (int i = 0; i < n; i++) dst[off + i] = (float) (gaussian(r) * std);
+    }
+
     /** Wraps loaded tensors, checking that exactly the expected names with the expected shapes are there. */
     public static Parameters of(NemotronConfig c, Map<String, Tensor> loaded, String source) {
-        LinkedHashMap<String, int[]> expected = expectedShapes(c);
+        return asStored(c, loaded, Map.of(), source);
+    }
+
+    /**
+     * A pool whose matrices stay as stored: {@code halves} holds the 16-bit matrices (mapped bytes),
+     * {@code floats} every other tensor in fp32. Together they must hold exactly the config's tensors
+     * with the config's shapes.
+     */
+    public static Parameters asStored(NemotronConfig c, Map<String, Tensor> floats, Map<String, WeightMatrix.Half> halves,
+                                      String source) {
+        LinkedHashMap<String, int[]> shapes = new LinkedHashMap<>();
+        floats.forEach((n, t) -> shapes.put(n, t.shape()));
+        halves.forEach((n, m) -> shapes.put(n, new int[]{m.rows(), m.cols()}));
+        checkTable(c, shapes, source);
         LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
-        for (Map.Entry<String, int[]> e : expected.entrySet()) {
-            Tensor x = loaded.get(e.getKey());
-            if (x == null) throw new ModelFormatException(source + ": tensor " + e.getKey() + " is missing");
-            if (!java.util.Arrays.equals(x.shape(), e.getValue()))
-                throw new ModelFormatException(source + ": tensor " + e.getKey() + " has shape " + x.shapeString()
-                        + " but config.json implies " + java.util.Arrays.toString(e.getValue()));
-            t.put(e.getKey(), x);
+        LinkedHashMap<String, WeightMatrix.Half> h = new LinkedHashMap<>();
+        for (String name : expectedShapes(c).keySet()) {
+            if (halves.containsKey(name)) h.put(name, halves.get(name));
+            else t.put(name, floats.get(name));
         }
-        for (String name : loaded.keySet()) {
+        return new Parameters(c, t, h);
+    }
+
+    /**
+     * Checks the tensors a file holds (name -> shape) against the config: every expected tensor with
+     * its shape, nothing unexpected (but a tied model's stored lm_head and old rope buffers).
+     */
+    public static void checkTable(NemotronConfig c, Map<String, int[]> found, String source) {
+        LinkedHashMap<String, int[]> expected = expectedShapes(c);
+        for (Map.Entry<String, int[]> e : expected.entrySet()) {
+            int[] shape = found.get(e.getKey());
+            if (shape == null) throw new ModelFormatException(source + ": tensor " + e.getKey() + " is missing");
+            if (!java.util.Arrays.equals(shape, e.getValue()))
+                throw new ModelFormatException(source + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(shape)
+                        + " but config.json implies " + java.util.Arrays.toString(e.getValue()));
+        }
+        for (String name : found.keySet()) {
             if (expected.containsKey(name)) continue;
             if (name.equals(LM_HEAD) && c.tieWordEmbeddings()) continue; // some tied checkpoints store it anyway
             if (name.endsWith("rotary_emb.inv_freq")) continue;            // old checkpoints store the rope buffer
             throw new ModelFormatException(source + ": unexpected tensor " + name + " (not part of a Nemotron model"
                     + " with this config.json)");
         }
-        return new Parameters(c, t);
     }
 
     static boolean isNorm(String name) {
@@ -112,30 +167,103 @@ public final class Parameters {
         return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
     }
 
+    @Override
     public NemotronConfig config() {
         return config;
     }
 
+    @Override
+    public void readRow(String name, int row, float[] dst) {
+        WeightMatrix.Half h = stored.get(name);
+        if (h != null) {
+            h.decodeRow(row, 0, h.cols(), dst, 0);
+            return;
+        }
+        Tensor t = get(name);
+        int cols = t.shape().length == 1 ? t.size() : t.size() / t.dim(0);
+        System.arraycopy(t.data(), row * cols, dst, 0, cols);
+    }
+
     public Tensor get(String name) {
         Tensor t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException("no tensor " + name);
+        if (t == null) {
+            if (stored.containsKey(name)) throw storedNotF32(name);
+            throw new IllegalArgumentException("no tensor " + name);
+        }
         return t;
+    }
+
+    private IllegalStateException storedNotF32(String name) {
+        return new IllegalStateException("tensor " + name + " is kept as stored " + stored.get(name).format()
+                + " (mapped from the checkpoint); this needs fp32 weights: load the model with Checkpoint.load, or toF32()");
+    }
+
+    /** Whether some matrices are kept in their stored 16-bit bytes rather than fp32. */
+    public boolean isAsStored() {
+        return !stored.isEmpty();
+    }
+
+    /** A weight matrix [out, in] as the kernels read it: fp32, or the stored 16-bit bytes. */
+    public WeightMatrix matrix(String name) {
+        WeightMatrix.Half h = stored.get(name);
+        if (h != null) return h;
+        Tensor t = get(name);
+        if (t.shape().length != 2) throw new IllegalArgumentException(name + " is not a matrix: shape " + t.shapeString());
+        return WeightMatrix.of(t.data(), t.dim(0), t.dim(1));
+    }
+
+    /** Whether tensor name is a matrix kept in its stored 16-bit bytes. */
+    public boolean isStored(String name) {
+        return stored.containsKey(name);
+    }
+
+    /** The shape of a tensor, wherever it is kept. */
+    @Override
+    public int[] shape(String name) {
+        WeightMatrix.Half h = stored.get(name);
+        return h != null ? new int[]{h.rows(), h.cols()} : get(name).shape().clone();
+    }
+
+    /** This pool with every tensor in fp32 on the heap (stored matrices decoded; fp32 ones shared). */
+    public Parameters toF32() {
+        if (stored.isEmpty()) return this;
+        LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
+        for (String name : names()) {
+            WeightMatrix.Half h = stored.get(name);
+            if (h == null) {
+                t.put(name, tensors.get(name));
+                continue;
+            }
+            Tensor x = Tensor.zeros(name, h.rows(), h.cols());
+            for (int r = 0; r < h.rows(); r++) h.decodeRow(r, 0, h.cols(), x.data(), r * h.cols());
+            t.put(name, x);
+        }
+        return new Parameters(config, t);
     }
 
     public float[] data(String name) {
         return get(name).data();
     }
 
+    /** The fp32 tensors; refused for a pool with stored matrices (see {@link #toF32}). */
     public Collection<Tensor> tensors() {
+        requireF32();
         return tensors.values();
     }
 
     public Map<String, Tensor> asMap() {
+        requireF32();
         return java.util.Collections.unmodifiableMap(tensors);
     }
 
+    private void requireF32() {
+        if (!stored.isEmpty()) throw storedNotF32(stored.keySet().iterator().next());
+    }
+
+    /** Every tensor name, in HF order. */
     public List<String> names() {
-        return new ArrayList<>(tensors.keySet());
+        return new ArrayList<>(expectedShapes(config).keySet().stream()
+                .filter(n -> tensors.containsKey(n) || stored.containsKey(n)).toList());
     }
 
     public float[] embedding() {
@@ -145,6 +273,21 @@ public final class Parameters {
     /** The output projection: lm_head, or the embedding table when tied. */
     public float[] lmHead() {
         return config.tieWordEmbeddings() ? data(EMBED) : data(LM_HEAD);
+    }
+
+    /** {@link #lmHead} as the kernels read it (fp32 or stored). */
+    public WeightMatrix lmHeadMatrix() {
+        return matrix(config.tieWordEmbeddings() ? EMBED : LM_HEAD);
+    }
+
+    /** The matrices of one decoder layer as the forward pass reads them (fp32 or stored); norms in fp32. */
+    public LayerWeights layerWeights(int i) {
+        String p = layerPrefix(i);
+        return new LayerWeights(data(p + "input_layernorm.weight"), data(p + "input_layernorm.bias"),
+                matrix(p + "self_attn.q_proj.weight"), matrix(p + "self_attn.k_proj.weight"),
+                matrix(p + "self_attn.v_proj.weight"), matrix(p + "self_attn.o_proj.weight"),
+                data(p + "post_attention_layernorm.weight"), data(p + "post_attention_layernorm.bias"),
+                matrix(p + "mlp.up_proj.weight"), matrix(p + "mlp.down_proj.weight"));
     }
 
     public Layer layer(int i) {
@@ -159,10 +302,12 @@ public final class Parameters {
     public long count() {
         long n = 0;
         for (Tensor t : tensors.values()) n += t.size();
+        for (WeightMatrix.Half h : stored.values()) n += (long) h.rows() * h.cols();
         return n;
     }
 
     public Parameters copy() {
+        requireF32();
         LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
         tensors.forEach((n, x) -> t.put(n, x.copy()));
         return new Parameters(config, t);
@@ -189,5 +334,13 @@ public final class Parameters {
                         float[] o,                          // [H, nh*hd]
                         float[] postNormW, float[] postNormB, // [H]
                         float[] up, float[] down) {          // [F, H], [H, F]
+    }
+
+    /** {@link Layer} as the forward pass reads it: the matrices fp32 or stored, the norms fp32. */
+    public record LayerWeights(float[] inNormW, float[] inNormB,           // [H]
+                               WeightMatrix q, WeightMatrix k, WeightMatrix v, // [nh*hd, H], [nkv*hd, H], [nkv*hd, H]
+                               WeightMatrix o,                             // [H, nh*hd]
+                               float[] postNormW, float[] postNormB,       // [H]
+                               WeightMatrix up, WeightMatrix down) {       // [F, H], [H, F]
     }
 }

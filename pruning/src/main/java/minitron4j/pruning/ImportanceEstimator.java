@@ -60,7 +60,7 @@ public final class ImportanceEstimator implements ForwardObserver {
     public void add(Nemotron model, Batch batch) {
         checkConfig(model.config());
         Activations acts = buffers.computeIfAbsent(((long) batch.batch() << 32) | batch.seq(),
-                k -> model.inferenceActivations(batch.batch(), batch.seq()));
+                k -> model.hiddenStateActivations(batch.batch(), batch.seq()));
         model.forward(batch, acts, this);
         counted(batch);
     }

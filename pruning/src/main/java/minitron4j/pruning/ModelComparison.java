@@ -49,7 +49,7 @@ public final class ModelComparison {
         List<Row> rows = new ArrayList<>();
         try (TokenData data = TokenData.open(dataDir)) {
             for (Path dir : modelDirs) {
-                Checkpoint.LoadedModel m = Checkpoint.load(dir);
+                Checkpoint.LoadedModel m = Checkpoint.load(dir, backend.weightStorage());
                 if (data.vocabSize() > m.config().vocabSize())
                     throw new IllegalArgumentException(dir + ": vocab_size " + m.config().vocabSize() + " is smaller than the data's "
                             + data.vocabSize() + " (" + dataDir + " was made with another tokenizer)");

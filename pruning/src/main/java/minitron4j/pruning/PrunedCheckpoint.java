@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
-import minitron4j.model.Parameters;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.io.StreamedTensor;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -19,13 +21,13 @@ import java.util.stream.Stream;
 public final class PrunedCheckpoint {
     private PrunedCheckpoint() {}
 
-    public static void write(Path outDir, Parameters pruned, Dtype dtype, Path sourceDir, PruningRecord record)
-            throws IOException {
+    public static void write(Path outDir, NemotronConfig config, List<StreamedTensor> tensors, Dtype dtype, Path sourceDir,
+                             PruningRecord record) throws IOException {
         if (outDir.toAbsolutePath().normalize().equals(sourceDir.toAbsolutePath().normalize()))
             throw new IllegalArgumentException("--out " + outDir + " is the source model's folder; choose another");
         refuseForeignFolder(outDir);
         AtomicWrites.replaceDirectory(outDir, temp -> {
-            Checkpoint.writeFiles(temp, pruned.config(), pruned, dtype, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
+            Checkpoint.writeStreamed(temp, config, tensors, dtype, Checkpoint.DEFAULT_MAX_SHARD_BYTES);
             Checkpoint.copyTokenizerFiles(sourceDir, temp);
             record.write(temp);
         });

@@ -1,11 +1,16 @@
 package minitron4j.pruning;
 
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.io.StreamingCheckpoint;
+import minitron4j.model.TensorRows;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,7 +26,14 @@ public final class Pruning {
      */
     public static ImportanceScores importance(Nemotron model, List<Batch> batches, ImportanceOptions options) {
         ImportanceEstimator estimator = new ImportanceEstimator(model.config(), options);
-        for (Batch batch : batches) estimator.add(model, batch);
+        long tokens = batches.stream().mapToLong(Batch::tokens).sum();
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("importance").setInitialMax(tokens).setUnit(" tok", 1)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build()) {
+            for (Batch batch : batches) {
+                estimator.add(model, batch);
+                bar.stepBy(batch.tokens());
+            }
+        }
         return withDepthLoss(estimator.scores(), model.parameters(), batches, options);
     }
 
@@ -56,24 +68,42 @@ public final class Pruning {
     }
 
     /**
-     * Loads the model in {@code modelDir}, chooses the units to keep for {@code target} (by the
-     * scores in {@code scoresFile}, or at random when {@code options} carry a seed; then
-     * scoresFile must be null), cuts the weights and writes the pruned checkpoint with
-     * pruning.json to {@code outDir} in the source's dtype.
+     * Chooses the units of the model in {@code modelDir} to keep for {@code target} (by the scores in
+     * {@code scoresFile}, or at random when {@code options} carry a seed; then scoresFile must be
+     * null), and writes the pruned checkpoint with pruning.json to {@code outDir} in the source's dtype
+     * (or {@code dtype}). A safetensors source is cut a row at a time as the checkpoint is written, so
+     * memory stays of the order of one row whatever the model's size.
      */
     public static PruningPlan prune(Path modelDir, Path scoresFile, PruningTarget target, PruningOptions options,
                                     Path outDir) throws IOException {
+        return prune(modelDir, scoresFile, target, options, outDir, null);
+    }
+
+    public static PruningPlan prune(Path modelDir, Path scoresFile, PruningTarget target, PruningOptions options,
+                                    Path outDir, Dtype dtype) throws IOException {
         if (options.random() && scoresFile != null)
             throw new IllegalArgumentException("--random chooses units without scores; drop --scores " + scoresFile
                     + " or --random");
-        Checkpoint.LoadedModel source = Checkpoint.load(modelDir);
+        if (dtype != null && !Dtype.writable(dtype))
+            throw new IllegalArgumentException("--dtype must be F32, BF16 or F16, not " + dtype);
         ImportanceScores scores = scoresFile == null ? null : ImportanceScores.read(scoresFile);
+        if (StreamingCheckpoint.canStream(modelDir)) {
+            try (StreamingCheckpoint source = StreamingCheckpoint.open(modelDir)) {
+                return prune(source, source.dtype(), modelDir, scores, scoresFile, target, options, outDir, dtype);
+            }
+        }
+        Checkpoint.LoadedModel source = Checkpoint.load(modelDir);
+        return prune(source.params(), source.dtype(), modelDir, scores, scoresFile, target, options, outDir, dtype);
+    }
+
+    private static PruningPlan prune(TensorRows source, Dtype sourceDtype, Path modelDir, ImportanceScores scores,
+                                     Path scoresFile, PruningTarget target, PruningOptions options, Path outDir,
+                                     Dtype dtype) throws IOException {
         PruningPlan plan = PruningPlan.of(source.config(), scores, target, options);
-        Parameters pruned = Trimmer.apply(source.params(), plan);
-        Dtype dtype = Dtype.writable(source.dtype()) ? source.dtype() : Dtype.F32;
+        Dtype out = dtype != null ? dtype : Dtype.writable(sourceDtype) ? sourceDtype : Dtype.F32;
         PruningRecord record = new PruningRecord(absolute(modelDir), scoresFile == null ? null : absolute(scoresFile),
                 target, options, plan);
-        PrunedCheckpoint.write(outDir, pruned, dtype, modelDir, record);
+        PrunedCheckpoint.write(outDir, plan.prunedConfig(), Trimmer.stream(source, plan), out, modelDir, record);
         return plan;
     }
 

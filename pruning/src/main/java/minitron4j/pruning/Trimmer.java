@@ -3,14 +3,21 @@ package minitron4j.pruning;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.TensorRows;
+import minitron4j.model.io.StreamedTensor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Cuts a model's parameters down to a {@link PruningPlan}. Every tensor is a fresh copy; the source
- * is not touched. Shapes in HF's [out, in] convention:
+ * Cuts a model's parameters down to a {@link PruningPlan}. The cut is a table of {@link Cut}s, one per
+ * tensor of the pruned model, that reads the source a row at a time: {@link #stream} feeds a checkpoint
+ * writer straight from the source file (memory of the order of one row, whatever the model's size),
+ * and {@link #apply} materialises the same cuts in a heap pool. Shapes in HF's [out, in] convention:
  * <ul>
  *   <li>hidden channels (one index set): embedding and lm_head columns, every LayerNorm1P weight and
  *       bias (final norm too), q/k/v/up input columns, o/down output rows;</li>
@@ -25,35 +32,89 @@ import java.util.Map;
 public final class Trimmer {
     private Trimmer() {}
 
-    public static Parameters apply(Parameters src, PruningPlan plan) {
-        NemotronConfig c = src.config();
+    /**
+     * One tensor of the pruned model: source tensor {@code from}'s rows {@code rows} (null for a 1-D
+     * tensor) and columns {@code cols}, after the head folds (o_proj only) are applied to each row.
+     */
+    record Cut(String to, String from, int[] rows, int[] cols, List<PruningPlan.HeadFold> folds, int headDim) {
+        int[] shape() {
+            return rows == null ? new int[]{cols.length} : new int[]{rows.length, cols.length};
+        }
+
+        /** Output row r (the whole vector for a 1-D tensor) into dst, reading the source row into srcRow. */
+        void row(TensorRows source, int r, float[] srcRow, float[] dst, int off) throws IOException {
+            source.readRow(from, rows == null ? 0 : rows[r], srcRow);
+            for (PruningPlan.HeadFold fold : folds)
+                for (int j = 0; j < headDim; j++)
+                    srcRow[fold.kept() * headDim + j] = 2 * srcRow[fold.kept() * headDim + j] - srcRow[fold.pruned() * headDim + j];
+            for (int j = 0; j < cols.length; j++) dst[off + j] = srcRow[cols[j]];
+        }
+    }
+
+    /** The cuts that make the pruned model, in HF order of its tensors. */
+    static List<Cut> cuts(NemotronConfig c, PruningPlan plan) {
         if (!c.equals(plan.source()))
-            throw new IllegalArgumentException("the plan was made for another config than these parameters'");
-        NemotronConfig out = plan.prunedConfig();
+            throw new IllegalArgumentException("the plan was made for another config than this model's");
         int hd = c.headDim();
         int[] hidden = plan.embedding();
-        Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put(Parameters.EMBED, gather(src.get(Parameters.EMBED), range(c.vocabSize()), hidden));
+        List<Cut> cuts = new ArrayList<>();
+        cuts.add(matrix(Parameters.EMBED, Parameters.EMBED, range(c.vocabSize()), hidden));
         for (int i = 0; i < plan.layers().length; i++) {
             String from = Parameters.layerPrefix(plan.layers()[i]), to = Parameters.layerPrefix(i);
             int[] headRows = channels(plan.heads()[i], hd);
             int[] kvRows = PruningPlan.mha(c) ? headRows : range(c.kvDim());
             int[] neurons = plan.neurons()[i];
-            put(t, src, from, to, "self_attn.q_proj.weight", headRows, hidden);
-            put(t, src, from, to, "self_attn.k_proj.weight", kvRows, hidden);
-            put(t, src, from, to, "self_attn.v_proj.weight", kvRows, hidden);
-            Tensor o = foldHeads(src.get(from + "self_attn.o_proj.weight"), plan.folds().get(i), hd);
-            t.put(to + "self_attn.o_proj.weight", gather(o, hidden, headRows).renamed(to + "self_attn.o_proj.weight"));
-            put(t, src, from, to, "mlp.up_proj.weight", neurons, hidden);
-            put(t, src, from, to, "mlp.down_proj.weight", hidden, neurons);
+            cuts.add(matrix(to + "self_attn.q_proj.weight", from + "self_attn.q_proj.weight", headRows, hidden));
+            cuts.add(matrix(to + "self_attn.k_proj.weight", from + "self_attn.k_proj.weight", kvRows, hidden));
+            cuts.add(matrix(to + "self_attn.v_proj.weight", from + "self_attn.v_proj.weight", kvRows, hidden));
+            cuts.add(new Cut(to + "self_attn.o_proj.weight", from + "self_attn.o_proj.weight", hidden, headRows,
+                    plan.folds().get(i), hd));
+            cuts.add(matrix(to + "mlp.up_proj.weight", from + "mlp.up_proj.weight", neurons, hidden));
+            cuts.add(matrix(to + "mlp.down_proj.weight", from + "mlp.down_proj.weight", hidden, neurons));
             for (String norm : new String[]{"input_layernorm", "post_attention_layernorm"})
                 for (String part : new String[]{".weight", ".bias"})
-                    t.put(to + norm + part, gather(src.get(from + norm + part), hidden).renamed(to + norm + part));
+                    cuts.add(vector(to + norm + part, from + norm + part, hidden));
         }
-        t.put(Parameters.NORM_W, gather(src.get(Parameters.NORM_W), hidden));
-        t.put(Parameters.NORM_B, gather(src.get(Parameters.NORM_B), hidden));
-        if (!c.tieWordEmbeddings()) t.put(Parameters.LM_HEAD, gather(src.get(Parameters.LM_HEAD), range(c.vocabSize()), hidden));
-        return Parameters.of(out, t, "pruned model");
+        cuts.add(vector(Parameters.NORM_W, Parameters.NORM_W, hidden));
+        cuts.add(vector(Parameters.NORM_B, Parameters.NORM_B, hidden));
+        if (!c.tieWordEmbeddings()) cuts.add(matrix(Parameters.LM_HEAD, Parameters.LM_HEAD, range(c.vocabSize()), hidden));
+        return cuts;
+    }
+
+    /** The pruned model's tensors, each read from the source row by row as a writer asks for it. */
+    public static List<StreamedTensor> stream(TensorRows source, PruningPlan plan) {
+        List<StreamedTensor> out = new ArrayList<>();
+        for (Cut cut : cuts(source.config(), plan)) {
+            int srcCols = source.shape(cut.from()).length == 1 ? source.shape(cut.from())[0] : source.shape(cut.from())[1];
+            out.add(new StreamedTensor(cut.to(), cut.shape(), (first, count, dst) -> {
+                float[] srcRow = new float[srcCols];
+                for (int r = 0; r < count; r++) cut.row(source, first + r, srcRow, dst, r * cut.cols().length);
+            }));
+        }
+        return out;
+    }
+
+    /** The pruned model as a heap pool (fresh copies; the source is not touched). */
+    public static Parameters apply(Parameters src, PruningPlan plan) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        try {
+            for (StreamedTensor s : stream(src, plan)) {
+                Tensor x = Tensor.zeros(s.name(), s.shape());
+                s.source().rows(0, s.rows(), x.data());
+                t.put(s.name(), x);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a heap pool does no I/O
+        }
+        return Parameters.of(plan.prunedConfig(), t, "pruned model");
+    }
+
+    private static Cut matrix(String to, String from, int[] rows, int[] cols) {
+        return new Cut(to, from, rows, cols, List.of(), 0);
+    }
+
+    private static Cut vector(String to, String from, int[] idx) {
+        return new Cut(to, from, null, idx, List.of(), 0);
     }
 
     /**
@@ -75,40 +136,6 @@ public final class Trimmer {
         NemotronConfig out = c.withShape(c.hiddenSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
                 c.intermediateSize(), layers.length);
         return Parameters.of(out, t, "model without some layers");
-    }
-
-    private static void put(Map<String, Tensor> t, Parameters src, String from, String to, String name, int[] rows, int[] cols) {
-        t.put(to + name, gather(src.get(from + name), rows, cols).renamed(to + name));
-    }
-
-    /** o_proj with each fold applied to a copy: column block of kept = 2 * block(kept) - block(pruned). */
-    private static Tensor foldHeads(Tensor o, List<PruningPlan.HeadFold> folds, int hd) {
-        if (folds.isEmpty()) return o;
-        Tensor f = o.copy();
-        int rows = o.dim(0), cols = o.dim(1);
-        float[] s = o.data(), d = f.data();
-        for (PruningPlan.HeadFold fold : folds)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < hd; j++)
-                    d[r * cols + fold.kept() * hd + j] = 2 * s[r * cols + fold.kept() * hd + j] - s[r * cols + fold.pruned() * hd + j];
-        return f;
-    }
-
-    /** The selected rows and columns of a matrix. */
-    private static Tensor gather(Tensor m, int[] rows, int[] cols) {
-        int in = m.dim(1);
-        float[] s = m.data(), d = new float[rows.length * cols.length];
-        for (int r = 0; r < rows.length; r++) {
-            int base = rows[r] * in, out = r * cols.length;
-            for (int j = 0; j < cols.length; j++) d[out + j] = s[base + cols[j]];
-        }
-        return new Tensor(m.name(), new int[]{rows.length, cols.length}, d);
-    }
-
-    private static Tensor gather(Tensor v, int[] idx) {
-        float[] s = v.data(), d = new float[idx.length];
-        for (int i = 0; i < idx.length; i++) d[i] = s[idx[i]];
-        return new Tensor(v.name(), new int[]{idx.length}, d);
     }
 
     /** Channel indices of whole heads: head h covers h*hd .. h*hd+hd-1. */

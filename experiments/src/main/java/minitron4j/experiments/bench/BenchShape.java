@@ -27,7 +27,7 @@ public record BenchShape(String name, NemotronConfig teacher, NemotronConfig stu
     public static BenchShape named(String name) {
         for (BenchShape s : ALL) if (s.name.equals(name.toLowerCase(Locale.ROOT))) return s;
         throw new IllegalArgumentException("--shape " + name + " is not a bench shape; known: "
-                + ALL.stream().map(BenchShape::name).toList());
+                + ALL.stream().map(BenchShape::name).toList() + " and the released " + ReleasedShape.ids());
     }
 
     public int tokens() {

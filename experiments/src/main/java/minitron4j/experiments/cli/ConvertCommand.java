@@ -16,19 +16,12 @@ final class ConvertCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--out", required = true)
     Path out;
-    @Option(names = "--dtype", description = "bf16 or f32 (default: keep the source dtype)")
+    @Option(names = "--dtype", description = "bf16, f16 or f32 (default: keep the source dtype)")
     String dtype;
 
     @Override
     public Integer call() throws Exception {
-        Optional<Dtype> d = Optional.empty();
-        if (dtype != null) {
-            d = Optional.of(switch (dtype.toLowerCase()) {
-                case "bf16", "bfloat16" -> Dtype.BF16;
-                case "f32", "fp32", "float32" -> Dtype.F32;
-                default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, got " + dtype);
-            });
-        }
+        Optional<Dtype> d = Optional.ofNullable(dtype).map(DtypeOption::parse);
         Checkpoint.convert(model, out, d);
         System.err.println("wrote " + out);
         return 0;

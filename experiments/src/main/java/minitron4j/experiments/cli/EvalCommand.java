@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
@@ -33,13 +34,16 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Backend engine = backend.backend();
-        Parameters params = Checkpoint.load(model).params();
+        Parameters params = Checkpoint.load(model, engine.weightStorage()).params();
         NemotronConfig config = params.config();
         try (TokenData tokens = TokenData.open(data); Backend.Session session = engine.open(params)) {
             if (tokens.vocabSize() > config.vocabSize())
                 throw new IllegalArgumentException(data + " has vocab_size " + tokens.vocabSize() + " but " + model
                         + " has only " + config.vocabSize() + " embeddings");
             int t = seqLen != null ? seqLen : Math.min(1024, config.maxPositionEmbeddings());
+            MemoryCheck.of("eval").weights(params).activations(config, batch, t, false, batch * t)
+                    .heap("logits copy", (long) batch * t * config.vocabSize() * Float.BYTES)
+                    .remedy("a smaller --batch or --seq-len").check();
             Evaluator.Result r = new Evaluator(session::forward, config.vocabSize(), t, batch).evaluate(tokens.val(), Long.MAX_VALUE);
             System.err.printf("val CE %.4f nats, perplexity %.2f over %,d tokens (%d windows of %d)%n",
                     r.ceLoss(), r.perplexity(), r.tokens(), r.windows(), t);

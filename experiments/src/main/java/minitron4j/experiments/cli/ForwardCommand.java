@@ -8,6 +8,7 @@ import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.Tensor;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 import minitron4j.model.io.SafetensorsWriter;
@@ -34,8 +35,13 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Parameters params = Checkpoint.load(model).params();
+        Parameters params = Checkpoint.load(model, backend.backend().weightStorage()).params();
         Batch batch = BatchFiles.read(input);
+        MemoryCheck.of("forward").weights(params)
+                .activations(params.config(), batch.batch(), batch.seq(), true, batch.tokens())
+                .heap("output", (long) batch.tokens() * (params.config().vocabSize() + (params.config().numHiddenLayers() + 1L)
+                        * params.config().hiddenSize()) * Float.BYTES)
+                .remedy("a shorter input").check();
         int n = batch.tokens(), h = params.config().hiddenSize(), v = params.config().vocabSize();
         int layers = params.config().numHiddenLayers();
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Generator;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.tokenizer.HfTokenizer;
 import minitron4j.model.tokenizer.Tokenizer;
@@ -59,7 +60,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens must be >= 0");
         Backend engine = backend.backend();
-        Checkpoint.LoadedModel loaded = Checkpoint.load(model);
+        Checkpoint.LoadedModel loaded = Checkpoint.load(model, engine.weightStorage());
         Path tokFile = model.resolve("tokenizer.json");
         Tokenizer tok = Files.isRegularFile(tokFile) ? HfTokenizer.load(tokFile) : null;
         int[] promptIds;
@@ -70,6 +71,9 @@ final class GenerateCommand implements Callable<Integer> {
             promptIds = JsonOutput.parseIds(prompt.ids, "--prompt-ids");
         }
         int eos = ignoreEos ? -1 : eosId(model, loaded.config().eosTokenId());
+        MemoryCheck.of("generate").weights(loaded.params())
+                .kvCache(loaded.config(), Math.min(promptIds.length + maxNewTokens, loaded.config().maxPositionEmbeddings()))
+                .activations(loaded.config(), 1, promptIds.length, false, 1).remedy("a smaller --max-new-tokens").check();
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         Generator.Output out;
         try (Backend.Session session = engine.open(loaded.params())) {

@@ -4,6 +4,7 @@ import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.Aggregation;
 import minitron4j.pruning.Calibration;
@@ -64,9 +65,12 @@ final class ImportanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Parameters params = Checkpoint.load(model).params();
+        Parameters params = Checkpoint.load(model, backend.backend().weightStorage()).params();
         List<Batch> batches = source.input != null ? List.of(BatchFiles.read(source.input))
                 : Calibration.windows(source.data, samples, seqLen, batch, seed);
+        int largest = batches.stream().mapToInt(Batch::batch).max().orElse(1), seq = batches.stream().mapToInt(Batch::seq).max().orElse(1);
+        MemoryCheck.of("importance").weights(params).activations(params.config(), largest, seq, false, 0)
+                .remedy("a smaller --batch (windows per forward pass; the statistics are the same)").check();
         ImportanceOptions options = ImportanceOptions.defaults()
                 .withAggregations(Aggregation.parse(seqAgg), Aggregation.parse(batchAgg))
                 .withNeuron(NeuronActivation.parse(neuron)).withHead(HeadStatistic.parse(head))

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code minitron4j} command line: one subcommand per job. */
 @Command(name = "minitron4j", mixinStandardHelpOptions = true, version = "minitron4j 0.1.0",
         description = "Nemotron / Minitron in Java: inference, training, pruning, distillation, experiments.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
+        subcommands = {InfoCommand.class, InitCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
                 EvalCommand.class, ImportanceCommand.class, PruneCommand.class, CompareCommand.class,
                 DistillCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class})
@@ -20,7 +20,15 @@ public final class Minitron4j implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        try {
+            System.exit(commandLine().execute(args));
+        } catch (OutOfMemoryError e) {
+            // The memory checks should have stopped the command before this; still one line, no trace.
+            System.err.println("minitron4j: out of memory (" + e.getMessage() + ", heap limit "
+                    + Runtime.getRuntime().maxMemory() / (1L << 20) + " MiB): give the JVM more with MINITRON4J_JAVA_OPTS=-Xmx..."
+                    + " or use a smaller --batch");
+            System.exit(2);
+        }
     }
 
     /** The configured command line (also used by tests to run commands in-process). */

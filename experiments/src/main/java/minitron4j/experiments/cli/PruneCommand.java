@@ -37,6 +37,8 @@ final class PruneCommand implements Callable<Integer> {
     boolean random;
     @Option(names = "--seed", defaultValue = "0")
     long seed;
+    @Option(names = "--dtype", description = "bf16, f16 or f32 (default: keep the source dtype)")
+    String dtype;
     @Option(names = "--out", required = true)
     Path out;
 
@@ -46,7 +48,8 @@ final class PruneCommand implements Callable<Integer> {
         PruningTarget target = new PruningTarget(hiddenSize, heads, ffn, numLayers, dropLayers, dropBlock);
         PruningOptions options = PruningOptions.defaults().withFoldHeads(foldHeads)
                 .withRandomSeed(random ? seed : null).withDepthScore(PruningOptions.DepthScore.parse(depthScore));
-        PruningPlan plan = Pruning.prune(model, scores, target, options, out);
+        PruningPlan plan = Pruning.prune(model, scores, target, options, out,
+                dtype == null ? null : DtypeOption.parse(dtype));
         var c = plan.prunedConfig();
         System.err.printf("wrote %s: hidden %d, heads %d (KV %d), ffn %d, layers %d, %,d parameters%n", out,
                 c.hiddenSize(), c.numAttentionHeads(), c.numKeyValueHeads(), c.intermediateSize(),

@@ -45,6 +45,6 @@ class BenchCommandTest {
     void refusesAnUnknownShapeByNamingTheKnownOnes() {
         CommandLineTest.Run r = run("bench", "--backend", "cpu", "--shape", "huge", "--json");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--shape huge is not a bench shape; known: [anchor, small, tiny]"), r.err());
+        assertTrue(r.err().contains("--shape huge is not a bench shape; known: [anchor, small, tiny] and the released [minitron-4b, minitron-8b, nemotron-4-15b]"), r.err());
     }
 }

@@ -4,6 +4,7 @@ import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
+import minitron4j.model.io.WeightStorage;
 
 import java.util.Map;
 
@@ -19,6 +20,15 @@ public interface Backend {
     /** Whether this backend can run here (e.g. a device is present); a reason otherwise. */
     default String unavailableReason() {
         return null;
+    }
+
+    /**
+     * How checkpoints should be loaded for this backend when the weights are not trained: the CPU
+     * kernels read bf16/f16 matrices as stored ({@link WeightStorage#AS_STORED}, mapped from the file);
+     * a backend that copies fp32 weights to a device asks for {@link WeightStorage#F32}.
+     */
+    default WeightStorage weightStorage() {
+        return WeightStorage.F32;
     }
 
     /**

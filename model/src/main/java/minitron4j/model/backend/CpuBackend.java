@@ -12,6 +12,7 @@ import minitron4j.model.LogitLoss;
 import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.io.WeightStorage;
 
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -24,6 +25,11 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    @Override
+    public WeightStorage weightStorage() {
+        return WeightStorage.AS_STORED;
     }
 
     @Override

@@ -5,12 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.kernels.HalfFloat;
+import minitron4j.kernels.WeightMatrix;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.ModelFormatException;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.TensorRows;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -69,60 +74,126 @@ public final class Checkpoint {
         TensorFile open(Path file) throws IOException;
     }
 
+    /** Reads every weight into fp32 on the heap: what training needs. */
     public static LoadedModel load(Path dir) throws IOException {
+        return load(dir, WeightStorage.F32);
+    }
+
+    /**
+     * Opens a checkpoint with its weights kept as {@code storage} says: {@link WeightStorage#AS_STORED}
+     * leaves bf16/f16 matrices of safetensors files in the mapped file (no heap copy, pages read on
+     * demand) and decodes only the norms; PyTorch .bin files and fp32 tensors are read into fp32.
+     */
+    public static LoadedModel load(Path dir, WeightStorage storage) throws IOException {
         if (!Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
         NemotronConfig config = NemotronConfig.load(dir.resolve(CONFIG));
+        if (storage == WeightStorage.F32)
+            MemoryCheck.of("loading " + dir + " in fp32").heap("fp32 weights", config.parameterCount() * Float.BYTES)
+                    .remedy("a command that reads the weights as stored (bf16) instead of training them").check();
+        Opener safetensors = storage == WeightStorage.AS_STORED ? SafetensorsFile::openKeptMapped : SafetensorsFile::open;
         if (Files.isRegularFile(dir.resolve(SAFETENSORS)))
-            return loadSingle(config, dir.resolve(SAFETENSORS), SafetensorsFile::open);
+            return loadShards(config, dir.resolve(SAFETENSORS), singleShard(dir.resolve(SAFETENSORS)), safetensors, storage);
         if (Files.isRegularFile(dir.resolve(SAFETENSORS_INDEX)))
-            return loadSharded(config, dir, dir.resolve(SAFETENSORS_INDEX), SafetensorsFile::open);
+            return loadShards(config, dir.resolve(SAFETENSORS_INDEX), shards(dir), safetensors, storage);
         if (Files.isRegularFile(dir.resolve(TORCH_BIN)))
-            return loadSingle(config, dir.resolve(TORCH_BIN), TorchCheckpointReader::open);
+            return loadShards(config, dir.resolve(TORCH_BIN), singleShard(dir.resolve(TORCH_BIN)), TorchCheckpointReader::open, storage);
         if (Files.isRegularFile(dir.resolve(TORCH_INDEX)))
-            return loadSharded(config, dir, dir.resolve(TORCH_INDEX), TorchCheckpointReader::open);
+            return loadShards(config, dir.resolve(TORCH_INDEX), readIndex(dir, dir.resolve(TORCH_INDEX)),
+                    TorchCheckpointReader::open, storage);
         throw new ModelFormatException(dir + ": no weights found (looked for " + SAFETENSORS + ", " + SAFETENSORS_INDEX
                 + ", " + TORCH_BIN + ", " + TORCH_INDEX + ")");
     }
 
-    private static LoadedModel loadSingle(NemotronConfig config, Path file, Opener opener) throws IOException {
-        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
-        HashMap<String, Dtype> dtypes = new HashMap<>();
-        try (TensorFile f = opener.open(file)) {
-            for (String name : f.names()) {
-                dtypes.put(name, f.info(name).dtype());
-                tensors.put(name, f.readFloats(name));
-            }
-        }
-        return loaded(config, tensors, dtypes, file.toString());
+    /** A file's own tensors, every one of them (null: the names come from the file). */
+    private static LinkedHashMap<Path, List<String>> singleShard(Path file) {
+        LinkedHashMap<Path, List<String>> m = new LinkedHashMap<>();
+        m.put(file, null);
+        return m;
     }
 
-    private static LoadedModel loadSharded(NemotronConfig config, Path dir, Path index, Opener opener) throws IOException {
-        LinkedHashMap<Path, List<String>> shards = readIndex(dir, index);
+    /** The safetensors files of a checkpoint folder and the tensors each holds (single file or index). */
+    static LinkedHashMap<Path, List<String>> shards(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve(SAFETENSORS))) return singleShard(dir.resolve(SAFETENSORS));
+        if (Files.isRegularFile(dir.resolve(SAFETENSORS_INDEX))) return readIndex(dir, dir.resolve(SAFETENSORS_INDEX));
+        throw new ModelFormatException(dir + ": no safetensors weights (looked for " + SAFETENSORS + ", "
+                + SAFETENSORS_INDEX + ")");
+    }
+
+    private static LoadedModel loadShards(NemotronConfig config, Path source, LinkedHashMap<Path, List<String>> shards,
+                                          Opener opener, WeightStorage storage) throws IOException {
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        LinkedHashMap<String, WeightMatrix.Half> halves = new LinkedHashMap<>();
         HashMap<String, Dtype> dtypes = new HashMap<>();
+        Placement placement = storage == WeightStorage.AS_STORED ? Placement.choose() : null;
         for (Map.Entry<Path, List<String>> shard : shards.entrySet()) {
-            try (TensorFile f = opener.open(shard.getKey())) {
-                for (String name : shard.getValue()) {
+            try (TensorFile f = opener.open(shard.getKey());
+                 FileChannel ch = placement != null && placement.budget > 0 ? FileChannel.open(shard.getKey()) : null) {
+                for (String name : shard.getValue() == null ? f.names() : shard.getValue()) {
                     if (!f.contains(name))
-                        throw new ModelFormatException(index + ": weight_map puts tensor \"" + name + "\" in "
-                                + dir.relativize(shard.getKey()) + ", but that shard has no such tensor");
-                    dtypes.put(name, f.info(name).dtype());
-                    tensors.put(name, f.readFloats(name));
+                        throw new ModelFormatException(source + ": weight_map puts tensor \"" + name + "\" in "
+                                + source.getParent().relativize(shard.getKey()) + ", but that shard has no such tensor");
+                    TensorInfo info = f.info(name);
+                    dtypes.put(name, info.dtype());
+                    WeightMatrix.Half kept = placement != null && f instanceof SafetensorsFile st
+                            ? keptAsStored(st, info, ch, placement) : null;
+                    if (kept != null) halves.put(name, kept);
+                    else tensors.put(name, f.readFloats(name));
                 }
             }
         }
-        return loaded(config, tensors, dtypes, index.toString());
-    }
-
-    private static LoadedModel loaded(NemotronConfig config, Map<String, Tensor> tensors, Map<String, Dtype> dtypes,
-                                      String source) {
-        Parameters params = Parameters.of(config, tensors, source);
+        Parameters params = Parameters.asStored(config, tensors, halves, source.toString());
         Dtype stored = null;
         for (String name : params.names()) {
             Dtype d = dtypes.get(name);
             stored = stored == null || stored == d ? d : Dtype.F32;
         }
         return new LoadedModel(config, params, stored);
+    }
+
+    /**
+     * A bf16/f16 matrix in its stored bytes, read into memory outside the heap while the placement's
+     * budget lasts, else a view of the mapped file; null for what is read into fp32 instead.
+     */
+    private static WeightMatrix.Half keptAsStored(SafetensorsFile f, TensorInfo info, FileChannel ch, Placement placement)
+            throws IOException {
+        HalfFloat format = info.dtype() == Dtype.BF16 ? HalfFloat.BF16 : info.dtype() == Dtype.F16 ? HalfFloat.F16 : null;
+        if (format == null || info.shape().length != 2) return null;
+        long size = info.byteSize();
+        java.lang.foreign.MemorySegment bytes = placement.take(size)
+                ? ResidentWeights.read(ch, f.path(), f.fileOffset(info.name()), size, placement.arena)
+                : f.bytes(info.name());
+        return WeightMatrix.of(bytes, format, info.shape()[0], info.shape()[1]);
+    }
+
+    /**
+     * Where stored matrices live ({@code -Dminitron4j.weights=auto|resident|mapped}, default auto): read
+     * into memory outside the heap (twice as fast to decode from, see {@link ResidentWeights}) as long
+     * as they fit in the memory available now less 2 GB of headroom, the rest served from the mapped
+     * file, which also works for a model larger than memory.
+     */
+    private static final class Placement {
+        final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
+        long budget;
+
+        private Placement(long budget) {
+            this.budget = budget;
+        }
+
+        static Placement choose() {
+            String mode = System.getProperty("minitron4j.weights", "auto");
+            return switch (mode) {
+                case "mapped" -> new Placement(0);
+                case "resident" -> new Placement(Long.MAX_VALUE);
+                case "auto" -> new Placement(Math.max(0, ResidentWeights.availableMemory() - (2L << 30)));
+                default -> throw new IllegalArgumentException("-Dminitron4j.weights must be auto, resident or mapped, not " + mode);
+            };
+        }
+
+        boolean take(long bytes) {
+            if (bytes > budget) return false;
+            budget -= bytes;
+            return true;
+        }
     }
 
     /**
@@ -212,30 +283,56 @@ public final class Checkpoint {
 
     private static void writeFiles(Path dir, NemotronConfig config, List<Tensor> tensors, Dtype dtype,
                                    long maxShardBytes) throws IOException {
+        writeStreamed(dir, config, tensors.stream().map(StreamedTensor::of).toList(), dtype, maxShardBytes);
+    }
+
+    /**
+     * Writes config.json and the weights into an existing folder as {@code dtype}, one tensor block at a
+     * time: a model larger than memory can be written (init, convert, prune). The tensors must be the
+     * config's, in HF order (see {@link Parameters#expectedShapes}).
+     */
+    public static void writeStreamed(Path dir, NemotronConfig config, List<StreamedTensor> tensors, Dtype dtype,
+                                     long maxShardBytes) throws IOException {
+        checkWritable(dtype, maxShardBytes);
+        checkTable(config, tensors);
         writeConfig(dir, config, dtype);
-        List<List<Tensor>> shards = shard(tensors, dtype, maxShardBytes);
+        List<List<StreamedTensor>> shards = shard(tensors, dtype, maxShardBytes);
+        Map<String, String> metadata = Map.of("format", "pt"); // transformers refuses files without it
         if (shards.size() == 1) {
-            writeShard(dir.resolve(SAFETENSORS), shards.getFirst(), dtype);
+            SafetensorsStreamWriter.write(dir.resolve(SAFETENSORS), metadata, shards.getFirst(), dtype);
             return;
         }
         TreeMap<String, String> weightMap = new TreeMap<>(); // HF writes the map with sorted keys
         long totalBytes = 0, totalParameters = 0;
         for (int i = 0; i < shards.size(); i++) {
             String file = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-            writeShard(dir.resolve(file), shards.get(i), dtype);
-            for (Tensor t : shards.get(i)) {
+            SafetensorsStreamWriter.write(dir.resolve(file), metadata, shards.get(i), dtype);
+            for (StreamedTensor t : shards.get(i)) {
                 weightMap.put(t.name(), file);
-                totalBytes += (long) t.size() * dtype.bytes();
-                totalParameters += t.size();
+                totalBytes += t.numel() * dtype.bytes();
+                totalParameters += t.numel();
             }
         }
         ObjectNode index = JSON.createObjectNode();
-        ObjectNode metadata = index.putObject("metadata");
-        metadata.put("total_parameters", totalParameters);
-        metadata.put("total_size", totalBytes);
+        ObjectNode metadataNode = index.putObject("metadata");
+        metadataNode.put("total_parameters", totalParameters);
+        metadataNode.put("total_size", totalBytes);
         ObjectNode map = index.putObject("weight_map");
         weightMap.forEach(map::put);
         JSON.writeValue(dir.resolve(SAFETENSORS_INDEX).toFile(), index);
+    }
+
+    /** Streamed tensors must be exactly the config's table, in its order and shapes. */
+    private static void checkTable(NemotronConfig config, List<StreamedTensor> tensors) {
+        List<Map.Entry<String, int[]>> expected = new ArrayList<>(Parameters.expectedShapes(config).entrySet());
+        if (expected.size() != tensors.size())
+            throw new IllegalArgumentException(tensors.size() + " tensors to write, but the config implies " + expected.size());
+        for (int i = 0; i < tensors.size(); i++) {
+            StreamedTensor t = tensors.get(i);
+            if (!t.name().equals(expected.get(i).getKey()) || !Arrays.equals(t.shape(), expected.get(i).getValue()))
+                throw new IllegalArgumentException("tensor " + i + " to write is " + t.name() + " " + Arrays.toString(t.shape())
+                        + " but the config implies " + expected.get(i).getKey() + " " + Arrays.toString(expected.get(i).getValue()));
+        }
     }
 
     /**
@@ -243,11 +340,11 @@ public final class Checkpoint {
      * limit, so a tensor larger than the limit sits alone. (huggingface_hub puts such a tensor in a shard of
      * its own out of order and keeps filling the current one; loaders go by the index either way.)
      */
-    private static List<List<Tensor>> shard(List<Tensor> tensors, Dtype dtype, long maxShardBytes) {
-        List<List<Tensor>> shards = new ArrayList<>();
+    private static List<List<StreamedTensor>> shard(List<StreamedTensor> tensors, Dtype dtype, long maxShardBytes) {
+        List<List<StreamedTensor>> shards = new ArrayList<>();
         long current = 0;
-        for (Tensor t : tensors) {
-            long bytes = (long) t.size() * dtype.bytes();
+        for (StreamedTensor t : tensors) {
+            long bytes = t.numel() * dtype.bytes();
             if (shards.isEmpty() || (current > 0 && current + bytes > maxShardBytes)) {
                 shards.add(new ArrayList<>());
                 current = 0;
@@ -259,17 +356,12 @@ public final class Checkpoint {
         return shards;
     }
 
-    private static void writeShard(Path file, List<Tensor> tensors, Dtype dtype) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt"); // transformers refuses files without it
-        for (Tensor t : tensors) w.add(t, dtype);
-        w.write(file);
-    }
-
     /** The config as NemotronConfig writes it, with the dtype fields saying what the weights now are. */
     private static void writeConfig(Path dir, NemotronConfig config, Dtype dtype) throws IOException {
         ObjectNode json = config.toJson();
+        // transformers 5 reads "dtype", earlier versions (and the released Minitron configs) "torch_dtype"
         json.put("dtype", dtype.torchName());
-        if (json.has("torch_dtype")) json.put("torch_dtype", dtype.torchName());
+        json.put("torch_dtype", dtype.torchName());
         JSON.writeValue(dir.resolve(CONFIG).toFile(), json);
     }
 
@@ -295,7 +387,7 @@ public final class Checkpoint {
         if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive, got " + maxShardBytes);
     }
 
-    private static void refuseNonCheckpoint(Path dir) throws IOException {
+    static void refuseNonCheckpoint(Path dir) throws IOException {
         if (!Files.isDirectory(dir) || Files.exists(dir.resolve(CONFIG))) return;
         try (Stream<Path> s = Files.list(dir)) {
             if (s.findAny().isPresent())
@@ -316,16 +408,30 @@ public final class Checkpoint {
     /**
      * Re-writes a checkpoint (safetensors, sharded or not, or PyTorch .bin) as safetensors in {@code dtype},
      * by default the source's own (F32 where the source is F64 or mixed), sharded above 5 GB, with the
-     * tokenizer files and generation_config.json copied.
+     * tokenizer files and generation_config.json copied. Safetensors sources are streamed a row at a
+     * time, so a model larger than memory converts.
      */
     public static void convert(Path src, Path dst, Optional<Dtype> dtype) throws IOException {
-        LoadedModel model = load(src);
-        Dtype target = dtype.orElse(Dtype.writable(model.dtype()) ? model.dtype() : Dtype.F32);
+        if (StreamingCheckpoint.canStream(src)) {
+            try (StreamingCheckpoint source = StreamingCheckpoint.open(src)) {
+                convert(source, source.dtype(), src, dst, dtype);
+            }
+        } else {
+            LoadedModel model = load(src);
+            convert(model.params(), model.dtype(), src, dst, dtype);
+        }
+    }
+
+    private static void convert(TensorRows source, Dtype sourceDtype, Path src, Path dst, Optional<Dtype> dtype)
+            throws IOException {
+        Dtype target = dtype.orElse(Dtype.writable(sourceDtype) ? sourceDtype : Dtype.F32);
         checkWritable(target, DEFAULT_MAX_SHARD_BYTES);
-        List<Tensor> tensors = tensorsToWrite(model.config(), model.params());
+        NemotronConfig config = source.config();
+        List<StreamedTensor> tensors = Parameters.expectedShapes(config).keySet().stream()
+                .map(name -> StreamedTensor.of(source, name)).toList();
         refuseNonCheckpoint(dst);
         AtomicWrites.replaceDirectory(dst, temp -> {
-            writeFiles(temp, model.config(), tensors, target, DEFAULT_MAX_SHARD_BYTES);
+            writeStreamed(temp, config, tensors, target, DEFAULT_MAX_SHARD_BYTES);
             copyTokenizerFiles(src, temp);
         });
     }

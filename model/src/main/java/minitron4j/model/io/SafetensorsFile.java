@@ -48,23 +48,39 @@ public final class SafetensorsFile implements TensorFile {
     }
 
     private final Path path;
+    /** The mapping's arena; null when the garbage collector owns it ({@link #openKeptMapped}). */
     private final Arena arena;
+    /** File offset of the data area (8 + header length), for positional reads that bypass the mapping. */
+    private final long dataStart;
     private final MemorySegment data;
     private final LinkedHashMap<String, Entry> entries;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, LinkedHashMap<String, Entry> entries,
+    private SafetensorsFile(Path path, Arena arena, long dataStart, MemorySegment data, LinkedHashMap<String, Entry> entries,
                             Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
+        this.dataStart = dataStart;
         this.data = data;
         this.entries = entries;
         this.metadata = metadata;
     }
 
-    /** Maps and validates the file; nothing of a bad file stays open. */
+    /** Maps and validates the file; nothing of a bad file stays open. {@link #close} unmaps it. */
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
+        return open(path, Arena.ofShared(), true);
+    }
+
+    /**
+     * {@link #open} for weights that outlive this object: the mapping stays valid while any segment
+     * from {@link #bytes} is reachable, and is released by the garbage collector ({@link #close} is a
+     * no-op). For models opened as stored.
+     */
+    public static SafetensorsFile openKeptMapped(Path path) throws IOException {
+        return open(path, Arena.ofAuto(), false);
+    }
+
+    private static SafetensorsFile open(Path path, Arena arena, boolean closable) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8)
@@ -82,9 +98,9 @@ public final class SafetensorsFile implements TensorFile {
             MemorySegment data = all.asSlice(8 + headerLength);
             LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
             Map<String, String> metadata = parseHeader(path, header, data.byteSize(), entries);
-            return new SafetensorsFile(path, arena, data, entries, metadata);
+            return new SafetensorsFile(path, closable ? arena : null, 8 + headerLength, data, entries, metadata);
         } catch (IOException | RuntimeException e) {
-            arena.close();
+            if (closable) arena.close();
             throw e;
         }
     }
@@ -242,6 +258,11 @@ public final class SafetensorsFile implements TensorFile {
         return data.asSlice(e.begin(), e.end() - e.begin());
     }
 
+    /** The position in the file of the tensor's first byte: for streaming reads through a channel. */
+    public long fileOffset(String name) {
+        return dataStart + entry(name).begin();
+    }
+
     @Override
     public Tensor readFloats(String name) {
         Entry e = entry(name);
@@ -278,7 +299,7 @@ public final class SafetensorsFile implements TensorFile {
     }
 
     private Entry entry(String name) {
-        if (!arena.scope().isAlive()) throw new IllegalStateException(path + " is closed");
+        if (arena != null && !arena.scope().isAlive()) throw new IllegalStateException(path + " is closed");
         Entry e = entries.get(name);
         if (e == null) throw new ModelFormatException(path + ": no tensor named \"" + name + "\"");
         return e;
@@ -286,7 +307,8 @@ public final class SafetensorsFile implements TensorFile {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        // An automatic arena (openKeptMapped, arena null) cannot be closed: the collector unmaps it.
+        if (arena != null && arena.scope().isAlive()) arena.close();
     }
 
     @Override

@@ -108,18 +108,28 @@ public final class SafetensorsWriter {
     }
 
     private byte[] header() throws IOException {
+        List<TensorInfo> infos = new ArrayList<>();
+        for (Item it : items) infos.add(new TensorInfo(it.name(), it.dtype(), it.shape()));
+        return header(metadata, infos);
+    }
+
+    /**
+     * The header of a file holding these tensors in this order, contiguous from offset 0, padded with
+     * spaces to a multiple of 8 bytes (without the 8-byte length that precedes it).
+     */
+    static byte[] header(Map<String, String> metadata, List<TensorInfo> tensors) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode m = root.putObject(SafetensorsFile.METADATA_KEY);
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Item it : items) {
+        for (TensorInfo it : tensors) {
             ObjectNode o = root.putObject(it.name());
             o.put("dtype", it.dtype().name());
             ArrayNode shape = o.putArray("shape");
             for (int d : it.shape()) shape.add(d);
-            long end = offset + (long) it.length() * it.dtype().bytes();
+            long end = offset + it.numel() * it.dtype().bytes();
             o.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
