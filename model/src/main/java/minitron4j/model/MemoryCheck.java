@@ -1,6 +1,5 @@
 package minitron4j.model;
 
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -79,7 +78,7 @@ public final class MemoryCheck {
 
     /** Throws {@link NotEnoughMemoryException} when the estimate exceeds the heap or the machine. */
     public void check() {
-        check(Runtime.getRuntime().maxMemory(), physicalMemory());
+        check(Runtime.getRuntime().maxMemory(), SystemMemory.physical());
     }
 
     void check(long heapLimit, long machine) {
@@ -113,11 +112,6 @@ public final class MemoryCheck {
 
     private static String gb(long bytes) {
         return String.format(Locale.ROOT, "%.1f", bytes / 1e9 * (1e9 / (1L << 30)));
-    }
-
-    /** The machine's physical memory in bytes. */
-    public static long physicalMemory() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 
     /** The command cannot run within the memory it may use: the user's to fix (exit 2), not a crash. */

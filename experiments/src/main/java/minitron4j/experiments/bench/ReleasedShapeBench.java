@@ -36,7 +36,7 @@ import java.util.SplittableRandom;
 public final class ReleasedShapeBench {
     /** Bytes per thread of the streaming probes: far beyond the caches. */
     private static final long STREAM_BYTES_PER_THREAD = 512L << 20;
-    private static final int WARMUP_TOKENS = 3;
+    private static final int WARMUP_TOKENS = 4;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public record Settings(ReleasedShape shape, Path model, int prefill, int decodeTokens, long seed) {}
@@ -62,18 +62,22 @@ public final class ReleasedShapeBench {
         o.put("shape", settings.shape().id());
         o.put("threads", Parallel.threads());
 
+        // The streams and the sgemm first, so that their buffers are gone before the weights come in.
+        double[] stream = streamingGbs();
+        o.put("stream_read_gb_s", stream[0]);
+        o.put("stream_copy_gb_s", stream[1]);
+        NemotronConfig shape = settings.shape().config();
+        double sgemm = sgemmGflops(Math.min(settings.prefill(), 512), shape.intermediateSize(), shape.hiddenSize());
+
         long t0 = System.nanoTime();
         Checkpoint.LoadedModel loaded = Checkpoint.load(dir, backend.weightStorage());
         o.put("load_s", seconds(t0));
         o.put("dtype", loaded.dtype().name());
         NemotronConfig c = loaded.config();
-        if (!c.equals(settings.shape().config()))
+        if (!c.equals(shape))
             log.printf("bench: %s is not exactly the %s config; measuring it as it is%n", dir, settings.shape().id());
         o.put("parameters", c.parameterCount());
 
-        double[] stream = streamingGbs();
-        o.put("stream_read_gb_s", stream[0]);
-        o.put("stream_copy_gb_s", stream[1]);
         long bytesPerToken = decodeBytesPerToken(loaded.params(), loaded.dtype());
         o.put("decode_weight_bytes_per_token", bytesPerToken);
 
@@ -92,7 +96,6 @@ public final class ReleasedShapeBench {
             p.put("seconds", prefillS);
             p.put("tokens_per_s", prompt.length / prefillS);
             p.put("gflops", prefillGflops);
-            double sgemm = sgemmGflops(Math.min(prompt.length, 512), c.intermediateSize(), c.hiddenSize());
             p.put("fp32_sgemm_gflops", sgemm);
             p.put("fraction_of_sgemm", prefillGflops / sgemm);
 
@@ -115,7 +118,7 @@ public final class ReleasedShapeBench {
             d.put("fraction_of_roofline", tokensPerS / roofline);
             d.put("fraction_of_copy_roofline", tokensPerS * bytesPerToken / (stream[1] * 1e9));
         }
-        o.put("peak_rss_gb", peakRssBytes() / 1e9);
+        o.put("peak_rss_gb", minitron4j.model.SystemMemory.peakResident() / 1e9);
         return o;
     }
 
@@ -176,31 +179,20 @@ public final class ReleasedShapeBench {
         return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
 
-    /** GFLOP/s of the fp32 packed sgemm out[m,n] = x[m,k] w[n,k]^T, best of three after a warm-up. */
+    /** GFLOP/s of the fp32 packed sgemm out[m,n] = x[m,k] w[n,k]^T (the up_proj shape), best of five after a warm-up. */
     static double sgemmGflops(int m, int n, int k) {
         SplittableRandom r = new SplittableRandom(1);
         float[] x = new float[m * k], w = new float[n * k], out = new float[m * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble() - 0.5f;
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextDouble() - 0.5f;
-        Gemm.linear(out, x, w, m, k, n);
+        for (int rep = 0; rep < 3; rep++) Gemm.linear(out, x, w, m, k, n); // compiled before it is timed
         double best = Double.MAX_VALUE;
-        for (int rep = 0; rep < 3; rep++) {
+        for (int rep = 0; rep < 5; rep++) {
             long t0 = System.nanoTime();
             Gemm.linear(out, x, w, m, k, n);
             best = Math.min(best, seconds(t0));
         }
         return 2.0 * m * n * k / best / 1e9;
-    }
-
-    /** The process's peak resident set (VmHWM), or -1 where /proc does not say. */
-    public static long peakRssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     private static double seconds(long t0) {

@@ -184,7 +184,7 @@ public final class Checkpoint {
             return switch (mode) {
                 case "mapped" -> new Placement(0);
                 case "resident" -> new Placement(Long.MAX_VALUE);
-                case "auto" -> new Placement(Math.max(0, ResidentWeights.availableMemory() - (2L << 30)));
+                case "auto" -> new Placement(Math.max(0, minitron4j.model.SystemMemory.available() - (2L << 30)));
                 default -> throw new IllegalArgumentException("-Dminitron4j.weights must be auto, resident or mapped, not " + mode);
             };
         }

@@ -11,7 +11,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -102,16 +101,5 @@ final class ResidentWeights {
         } catch (RuntimeException | LinkageError e) {
             return Optional.empty();
         }
-    }
-
-    /** The memory the kernel could give now without swapping (MemAvailable), or -1 where /proc does not say. */
-    static long availableMemory() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo")))
-                if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 }

@@ -53,7 +53,8 @@ public final class SafetensorsStreamWriter {
         }
     }
 
-    private static void put(FileChannel ch, ByteBuffer buf, float[] x, int n, Dtype dtype) throws IOException {
+    /** Appends x[0..n) converted to dtype through buf, flushing it to ch whenever it fills. */
+    static void put(FileChannel ch, ByteBuffer buf, float[] x, int n, Dtype dtype) throws IOException {
         int elementBytes = dtype.bytes();
         for (int pos = 0; pos < n; ) {
             if (buf.remaining() < elementBytes) flush(ch, buf);
@@ -70,13 +71,13 @@ public final class SafetensorsStreamWriter {
         }
     }
 
-    private static void flush(FileChannel ch, ByteBuffer buf) throws IOException {
+    static void flush(FileChannel ch, ByteBuffer buf) throws IOException {
         buf.flip();
         writeFully(ch, buf);
         buf.clear();
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) ch.write(b);
     }
 }

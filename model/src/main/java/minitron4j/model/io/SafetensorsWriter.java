@@ -100,10 +100,10 @@ public final class SafetensorsWriter {
         AtomicWrites.replaceFile(file, ch -> {
             ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             buf.putLong(header.length);
-            flush(ch, buf);
-            writeFully(ch, ByteBuffer.wrap(header));
+            SafetensorsStreamWriter.flush(ch, buf);
+            SafetensorsStreamWriter.writeFully(ch, ByteBuffer.wrap(header));
             for (Item it : items) writeData(ch, buf, it);
-            flush(ch, buf);
+            SafetensorsStreamWriter.flush(ch, buf);
         });
     }
 
@@ -142,33 +142,17 @@ public final class SafetensorsWriter {
     }
 
     private static void writeData(FileChannel ch, ByteBuffer buf, Item item) throws IOException {
-        int elementBytes = item.dtype().bytes();
-        int length = item.length();
-        for (int pos = 0; pos < length; ) {
-            if (buf.remaining() < elementBytes) flush(ch, buf);
-            int n = Math.min(buf.remaining() / elementBytes, length - pos);
-            switch (item) {
-                case FloatItem f when f.dtype() == Dtype.F32 -> buf.asFloatBuffer().put(f.data(), pos, n);
-                case FloatItem f when f.dtype() == Dtype.BF16 -> {
-                    for (int i = 0; i < n; i++) buf.putShort(buf.position() + 2 * i, Dtype.floatToBf16(f.data()[pos + i]));
+        switch (item) {
+            case FloatItem f -> SafetensorsStreamWriter.put(ch, buf, f.data(), f.length(), f.dtype());
+            case IntItem t -> {
+                for (int pos = 0; pos < t.length(); ) {
+                    if (buf.remaining() < Integer.BYTES) SafetensorsStreamWriter.flush(ch, buf);
+                    int n = Math.min(buf.remaining() / Integer.BYTES, t.length() - pos);
+                    buf.asIntBuffer().put(t.data(), pos, n);
+                    buf.position(buf.position() + n * Integer.BYTES);
+                    pos += n;
                 }
-                case FloatItem f -> {
-                    for (int i = 0; i < n; i++) buf.putShort(buf.position() + 2 * i, Float.floatToFloat16(f.data()[pos + i]));
-                }
-                case IntItem t -> buf.asIntBuffer().put(t.data(), pos, n);
             }
-            buf.position(buf.position() + n * elementBytes);
-            pos += n;
         }
-    }
-
-    private static void flush(FileChannel ch, ByteBuffer buf) throws IOException {
-        buf.flip();
-        writeFully(ch, buf);
-        buf.clear();
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
     }
 }
