@@ -3,7 +3,7 @@ package minitron4j.model;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the shared fixtures live: the system property {@code minitron4j.shared} (set by surefire), else ../../shared. */
+/** Where the golden fixtures live: the system property {@code minitron4j.shared} (surefire sets it to the repository's testdata/, a copy of the shared golden data), else ../../shared. */
 public final class Fixtures {
     private Fixtures() {
     }
