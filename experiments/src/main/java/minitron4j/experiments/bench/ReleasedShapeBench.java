@@ -139,7 +139,7 @@ public final class ReleasedShapeBench {
     }
 
     /**
-     * The machine's streaming bandwidth on every thread, best of three each: [0] a read (a sum of
+     * The machine's streaming bandwidth on every thread, best of eight each (the first runs before the JIT has compiled the sum): [0] a read (a sum of
      * floats, what a decode step does with the weights), [1] a copy counted as bytes read plus bytes
      * written (STREAM's convention).
      */
@@ -153,7 +153,7 @@ public final class ReleasedShapeBench {
             }
             double read = 0, copy = 0;
             float[] sums = new float[threads];
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < 8; rep++) {
                 long t0 = System.nanoTime();
                 Parallel.forEach(threads, t -> sums[t] += sum(src[t]));
                 read = Math.max(read, (double) threads * STREAM_BYTES_PER_THREAD / seconds(t0) / 1e9);
