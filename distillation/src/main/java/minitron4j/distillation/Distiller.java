@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.kernels.KlDivergence;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.Batch;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -117,9 +118,13 @@ public final class Distiller {
         DistillOptions o = config.options();
         Parallel.setThreads(o.threads());
         try (TokenData data = TokenData.open(config.data())) {
+            Parameters teacherParams = Checkpoint.load(config.teacher(),
+                    backend == null ? WeightStorage.AS_STORED : backend.weightStorage()).params();
+            MemoryCheck.of("distill").training(NemotronConfig.load(config.student().resolve("config.json")), o.batch(), o.seqLen())
+                    .weights(teacherParams).activations(teacherParams.config(), o.batch(), o.seqLen(), false, o.batch() * o.seqLen())
+                    .check();
             Parameters studentParams = Checkpoint.load(config.student()).params();
-            Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(Checkpoint.load(config.teacher(),
-                    backend == null ? WeightStorage.AS_STORED : backend.weightStorage()).params());
+            Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(teacherParams);
             check(student.config(), config.student(), teacher.config(), config.teacher(), data, o.seqLen());
             if (backend != null) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
             FrozenTeacher frozen = new FrozenTeacher(teacher, o.batch(), o.seqLen(),

@@ -49,6 +49,16 @@ public final class MemoryCheck {
         return heap("activations", Activations.bytes(c, batch, seq, training, logitRows));
     }
 
+    /**
+     * Training a model of config c on micro-batches of [batch, seq]: fp32 weights, gradients and
+     * AdamW's two moments (16 bytes a parameter) and every layer's activations with the logits.
+     */
+    public MemoryCheck training(NemotronConfig c, int batch, int seq) {
+        return heap("fp32 weights, gradients and AdamW moments", 16 * c.parameterCount())
+                .activations(c, batch, seq, true, batch * seq)
+                .remedy("a smaller batch (or grad_accum with a smaller micro-batch) or seq_len");
+    }
+
     /** A KV cache of maxSeq positions for one sequence. */
     public MemoryCheck kvCache(NemotronConfig c, int maxSeq) {
         return heap("KV cache", 2L * c.numHiddenLayers() * maxSeq * c.kvDim() * Float.BYTES);
@@ -79,6 +89,16 @@ public final class MemoryCheck {
     /** Throws {@link NotEnoughMemoryException} when the estimate exceeds the heap or the machine. */
     public void check() {
         check(Runtime.getRuntime().maxMemory(), SystemMemory.physical());
+    }
+
+    /** Whether the estimate fits the heap and the machine (what {@link #check} would let through). */
+    public boolean fits() {
+        try {
+            check();
+            return true;
+        } catch (NotEnoughMemoryException e) {
+            return false;
+        }
     }
 
     void check(long heapLimit, long machine) {

@@ -3,6 +3,7 @@ package minitron4j.training;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.kernels.Parallel;
+import minitron4j.model.MemoryCheck;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -61,8 +62,11 @@ public final class Trainer {
             throws IOException {
         Parallel.setThreads(spec.threads());
         try (TokenData data = TokenData.open(spec.data())) {
+            NemotronConfig planned = spec.init() != null ? NemotronConfig.load(spec.init().resolve("config.json"))
+                    : modelConfig(spec.model(), data);
+            MemoryCheck.of("train").training(planned, spec.batch(), spec.seqLen()).check();
             Parameters params = spec.init() != null ? Checkpoint.load(spec.init()).params()
-                    : Parameters.initialize(modelConfig(spec.model(), data), spec.seed());
+                    : Parameters.initialize(planned, spec.seed());
             NemotronConfig config = params.config();
             String source = spec.init() != null ? spec.init().toString() : "spec field model";
             if (data.vocabSize() > config.vocabSize())

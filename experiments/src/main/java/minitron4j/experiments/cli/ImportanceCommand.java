@@ -66,8 +66,15 @@ final class ImportanceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Parameters params = Checkpoint.load(model, backend.backend().weightStorage()).params();
+        int perPass = batch;
+        // The calibration batch is sized to the memory: the statistics are sums over windows, so
+        // fewer windows per forward pass change nothing but the time.
+        while (source.data != null && perPass > 1 && !MemoryCheck.of("importance").weights(params)
+                .activations(params.config(), perPass, seqLen, false, 0).fits())
+            perPass = (perPass + 1) / 2;
+        if (perPass != batch) System.err.printf("importance: %d windows per forward pass fit in memory (--batch %d asked)%n", perPass, batch);
         List<Batch> batches = source.input != null ? List.of(BatchFiles.read(source.input))
-                : Calibration.windows(source.data, samples, seqLen, batch, seed);
+                : Calibration.windows(source.data, samples, seqLen, perPass, seed);
         int largest = batches.stream().mapToInt(Batch::batch).max().orElse(1), seq = batches.stream().mapToInt(Batch::seq).max().orElse(1);
         MemoryCheck.of("importance").weights(params).activations(params.config(), largest, seq, false, 0)
                 .remedy("a smaller --batch (windows per forward pass; the statistics are the same)").check();
