@@ -224,6 +224,32 @@ public final class Parameters implements TensorRows {
         return h != null ? new int[]{h.rows(), h.cols()} : get(name).shape().clone();
     }
 
+    /**
+     * The model with only the given layers (renumbered 0..n-1), sharing their tensors with this pool,
+     * fp32 or stored (no copy): for scoring a model with a layer skipped. Writing to the result
+     * writes to this pool.
+     */
+    public Parameters keepLayersShared(int[] layers) {
+        LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
+        LinkedHashMap<String, WeightMatrix.Half> h = new LinkedHashMap<>();
+        for (String name : names()) {
+            String to = name;
+            if (name.startsWith("model.layers.")) {
+                to = null;
+                for (int i = 0; i < layers.length; i++) {
+                    String from = layerPrefix(layers[i]);
+                    if (name.startsWith(from)) to = layerPrefix(i) + name.substring(from.length());
+                }
+                if (to == null) continue;
+            }
+            if (stored.containsKey(name)) h.put(to, stored.get(name));
+            else t.put(to, tensors.get(name).renamed(to));
+        }
+        NemotronConfig c = config.withShape(config.hiddenSize(), config.numAttentionHeads(), config.numKeyValueHeads(),
+                config.intermediateSize(), layers.length);
+        return asStored(c, t, h, "model without some layers");
+    }
+
     /** This pool with every tensor in fp32 on the heap (stored matrices decoded; fp32 ones shared). */
     public Parameters toF32() {
         if (stored.isEmpty()) return this;

@@ -57,7 +57,7 @@ public final class DepthImportance {
         for (int s = 0; s < increase.length; s++) {
             int start = s;
             int[] kept = IntStream.range(0, l).filter(i -> i < start || i >= start + length).toArray();
-            increase[s] = calibrationLoss(Trimmer.keepLayersShared(params, kept), batches) - base;
+            increase[s] = calibrationLoss(params.keepLayersShared(kept), batches) - base;
         }
         return increase;
     }

@@ -117,27 +117,6 @@ public final class Trimmer {
         return new Cut(to, from, null, idx, List.of(), 0);
     }
 
-    /**
-     * The model without some layers, sharing the kept layers' tensors with the source (no copy): for
-     * scoring a model with a layer skipped. Writing to the result writes to the source.
-     */
-    static Parameters keepLayersShared(Parameters src, int[] layers) {
-        NemotronConfig c = src.config();
-        Map<String, Tensor> t = new LinkedHashMap<>();
-        for (Tensor x : src.tensors()) if (!x.name().startsWith("model.layers.")) t.put(x.name(), x);
-        for (int i = 0; i < layers.length; i++) {
-            String from = Parameters.layerPrefix(layers[i]), to = Parameters.layerPrefix(i);
-            for (Tensor x : src.tensors())
-                if (x.name().startsWith(from)) {
-                    String name = to + x.name().substring(from.length());
-                    t.put(name, x.renamed(name));
-                }
-        }
-        NemotronConfig out = c.withShape(c.hiddenSize(), c.numAttentionHeads(), c.numKeyValueHeads(),
-                c.intermediateSize(), layers.length);
-        return Parameters.of(out, t, "model without some layers");
-    }
-
     /** Channel indices of whole heads: head h covers h*hd .. h*hd+hd-1. */
     private static int[] channels(int[] heads, int hd) {
         int[] c = new int[heads.length * hd];

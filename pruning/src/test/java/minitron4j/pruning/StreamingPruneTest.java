@@ -49,4 +49,21 @@ class StreamingPruneTest {
             assertArrayEquals(t.data(), fromStored.data(t.name()), t.name() + " from the mapped pool");
         }
     }
+
+    @Test
+    void importanceOfAStoredPoolEqualsTheFp32OneDepthLossIncluded(@TempDir Path tmp) throws Exception {
+        NemotronConfig c = TinyModels.gqa();
+        Checkpoint.save(tmp.resolve("m"), c, TinyModels.parameters(c, 8), Dtype.BF16);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(2);
+        var batches = java.util.List.of(TinyModels.batch(r, 2, 9, new int[]{9, 5}), TinyModels.batch(r, 2, 9, null));
+        ImportanceOptions options = ImportanceOptions.defaults().withDepthLoss(true);
+        ImportanceScores stored = Pruning.importance(new minitron4j.model.Nemotron(
+                Checkpoint.load(tmp.resolve("m"), WeightStorage.AS_STORED).params()), batches, options);
+        ImportanceScores fp32 = Pruning.importance(new minitron4j.model.Nemotron(Checkpoint.load(tmp.resolve("m")).params()),
+                batches, options);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            assertEquals(fp32.layersLoss()[l], stored.layersLoss()[l], 1e-4 * (1 + Math.abs(fp32.layersLoss()[l])), "layers_loss " + l);
+            assertEquals(fp32.layers()[l], stored.layers()[l], 1e-4, "layers " + l);
+        }
+    }
 }
