@@ -108,17 +108,17 @@ public final class MemoryCheck {
             long suggest = Math.min(machine, (long) (heap / 0.9) + (1L << 30));
             String remedy = suggest > heap && suggest <= machine * 0.95
                     ? "MINITRON4J_JAVA_OPTS=-Xmx" + Math.ceilDiv(suggest, 1L << 30) + "g" : null;
-            throw new NotEnoughMemoryException(command + " needs about " + gb(heap) + " GB of heap (" + breakdown(true)
-                    + ") but the heap limit is " + gb(heapLimit) + " GB: " + remedies(remedy));
+            throw new NotEnoughMemoryException(command + " needs about " + gib(heap) + " GiB of heap (" + breakdown(true)
+                    + ") but the heap limit is " + gib(heapLimit) + " GiB: " + remedies(remedy));
         }
         if (total > machine * 0.95)
-            throw new NotEnoughMemoryException(command + " needs about " + gb(total) + " GB (" + breakdown(false)
-                    + ") but this machine has " + gb(machine) + " GB: " + remedies(null));
+            throw new NotEnoughMemoryException(command + " needs about " + gib(total) + " GiB (" + breakdown(false)
+                    + ") but this machine has " + gib(machine) + " GiB: " + remedies(null));
     }
 
     private String breakdown(boolean heapOnly) {
         List<String> parts = new ArrayList<>();
-        for (Item i : items) if (i.bytes() > 0 && (i.heap() || !heapOnly)) parts.add(i.what() + " " + gb(i.bytes()) + " GB");
+        for (Item i : items) if (i.bytes() > 0 && (i.heap() || !heapOnly)) parts.add(i.what() + " " + gib(i.bytes()) + " GiB");
         return String.join(", ", parts);
     }
 
@@ -130,8 +130,8 @@ public final class MemoryCheck {
         return String.join(", or ", all);
     }
 
-    private static String gb(long bytes) {
-        return String.format(Locale.ROOT, "%.1f", bytes / 1e9 * (1e9 / (1L << 30)));
+    private static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f", bytes / (double) (1L << 30));
     }
 
     /** The command cannot run within the memory it may use: the user's to fix (exit 2), not a crash. */

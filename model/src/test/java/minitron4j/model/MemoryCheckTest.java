@@ -16,8 +16,8 @@ class MemoryCheckTest {
         MemoryCheck c = MemoryCheck.of("generate").heap("fp32 weights", 17 * GIB).heap("KV cache", GIB)
                 .remedy("a smaller --max-new-tokens");
         var e = assertThrows(MemoryCheck.NotEnoughMemoryException.class, () -> c.check(16 * GIB, 24 * GIB));
-        assertEquals("generate needs about 18.0 GB of heap (fp32 weights 17.0 GB, KV cache 1.0 GB) but the heap limit is"
-                + " 16.0 GB: MINITRON4J_JAVA_OPTS=-Xmx21g, or a smaller --max-new-tokens", e.getMessage());
+        assertEquals("generate needs about 18.0 GiB of heap (fp32 weights 17.0 GiB, KV cache 1.0 GiB) but the heap limit is"
+                + " 16.0 GiB: MINITRON4J_JAVA_OPTS=-Xmx21g, or a smaller --max-new-tokens", e.getMessage());
     }
 
     @Test
@@ -26,7 +26,7 @@ class MemoryCheckTest {
         assertDoesNotThrow(() -> fits.check(4 * GIB, 24 * GIB));
         MemoryCheck tooBig = MemoryCheck.of("generate").mapped("mapped 16-bit weights", 29 * GIB);
         var e = assertThrows(MemoryCheck.NotEnoughMemoryException.class, () -> tooBig.check(16 * GIB, 24 * GIB));
-        assertTrue(e.getMessage().startsWith("generate needs about 29.0 GB (mapped 16-bit weights 29.0 GB) but this machine has 24.0 GB"),
+        assertTrue(e.getMessage().startsWith("generate needs about 29.0 GiB (mapped 16-bit weights 29.0 GiB) but this machine has 24.0 GiB"),
                 e.getMessage());
     }
 

@@ -90,6 +90,13 @@ public final class Checkpoint {
         if (storage == WeightStorage.F32)
             MemoryCheck.of("loading " + dir + " in fp32").heap("fp32 weights", config.parameterCount() * Float.BYTES)
                     .remedy("a command that reads the weights as stored (bf16) instead of training them").check();
+        if (storage == WeightStorage.AS_STORED && StreamingCheckpoint.canStream(dir)) {
+            // Before anything is read: a model larger than the machine would page on every token.
+            try (StreamingCheckpoint headers = StreamingCheckpoint.open(dir)) {
+                MemoryCheck.of("opening " + dir).mapped("weights", headers.weightBytes())
+                        .remedy("prune it first (prune streams from the file at any size)").check();
+            }
+        }
         Opener safetensors = storage == WeightStorage.AS_STORED ? SafetensorsFile::openKeptMapped : SafetensorsFile::open;
         if (Files.isRegularFile(dir.resolve(SAFETENSORS)))
             return loadShards(config, dir.resolve(SAFETENSORS), singleShard(dir.resolve(SAFETENSORS)), safetensors, storage);
