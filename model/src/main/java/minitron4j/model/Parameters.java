@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * is no {@code lm_head.weight}: the embedding table serves both uses (and its gradient holds both).
  *
  * <p>A pool opened {@linkplain #asStored as stored} keeps its bf16/f16 matrices in the checkpoint's own
- * bytes (mapped, not copied) and only the small vectors in fp32: the forward pass reads them through
+ * bytes (off the heap, never widened) and only the small vectors in fp32: the forward pass reads them through
  * {@link #matrix}; anything that needs fp32 arrays ({@link #data}, {@link #tensors}, training) is
  * refused with a message that says so, and {@link #toF32} decodes a trainable copy.
  */
@@ -112,7 +112,7 @@ public final class Parameters implements TensorRows {
     }
 
     /**
-     * A pool whose matrices stay as stored: {@code halves} holds the 16-bit matrices (mapped bytes),
+     * A pool whose matrices stay as stored: {@code halves} holds the 16-bit matrices (their stored bytes),
      * {@code floats} every other tensor in fp32. Together they must hold exactly the config's tensors
      * with the config's shapes.
      */

@@ -81,8 +81,10 @@ public final class Checkpoint {
 
     /**
      * Opens a checkpoint with its weights kept as {@code storage} says: {@link WeightStorage#AS_STORED}
-     * leaves bf16/f16 matrices of safetensors files in the mapped file (no heap copy, pages read on
-     * demand) and decodes only the norms; PyTorch .bin files and fp32 tensors are read into fp32.
+     * keeps bf16/f16 matrices of safetensors files in their stored bytes, off the heap (read into
+     * process memory while it fits, else served from the mapped file: see {@link Placement}) and
+     * decodes only the norms; PyTorch .bin files and fp32 tensors are read into fp32. A model larger
+     * than the machine is refused before anything is read.
      */
     public static LoadedModel load(Path dir, WeightStorage storage) throws IOException {
         if (!Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
