@@ -128,21 +128,11 @@ public final class Gemm {
                 if (step == 2) for (; j + 1 < j1; j += 2) HalfMath.dot2(x, 0, w.bytes(), w.offset(j, 0), w.format(), k, out, j);
                 for (; j < j1; j++) out[j] = w.dotRow(j, x, 0);
             });
-        } else if ((long) rows * n * k < SMALL) {
-            // Each row of w decoded once, then used by every row of x.
-            float[] row = new float[k];
-            for (int j = 0; j < n; j++) {
-                w.decodeRow(j, 0, k, row, 0);
-                for (int i = 0; i < rows; i++) {
-                    float s = 0f;
-                    for (int p = 0; p < k; p++) s = Math.fma(x[i * k + p], row[p], s);
-                    out[i * n + j] = s;
-                }
-            }
-        } else if (rows <= FEW_ROWS) {
-            // A short prompt: packing would convert every weight for a handful of rows of x, so each
-            // stored row is widened once into a buffer that stays in L1 and dotted with every row of x.
-            Parallel.forRange(n, Math.max(1, (int) (SMALL / ((long) rows * k))), (j0, j1) -> {
+        } else if (rows <= FEW_ROWS || (long) rows * n * k < SMALL) {
+            // A short prompt (or a product too small to repay packing): packing would convert every
+            // weight for a handful of rows of x, so each stored row is widened once into a buffer that
+            // stays in L1 and dotted with every row of x. A small product is one chunk, run inline.
+            Parallel.forRange(n, (int) Math.min(n, Math.max(1, SMALL / ((long) rows * k))), (j0, j1) -> {
                 float[] row = new float[k];
                 for (int j = j0; j < j1; j++) {
                     w.decodeRow(j, 0, k, row, 0);
