@@ -180,7 +180,7 @@ public final class Parameters implements TensorRows {
             return;
         }
         Tensor t = get(name);
-        int cols = t.shape().length == 1 ? t.size() : t.size() / t.dim(0);
+        int cols = Tensor.rowLength(t.shape());
         System.arraycopy(t.data(), row * cols, dst, 0, cols);
     }
 
@@ -195,7 +195,7 @@ public final class Parameters implements TensorRows {
 
     private IllegalStateException storedNotF32(String name) {
         return new IllegalStateException("tensor " + name + " is kept as stored " + stored.get(name).format()
-                + " (mapped from the checkpoint); this needs fp32 weights: load the model with Checkpoint.load, or toF32()");
+                + " (off the heap, as the checkpoint holds it); this needs fp32 weights: load the model with Checkpoint.load, or toF32()");
     }
 
     /** Whether some matrices are kept in their stored 16-bit bytes rather than fp32. */

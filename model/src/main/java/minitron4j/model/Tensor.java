@@ -17,6 +17,20 @@ public record Tensor(String name, int[] shape, float[] data) {
         return new Tensor(name, shape.clone(), new float[(int) n]);
     }
 
+    /**
+     * Rows of a tensor read or written a row at a time (streaming, pruning): a 1-D tensor is one row,
+     * an n-D tensor has shape[0] rows of {@link #rowLength} values.
+     */
+    public static int rows(int[] shape) {
+        return shape.length == 1 ? 1 : shape[0];
+    }
+
+    /** Values in one row of {@link #rows}: the product of the dimensions after the first (all of a 1-D tensor). */
+    public static int rowLength(int[] shape) {
+        int rows = rows(shape);
+        return rows == 0 ? 0 : Math.toIntExact(numel(shape) / rows);
+    }
+
     public static long numel(int[] shape) {
         long n = 1;
         for (int d : shape) {

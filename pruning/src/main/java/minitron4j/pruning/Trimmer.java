@@ -85,7 +85,7 @@ public final class Trimmer {
     public static List<StreamedTensor> stream(TensorRows source, PruningPlan plan) {
         List<StreamedTensor> out = new ArrayList<>();
         for (Cut cut : cuts(source.config(), plan)) {
-            int srcCols = source.shape(cut.from()).length == 1 ? source.shape(cut.from())[0] : source.shape(cut.from())[1];
+            int srcCols = Tensor.rowLength(source.shape(cut.from()));
             out.add(new StreamedTensor(cut.to(), cut.shape(), (first, count, dst) -> {
                 float[] srcRow = new float[srcCols];
                 for (int r = 0; r < count; r++) cut.row(source, first + r, srcRow, dst, r * cut.cols().length);

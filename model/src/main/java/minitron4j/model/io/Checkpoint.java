@@ -12,9 +12,12 @@ import minitron4j.model.ModelFormatException;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.SystemMemory;
 import minitron4j.model.TensorRows;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -165,10 +168,10 @@ public final class Checkpoint {
      */
     private static WeightMatrix.Half keptAsStored(SafetensorsFile f, TensorInfo info, FileChannel ch, Placement placement)
             throws IOException {
-        HalfFloat format = info.dtype() == Dtype.BF16 ? HalfFloat.BF16 : info.dtype() == Dtype.F16 ? HalfFloat.F16 : null;
+        HalfFloat format = info.dtype().halfFloat();
         if (format == null || info.shape().length != 2) return null;
         long size = info.byteSize();
-        java.lang.foreign.MemorySegment bytes = placement.take(size)
+        MemorySegment bytes = placement.take(size)
                 ? ResidentWeights.read(ch, f.path(), f.fileOffset(info.name()), size, placement.arena)
                 : f.bytes(info.name());
         return WeightMatrix.of(bytes, format, info.shape()[0], info.shape()[1]);
@@ -181,7 +184,7 @@ public final class Checkpoint {
      * file, which also works for a model larger than memory.
      */
     private static final class Placement {
-        final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
+        final Arena arena = Arena.ofAuto();
         long budget;
 
         private Placement(long budget) {
@@ -193,7 +196,7 @@ public final class Checkpoint {
             return switch (mode) {
                 case "mapped" -> new Placement(0);
                 case "resident" -> new Placement(Long.MAX_VALUE);
-                case "auto" -> new Placement(Math.max(0, minitron4j.model.SystemMemory.available() - (2L << 30)));
+                case "auto" -> new Placement(Math.max(0, SystemMemory.available() - (2L << 30)));
                 default -> throw new IllegalArgumentException("-Dminitron4j.weights must be auto, resident or mapped, not " + mode);
             };
         }

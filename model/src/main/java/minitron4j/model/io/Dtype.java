@@ -1,5 +1,8 @@
 package minitron4j.model.io;
 
+import minitron4j.kernels.HalfFloat;
+import minitron4j.kernels.HalfMath;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -15,7 +18,6 @@ public enum Dtype {
     BOOL(1), U8(1), I8(1), F8_E5M2(1), F8_E4M3(1), I16(2), U16(2), F16(2), BF16(2), I32(4), U32(4), F32(4),
     I64(8), U64(8), F64(8);
 
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -35,6 +37,11 @@ public enum Dtype {
     /** Whether {@link #toFloats} converts this type (F64, F32, F16, BF16). */
     public boolean isFloat() {
         return this == F64 || this == F32 || this == F16 || this == BF16;
+    }
+
+    /** The kernels' name for a 16-bit float type (BF16, F16), or null for any other type. */
+    public HalfFloat halfFloat() {
+        return this == BF16 ? HalfFloat.BF16 : this == F16 ? HalfFloat.F16 : null;
     }
 
     /** Whether {@link #toInts} converts this type (I32, I64). */
@@ -85,14 +92,7 @@ public enum Dtype {
     void toFloats(MemorySegment src, long offset, float[] dst, int dstPos, int count) {
         switch (this) {
             case F32 -> MemorySegment.copy(src, LE_FLOAT, offset, dst, dstPos, count);
-            case BF16 -> {
-                for (int i = 0; i < count; i++)
-                    dst[dstPos + i] = bf16ToFloat(src.get(LE_SHORT, offset + 2L * i));
-            }
-            case F16 -> {
-                for (int i = 0; i < count; i++)
-                    dst[dstPos + i] = Float.float16ToFloat(src.get(LE_SHORT, offset + 2L * i));
-            }
+            case BF16, F16 -> HalfMath.decode(src, offset, halfFloat(), dst, dstPos, count);
             case F64 -> {
                 for (int i = 0; i < count; i++) dst[dstPos + i] = (float) src.get(LE_DOUBLE, offset + 8L * i);
             }
@@ -124,23 +124,13 @@ public enum Dtype {
         return src.get(LE_LONG, offset + 8L * index);
     }
 
-    static float bf16ToFloat(short bits) {
-        return Float.intBitsToFloat((bits & 0xffff) << 16);
-    }
-
-    /**
-     * fp32 to bf16 with round-to-nearest-even, as torch's {@code .to(torch.bfloat16)} does. NaN stays NaN
-     * (sign and top payload bits kept, quiet bit set so truncation cannot turn it into infinity).
-     */
+    /** fp32 to bf16 with round-to-nearest-even, as torch's {@code .to(torch.bfloat16)} does (NaN stays NaN). */
     public static short floatToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7fffffff) > 0x7f800000) return (short) ((bits >>> 16) | 0x0040);
-        int roundingBias = 0x7fff + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
+        return HalfFloat.BF16.fromFloat(f);
     }
 
     /** The fp32 value of {@code f} rounded to bf16 (what a bf16 round trip gives). */
     public static float roundToBf16(float f) {
-        return bf16ToFloat(floatToBf16(f));
+        return HalfFloat.BF16.toFloat(floatToBf16(f));
     }
 }

@@ -2,9 +2,11 @@ package minitron4j.model.io;
 
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -27,10 +29,10 @@ public final class RandomCheckpoint {
         double std = config.initializerRange();
         List<StreamedTensor> tensors = Parameters.expectedShapes(config).entrySet().stream().map(e -> {
             SplittableRandom r = generators.get(e.getKey());
-            long cols = minitron4j.model.Tensor.numel(e.getValue()) / (e.getValue().length == 1 ? 1 : e.getValue()[0]);
+            int cols = Tensor.rowLength(e.getValue());
             return new StreamedTensor(e.getKey(), e.getValue(), (first, count, dst) -> {
-                int n = (int) (count * cols);
-                if (r == null) java.util.Arrays.fill(dst, 0, n, 0f);
+                int n = count * cols;
+                if (r == null) Arrays.fill(dst, 0, n, 0f);
                 else Parameters.fillNormal(r, std, dst, 0, n); // rows come in order, so the stream continues
             });
         }).toList();

@@ -22,7 +22,7 @@ public record StreamedTensor(String name, int[] shape, RowSource source) {
 
     /** An in-memory tensor, streamed from its array. */
     public static StreamedTensor of(Tensor t) {
-        int cols = (int) (t.size() / rowsOf(t.shape()));
+        int cols = Tensor.rowLength(t.shape());
         return new StreamedTensor(t.name(), t.shape(), (first, count, dst) ->
                 System.arraycopy(t.data(), first * cols, dst, 0, count * cols));
     }
@@ -30,7 +30,7 @@ public record StreamedTensor(String name, int[] shape, RowSource source) {
     /** Tensor {@code name} of a model, read a row at a time as the writer asks for it. */
     public static StreamedTensor of(TensorRows model, String name) {
         int[] shape = model.shape(name);
-        int cols = (int) (Tensor.numel(shape) / rowsOf(shape));
+        int cols = Tensor.rowLength(shape);
         return new StreamedTensor(name, shape, (first, count, dst) -> {
             float[] row = new float[cols];
             for (int r = 0; r < count; r++) {
@@ -41,18 +41,15 @@ public record StreamedTensor(String name, int[] shape, RowSource source) {
     }
 
     public int rows() {
-        return rowsOf(shape);
+        return Tensor.rows(shape);
     }
 
     public long cols() {
-        return Tensor.numel(shape) / Math.max(1, rows());
+        return Tensor.rowLength(shape);
     }
 
     public long numel() {
         return Tensor.numel(shape);
     }
 
-    private static int rowsOf(int[] shape) {
-        return shape.length == 1 ? 1 : shape[0];
-    }
 }

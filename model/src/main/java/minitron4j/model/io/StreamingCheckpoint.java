@@ -1,10 +1,9 @@
 package minitron4j.model.io;
 
-import minitron4j.kernels.HalfFloat;
-import minitron4j.kernels.HalfMath;
 import minitron4j.model.ModelFormatException;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 import minitron4j.model.TensorRows;
 
 import java.io.IOException;
@@ -12,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -46,13 +46,13 @@ public final class StreamingCheckpoint implements TensorRows, AutoCloseable {
 
     /** Whether the folder holds safetensors weights (else only {@link Checkpoint#load} reads it). */
     public static boolean canStream(Path dir) {
-        return java.nio.file.Files.isRegularFile(dir.resolve(Checkpoint.SAFETENSORS))
-                || java.nio.file.Files.isRegularFile(dir.resolve(Checkpoint.SAFETENSORS_INDEX));
+        return Files.isRegularFile(dir.resolve(Checkpoint.SAFETENSORS))
+                || Files.isRegularFile(dir.resolve(Checkpoint.SAFETENSORS_INDEX));
     }
 
     /** Reads config.json and every shard's header, checking the tensors against the config. */
     public static StreamingCheckpoint open(Path dir) throws IOException {
-        if (!java.nio.file.Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
+        if (!Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
         NemotronConfig config = NemotronConfig.load(dir.resolve(Checkpoint.CONFIG));
         LinkedHashMap<Path, List<String>> shards = Checkpoint.shards(dir);
         HashMap<String, Location> found = new HashMap<>();
@@ -119,10 +119,8 @@ public final class StreamingCheckpoint implements TensorRows, AutoCloseable {
     @Override
     public void readRow(String name, int row, float[] dst) throws IOException {
         Location l = location(name);
-        int[] shape = l.info().shape();
-        int rows = shape.length == 1 ? 1 : shape[0];
+        int rows = Tensor.rows(l.info().shape()), cols = Tensor.rowLength(l.info().shape());
         if (row < 0 || row >= rows) throw new IndexOutOfBoundsException(name + ": row " + row + " of " + rows);
-        int cols = (int) (l.info().numel() / rows);
         int bytes = cols * l.info().dtype().bytes();
         ByteBuffer buf = rowBuffer.get();
         if (buf == null || buf.capacity() < bytes) {
@@ -136,12 +134,7 @@ public final class StreamingCheckpoint implements TensorRows, AutoCloseable {
             if (n < 0)
                 throw new ModelFormatException(l.file() + ": file ends inside tensor \"" + name + "\" (row " + row + ")");
         }
-        MemorySegment seg = MemorySegment.ofBuffer(buf.flip());
-        switch (l.info().dtype()) {
-            case BF16 -> HalfMath.decode(seg, 0, HalfFloat.BF16, dst, 0, cols);
-            case F16 -> HalfMath.decode(seg, 0, HalfFloat.F16, dst, 0, cols);
-            default -> l.info().dtype().toFloats(seg, 0, dst, 0, cols);
-        }
+        l.info().dtype().toFloats(MemorySegment.ofBuffer(buf.flip()), 0, dst, 0, cols);
     }
 
     private Location location(String name) {
