@@ -1,8 +1,5 @@
 package minitron4j.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
@@ -12,53 +9,50 @@ import java.util.function.IntConsumer;
  * thread count.
  */
 public final class Parallel {
-    private static volatile ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    private static volatile WorkerPool pool = new WorkerPool(Runtime.getRuntime().availableProcessors());
 
     private Parallel() {}
 
     public static synchronized void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        if (threads == pool.getParallelism()) return;
-        ForkJoinPool old = pool;
-        pool = new ForkJoinPool(threads);
+        if (threads == pool.threads()) return;
+        WorkerPool old = pool;
+        pool = new WorkerPool(threads);
         old.shutdown();
     }
 
     public static int threads() {
-        return pool.getParallelism();
+        return pool.threads();
     }
 
-    /** Runs body(i) for i in [0, n), spread over the pool; returns when all are done. */
+    /**
+     * Runs body(i) for i in [0, n), spread over the pool; returns when all are done. Items are
+     * claimed dynamically, which keeps cores busy when they differ in cost; each item's result does
+     * not depend on which thread ran it, so the output is still deterministic. A call made while the
+     * pool is busy (from inside a body, or from a second thread) runs its items on the caller.
+     */
     public static void forEach(int n, IntConsumer body) {
         if (n <= 0) return;
-        ForkJoinPool p = pool;
-        int workers = Math.min(n, p.getParallelism());
-        if (workers == 1) {
+        WorkerPool p = pool;
+        if (n == 1 || p.threads() == 1 || !p.tryRun(n, body)) {
             for (int i = 0; i < n; i++) body.accept(i);
-            return;
         }
-        AtomicInteger next = new AtomicInteger();
-        // Dynamic claiming keeps cores busy when items differ in cost; each item's result does
-        // not depend on which thread ran it, so the output is still deterministic.
-        Runnable claim = () -> {
-            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.accept(i);
-        };
-        // The caller claims items too, so only workers - 1 pool threads are woken; kernels call
-        // this many times a second and each wake-up costs microseconds.
-        ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[workers - 1];
-        for (int h = 0; h < helpers.length; h++) helpers[h] = p.submit(claim);
-        try {
-            claim.run();
-        } finally {
-            for (ForkJoinTask<?> h : helpers) h.quietlyJoin();
-        }
-        for (ForkJoinTask<?> h : helpers) h.join();
     }
 
-    /** Runs body(start, end) over [0, n) cut into chunks of at least minChunk items. */
+    /** Runs body(start, end) over [0, n) cut into up to 4 chunks a thread of at least minChunk items. */
     public static void forRange(int n, int minChunk, RangeBody body) {
+        forRange(n, minChunk, 4, body);
+    }
+
+    /**
+     * Runs body(start, end) over [0, n) cut into up to chunksPerThread chunks a thread, each of at
+     * least minChunk items. More chunks leave less idle time at the end of a call (the last chunk
+     * is smaller) at the price of one more claim each.
+     */
+    public static void forRange(int n, int minChunk, int chunksPerThread, RangeBody body) {
         if (n <= 0) return;
-        int chunks = Math.max(1, Math.min(threads() * 4, n / Math.max(1, minChunk)));
+        if (chunksPerThread < 1) throw new IllegalArgumentException("chunksPerThread must be >= 1, got " + chunksPerThread);
+        int chunks = Math.max(1, Math.min(threads() * chunksPerThread, n / Math.max(1, minChunk)));
         int per = (n + chunks - 1) / chunks;
         int count = (n + per - 1) / per;
         forEach(count, c -> body.run(c * per, Math.min(n, (c + 1) * per)));

@@ -1,5 +1,6 @@
 package minitron4j.experiments.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.kernels.Gemm;
@@ -25,6 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 
 /**
  * Inference on a released shape (Minitron-4B, -8B) with the weights as stored, on one machine: load
@@ -34,12 +36,26 @@ import java.util.SplittableRandom;
  * {@code init} wrote (written first when the folder does not exist).
  */
 public final class ReleasedShapeBench {
-    /** Bytes per thread of the streaming probes: far beyond the caches. */
-    private static final long STREAM_BYTES_PER_THREAD = 512L << 20;
+    /** Bytes per thread of the streaming probes by default: far beyond the caches. */
+    public static final long STREAM_BYTES_PER_THREAD = 512L << 20;
+    /**
+     * Decode is timed in rounds, each followed by a read probe: this machine's bandwidth moves by up
+     * to half within a minute (other tenants), so a roofline measured minutes before the decode is
+     * not the one the decode ran under.
+     */
+    private static final int DECODE_ROUNDS = 4;
     private static final int WARMUP_TOKENS = 4;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    public record Settings(ReleasedShape shape, Path model, int prefill, int decodeTokens, long seed) {}
+    /**
+     * streamBytesPerThread sizes the streaming probes at the start; the read probe after each decode
+     * round reads a quarter of it (still far beyond the caches, and quick).
+     */
+    public record Settings(ReleasedShape shape, Path model, int prefill, int decodeTokens, long seed, long streamBytesPerThread) {
+        public Settings(ReleasedShape shape, Path model, int prefill, int decodeTokens, long seed) {
+            this(shape, model, prefill, decodeTokens, seed, STREAM_BYTES_PER_THREAD);
+        }
+    }
 
     private final Backend backend;
     private final Settings settings;
@@ -63,7 +79,7 @@ public final class ReleasedShapeBench {
         o.put("threads", Parallel.threads());
 
         // The streams and the sgemm first, so that their buffers are gone before the weights come in.
-        double[] stream = streamingGbs();
+        double[] stream = streamingGbs(settings.streamBytesPerThread(), 8, true);
         o.put("stream_read_gb_s", stream[0]);
         o.put("stream_copy_gb_s", stream[1]);
         NemotronConfig shape = settings.shape().config();
@@ -99,27 +115,44 @@ public final class ReleasedShapeBench {
             p.put("fp32_sgemm_gflops", sgemm);
             p.put("fraction_of_sgemm", prefillGflops / sgemm);
 
-            log.printf("bench: decoding %d tokens...%n", settings.decodeTokens());
-            // Untimed tokens first, so that the matrix-vector kernels are compiled (the prefill ran the packed product).
-            for (int i = 0; i < WARMUP_TOKENS; i++) logits = decoder.append(new int[]{Sampler.argmax(logits, 0, logits.length)});
-            t0 = System.nanoTime();
-            for (int i = 0; i < settings.decodeTokens(); i++)
-                logits = decoder.append(new int[]{Sampler.argmax(logits, 0, logits.length)});
-            double decodeS = seconds(t0);
-            ObjectNode d = o.putObject("decode");
-            d.put("tokens", settings.decodeTokens());
-            double tokensPerS = settings.decodeTokens() / decodeS;
-            d.put("tokens_per_s", tokensPerS);
-            d.put("weight_gb_s", tokensPerS * bytesPerToken / 1e9);
-            // A decode step only reads the weights, so its roofline is the read stream; the copy
-            // (read + write bytes) is the other common yardstick, also given.
-            double roofline = stream[0] * 1e9 / bytesPerToken;
-            d.put("roofline_tokens_per_s", roofline);
-            d.put("fraction_of_roofline", tokensPerS / roofline);
-            d.put("fraction_of_copy_roofline", tokensPerS * bytesPerToken / (stream[1] * 1e9));
+            if (settings.decodeTokens() > 0) decode(decoder, logits, bytesPerToken, stream, o.putObject("decode"));
         }
         o.put("peak_rss_gb", minitron4j.model.SystemMemory.peakResident() / 1e9);
         return o;
+    }
+
+    /** Decode tokens after the prompt, timed in rounds each paired with a read probe. */
+    private void decode(Backend.Decoder decoder, float[] logits, long bytesPerToken, double[] stream, ObjectNode d) {
+        log.printf("bench: decoding %d tokens...%n", settings.decodeTokens());
+        // Untimed tokens first, so that the matrix-vector kernels are compiled (the prefill ran the packed product).
+        for (int i = 0; i < WARMUP_TOKENS; i++) logits = decoder.append(new int[]{Sampler.argmax(logits, 0, logits.length)});
+        d.put("tokens", settings.decodeTokens());
+        ArrayNode rounds = d.putArray("rounds");
+        double decodeS = 0;
+        double[] fractions = new double[Math.min(DECODE_ROUNDS, settings.decodeTokens())];
+        for (int round = 0; round < fractions.length; round++) {
+            int tokens = settings.decodeTokens() * (round + 1) / fractions.length - settings.decodeTokens() * round / fractions.length;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < tokens; i++) logits = decoder.append(new int[]{Sampler.argmax(logits, 0, logits.length)});
+            double seconds = seconds(t0);
+            decodeS += seconds;
+            double read = streamingGbs(settings.streamBytesPerThread() / 4, 3, false)[0];
+            double weightGbs = tokens * bytesPerToken / seconds / 1e9;
+            fractions[round] = weightGbs / read;
+            rounds.addObject().put("tokens", tokens).put("weight_gb_s", weightGbs).put("stream_read_gb_s", read)
+                    .put("fraction_of_roofline", fractions[round]);
+        }
+        double tokensPerS = settings.decodeTokens() / decodeS;
+        d.put("tokens_per_s", tokensPerS);
+        d.put("weight_gb_s", tokensPerS * bytesPerToken / 1e9);
+        // A decode step only reads the weights, so its roofline is the read stream; the copy
+        // (read + write bytes) is the other common yardstick, also given. Both against the
+        // streams at the start of the run, and the read stream paired with each round.
+        double roofline = stream[0] * 1e9 / bytesPerToken;
+        d.put("roofline_tokens_per_s", roofline);
+        d.put("fraction_of_roofline", tokensPerS / roofline);
+        d.put("fraction_of_copy_roofline", tokensPerS * bytesPerToken / (stream[1] * 1e9));
+        d.put("fraction_of_paired_roofline", new Median().evaluate(fractions));
     }
 
     /**
@@ -139,30 +172,33 @@ public final class ReleasedShapeBench {
     }
 
     /**
-     * The machine's streaming bandwidth on every thread, best of eight each (the first runs before the JIT has compiled the sum): [0] a read (a sum of
-     * floats, what a decode step does with the weights), [1] a copy counted as bytes read plus bytes
-     * written (STREAM's convention).
+     * The machine's streaming bandwidth on every thread with bytesPerThread a thread, best of reps
+     * (the first runs before the JIT has compiled the sum): [0] a read (a sum of floats, what a
+     * decode step does with the weights), [1] a copy counted as bytes read plus bytes written
+     * (STREAM's convention), only when copy (else NaN, and no destination buffers).
      */
-    static double[] streamingGbs() {
+    static double[] streamingGbs(long bytesPerThread, int reps, boolean copy) {
         int threads = Parallel.threads();
         try (Arena arena = Arena.ofShared()) {
             MemorySegment[] src = new MemorySegment[threads], dst = new MemorySegment[threads];
             for (int t = 0; t < threads; t++) {
-                src[t] = arena.allocate(STREAM_BYTES_PER_THREAD, 64).fill((byte) 1);
-                dst[t] = arena.allocate(STREAM_BYTES_PER_THREAD, 64).fill((byte) 0);
+                src[t] = arena.allocate(bytesPerThread, 64).fill((byte) 1);
+                if (copy) dst[t] = arena.allocate(bytesPerThread, 64).fill((byte) 0);
             }
-            double read = 0, copy = 0;
+            double read = 0, copied = copy ? 0 : Double.NaN;
             float[] sums = new float[threads];
-            for (int rep = 0; rep < 8; rep++) {
+            for (int rep = 0; rep < reps; rep++) {
                 long t0 = System.nanoTime();
                 Parallel.forEach(threads, t -> sums[t] += sum(src[t]));
-                read = Math.max(read, (double) threads * STREAM_BYTES_PER_THREAD / seconds(t0) / 1e9);
+                read = Math.max(read, (double) threads * bytesPerThread / seconds(t0) / 1e9);
+                if (!copy) continue;
                 t0 = System.nanoTime();
-                Parallel.forEach(threads, t -> MemorySegment.copy(src[t], 0, dst[t], 0, STREAM_BYTES_PER_THREAD));
-                copy = Math.max(copy, 2.0 * threads * STREAM_BYTES_PER_THREAD / seconds(t0) / 1e9);
+                Parallel.forEach(threads, t -> MemorySegment.copy(src[t], 0, dst[t], 0, bytesPerThread));
+                copied = Math.max(copied, 2.0 * threads * bytesPerThread / seconds(t0) / 1e9);
             }
-            if (dst[0].get(ValueLayout.JAVA_BYTE, 7) != 1 || Float.isNaN(sums[0])) throw new IllegalStateException("the stream did not run");
-            return new double[]{read, copy};
+            if ((copy && dst[0].get(ValueLayout.JAVA_BYTE, 7) != 1) || Float.isNaN(sums[0]))
+                throw new IllegalStateException("the stream did not run");
+            return new double[]{read, copied};
         }
     }
 
