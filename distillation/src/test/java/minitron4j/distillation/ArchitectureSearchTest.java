@@ -1,6 +1,7 @@
 package minitron4j.distillation;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Nemotron;
@@ -70,7 +71,7 @@ class ArchitectureSearchTest {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400);
         Parameters teacherParams = TinyModels.trainedTeacher(data, 40);
         Path teacher = TinyModels.save(teacherParams, tmp.resolve("teacher"));
-        ImportanceScores scores = Pruning.importance(new Nemotron(teacherParams),
+        ImportanceScores scores = Pruning.importance(new CpuBackend(), teacherParams,
                 Calibration.windows(data, 16, TinyModels.SEQ, TinyModels.BATCH, 0), ImportanceOptions.defaults());
         NemotronConfig tc = TinyModels.teacherConfig();
         List<ArchitectureSearch.Candidate> candidates = ArchitectureSearch.candidates(tc,

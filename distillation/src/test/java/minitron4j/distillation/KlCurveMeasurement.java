@@ -3,6 +3,7 @@ package minitron4j.distillation;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 import minitron4j.pruning.ImportanceOptions;
@@ -69,7 +70,7 @@ public final class KlCurveMeasurement {
         Path student = out.resolve("student");
         Parameters teacherParams = Checkpoint.load(teacher).params();
         if (!Files.isDirectory(student)) {
-            ImportanceScores scores = Pruning.importance(teacher, data, 64, seq, batch, ImportanceOptions.defaults());
+            ImportanceScores scores = Pruning.importance(new CpuBackend(), teacher, data, 64, seq, batch, ImportanceOptions.defaults());
             PruningTarget target = PruningTarget.keepAll().withHiddenSize(96).withNumAttentionHeads(2).withIntermediateSize(256);
             Parameters pruned = Trimmer.apply(teacherParams, PruningPlan.of(teacherParams.config(), scores, target, PruningOptions.defaults()));
             Checkpoint.save(student, pruned.config(), pruned, Dtype.F32);

@@ -1,6 +1,7 @@
 package minitron4j.distillation;
 
 import minitron4j.model.AdamWSettings;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
@@ -64,7 +65,7 @@ final class TinyModels {
 
     /** Width- and depth-pruned by the teacher's importance on calibration windows of the data (the pruning module). */
     static Parameters pruned(Parameters teacher, Path data, PruningTarget target) throws IOException {
-        ImportanceScores scores = Pruning.importance(new Nemotron(teacher), Calibration.windows(data, 16, SEQ, BATCH, 0),
+        ImportanceScores scores = Pruning.importance(new CpuBackend(), teacher, Calibration.windows(data, 16, SEQ, BATCH, 0),
                 ImportanceOptions.defaults());
         return Trimmer.apply(teacher, PruningPlan.of(teacher.config(), scores, target, PruningOptions.defaults()));
     }

@@ -20,4 +20,7 @@ public interface ForwardObserver {
 
     /** The residual stream before and after a layer, [N, H] each. */
     default void layerOutput(int layer, float[] in, float[] out, Batch batch) {}
+
+    /** The output of the final norm (model.norm), [N, H]: HF's last hidden state. */
+    default void finalNormOutput(float[] out, Batch batch) {}
 }

@@ -73,7 +73,7 @@ public final class Nemotron {
         int[] pos = batch.positions(start);
         for (int l = 0; l < config.numHiddenLayers(); l++)
             layerForward(l, batch, acts, pos, cache, start, observer);
-        finalNormAndHead(batch, acts);
+        finalNormAndHead(batch, acts, observer);
     }
 
     /**
@@ -140,11 +140,12 @@ public final class Nemotron {
         if (obs != null) obs.layerOutput(l, x, out, batch);
     }
 
-    private void finalNormAndHead(Batch batch, Activations acts) {
+    private void finalNormAndHead(Batch batch, Activations acts, ForwardObserver observer) {
         int n = batch.tokens(), hSize = config.hiddenSize();
         float[] y = acts.finalResidual(config.numHiddenLayers());
         LayerNorm1P.forward(acts.lnf, acts.lnfMean, acts.lnfRstd, y, params.data(Parameters.NORM_W),
                 params.data(Parameters.NORM_B), n, hSize, (float) config.normEps());
+        if (observer != null) observer.finalNormOutput(acts.lnf, batch);
         if (acts.logitRows == 0) return; // hidden states only (importance): no [N, V] product
         if (acts.logitRows == n) {
             Gemm.linear(acts.logits, acts.lnf, params.lmHeadMatrix(), n);

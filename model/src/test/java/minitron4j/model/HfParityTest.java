@@ -1,5 +1,7 @@
 package minitron4j.model;
 
+import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 import minitron4j.model.io.IntTensor;
@@ -52,6 +54,26 @@ class HfParityTest {
             double loss = model.crossEntropyStep(batch, model.trainingActivations(batch.batch(), batch.seq()), grads, 1f);
             double expected = golden.readFloats("loss").data()[0];
             assertEquals(expected, loss, 1e-5 * Math.abs(expected), name + " loss");
+        }
+    }
+
+    /** The same hidden states through the backend door: a forward pass, and an observation that skips the head. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gqa", "tiny-mqa-tied"})
+    void hiddenStatesThroughTheCpuBackendMatchHf(String name) throws IOException {
+        Path dir = Fixtures.hfNemotron(name);
+        Parameters params = Checkpoint.load(dir).params();
+        int layers = params.config().numHiddenLayers();
+        try (SafetensorsFile golden = SafetensorsFile.open(dir.resolve("forward.safetensors"));
+             Backend.Session session = new CpuBackend().open(params)) {
+            Batch batch = inputBatch(golden);
+            HiddenStates viaForward = new HiddenStates(params.config()), viaObserve = new HiddenStates(params.config());
+            assertClose(golden.readFloats("logits").data(), session.forward(batch, viaForward), 1e-4, name + " logits");
+            session.observe(batch, viaObserve);
+            for (int i = 0; i <= layers; i++) {
+                assertClose(golden.readFloats("hidden_states." + i).data(), viaForward.get(i), 1e-4, name + " hidden_states." + i);
+                assertArrayEquals(viaForward.get(i), viaObserve.get(i), name + " observed hidden_states." + i);
+            }
         }
     }
 

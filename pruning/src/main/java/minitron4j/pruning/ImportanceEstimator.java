@@ -1,14 +1,9 @@
 package minitron4j.pruning;
 
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
-import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.backend.Backend;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Accumulates activation-based importance over calibration batches while the ordinary forward
@@ -32,7 +27,6 @@ public final class ImportanceEstimator implements ForwardObserver {
     private final double[] cosineDistanceSum;  // [L]
     private final long[] positions;            // [L] real positions seen by the block importance
     private final ChannelAggregate sampleH, sampleHeads, sampleF; // one sample's sequence aggregation, reused
-    private final Map<Long, Activations> buffers = new HashMap<>();
     private int samples, maxSeqLen;
 
     public ImportanceEstimator(NemotronConfig config, ImportanceOptions options) {
@@ -56,19 +50,13 @@ public final class ImportanceEstimator implements ForwardObserver {
         sampleF = new ChannelAggregate(options.seqAgg(), f);
     }
 
-    /** Runs the model's forward pass over one calibration batch with this estimator observing it. */
-    public void add(Nemotron model, Batch batch) {
-        checkConfig(model.config());
-        Activations acts = buffers.computeIfAbsent(((long) batch.batch() << 32) | batch.seq(),
-                k -> model.hiddenStateActivations(batch.batch(), batch.seq()));
-        model.forward(batch, acts, this);
-        counted(batch);
-    }
-
-    /** {@link #add(Nemotron, Batch)} on a backend session of a model with this estimator's config. */
+    /**
+     * Runs the forward pass of a session's model (whose config is modelConfig, this estimator's)
+     * over one calibration batch with this estimator observing it; the output head is skipped.
+     */
     public void add(Backend.Session session, NemotronConfig modelConfig, Batch batch) {
         checkConfig(modelConfig);
-        session.forward(batch, this);
+        session.observe(batch, this);
         counted(batch);
     }
 

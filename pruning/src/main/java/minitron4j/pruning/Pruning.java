@@ -4,7 +4,6 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
@@ -22,49 +21,40 @@ public final class Pruning {
 
     /**
      * Scores every embedding channel, head, neuron and layer of the model from forward passes over
-     * the calibration batches; with {@link ImportanceOptions#depthLoss()} also {@code layers_loss}.
-     */
-    public static ImportanceScores importance(Nemotron model, List<Batch> batches, ImportanceOptions options) {
-        ImportanceEstimator estimator = new ImportanceEstimator(model.config(), options);
-        long tokens = batches.stream().mapToLong(Batch::tokens).sum();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("importance").setInitialMax(tokens).setUnit(" tok", 1)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build()) {
-            for (Batch batch : batches) {
-                estimator.add(model, batch);
-                bar.stepBy(batch.tokens());
-            }
-        }
-        return withDepthLoss(estimator.scores(), model.parameters(), batches, options);
-    }
-
-    /**
-     * {@link #importance(Nemotron, List, ImportanceOptions)} with the forward passes on a backend
-     * (the statistics accumulate on the host; {@code layers_loss} runs on the CPU kernels).
+     * the calibration batches on the backend (which shows the estimator each layer's activations;
+     * the statistics accumulate on the host, in double); with {@link ImportanceOptions#depthLoss()}
+     * also {@code layers_loss}, from the backend's logits.
      */
     public static ImportanceScores importance(Backend backend, Parameters params, List<Batch> batches, ImportanceOptions options) {
         ImportanceEstimator estimator = new ImportanceEstimator(params.config(), options);
-        try (Backend.Session session = backend.open(params)) {
-            for (Batch batch : batches) estimator.add(session, params.config(), batch);
+        long tokens = batches.stream().mapToLong(Batch::tokens).sum();
+        try (Backend.Session session = backend.open(params);
+             ProgressBar bar = new ProgressBarBuilder().setTaskName("importance").setInitialMax(tokens).setUnit(" tok", 1)
+                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build()) {
+            for (Batch batch : batches) {
+                estimator.add(session, params.config(), batch);
+                bar.stepBy(batch.tokens());
+            }
         }
-        return withDepthLoss(estimator.scores(), params, batches, options);
+        return withDepthLoss(backend, estimator.scores(), params, batches, options);
     }
 
-    private static ImportanceScores withDepthLoss(ImportanceScores scores, Parameters params, List<Batch> batches,
+    private static ImportanceScores withDepthLoss(Backend backend, ImportanceScores scores, Parameters params, List<Batch> batches,
                                                   ImportanceOptions options) {
-        return options.depthLoss() ? scores.withLayersLoss(DepthImportance.layerLossIncrease(params, batches)) : scores;
+        return options.depthLoss() ? scores.withLayersLoss(DepthImportance.layerLossIncrease(backend, params, batches)) : scores;
     }
 
     /**
-     * {@link #importance(Nemotron, List, ImportanceOptions)} of the checkpoint in {@code modelDir} on
+     * {@link #importance(Backend, Parameters, List, ImportanceOptions)} of the checkpoint in {@code modelDir} on
      * {@code samples} windows of {@code seqLen} tokens drawn from the data folder's train.bin with the
      * options' seed (0 when it has none); the scores record the model folder and the seed.
      */
-    public static ImportanceScores importance(Path modelDir, Path dataDir, int samples, int seqLen, int batchSize,
+    public static ImportanceScores importance(Backend backend, Path modelDir, Path dataDir, int samples, int seqLen, int batchSize,
                                               ImportanceOptions options) throws IOException {
         long seed = options.seed() == null ? 0 : options.seed();
-        Checkpoint.LoadedModel source = Checkpoint.load(modelDir);
+        Checkpoint.LoadedModel source = Checkpoint.load(modelDir, backend.weightStorage());
         List<Batch> batches = Calibration.windows(dataDir, samples, seqLen, batchSize, seed);
-        return importance(new Nemotron(source.params()), batches, options.withSource(absolute(modelDir), seed));
+        return importance(backend, source.params(), batches, options.withSource(absolute(modelDir), seed));
     }
 
     /**

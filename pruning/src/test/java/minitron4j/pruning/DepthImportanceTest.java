@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import minitron4j.model.Activations;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
@@ -13,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class DepthImportanceTest {
+    private static final CpuBackend CPU = new CpuBackend();
 
     @Test
     void calibrationLossIsTheTokenWeightedCrossEntropy() {
@@ -29,7 +31,7 @@ class DepthImportanceTest {
             count += predicted;
         }
         assertEquals(15, count);
-        assertEquals(sum / count, DepthImportance.calibrationLoss(p, batches), 1e-6);
+        assertEquals(sum / count, DepthImportance.calibrationLoss(CPU, p, batches), 1e-6);
     }
 
     @Test
@@ -37,19 +39,19 @@ class DepthImportanceTest {
         NemotronConfig c = TinyModels.gqa();
         Parameters p = TinyModels.parameters(c, 32);
         List<Batch> batches = TinyModels.batches(4);
-        double base = DepthImportance.calibrationLoss(p, batches);
-        double[] one = DepthImportance.layerLossIncrease(p, batches);
-        double[] block = DepthImportance.blockLossIncrease(p, batches, 2);
+        double base = DepthImportance.calibrationLoss(CPU, p, batches);
+        double[] one = DepthImportance.layerLossIncrease(CPU, p, batches);
+        double[] block = DepthImportance.blockLossIncrease(CPU, p, batches, 2);
         assertEquals(3, one.length);
         assertEquals(2, block.length);
         Parameters without1 = Trimmer.apply(p, PruningPlan.of(c, null, PruningTarget.keepAll().withDropLayers(1),
                 PruningOptions.defaults().withRandomSeed(0L)));
-        assertEquals(DepthImportance.calibrationLoss(without1, batches) - base, one[1], 0);
+        assertEquals(DepthImportance.calibrationLoss(CPU, without1, batches) - base, one[1], 0);
         Parameters without12 = Trimmer.apply(p, PruningPlan.of(c, null, PruningTarget.keepAll().withDropLayers(1, 2),
                 PruningOptions.defaults().withRandomSeed(0L)));
-        assertEquals(DepthImportance.calibrationLoss(without12, batches) - base, block[1], 0);
+        assertEquals(DepthImportance.calibrationLoss(CPU, without12, batches) - base, block[1], 0);
         assertEquals("block length 3 must be 1..2 for a model of 3 layers (one layer must remain)",
-                assertThrows(IllegalArgumentException.class, () -> DepthImportance.blockLossIncrease(p, batches, 3)).getMessage());
-        assertEquals(base, DepthImportance.calibrationLoss(p, batches), 0, "the source model is untouched");
+                assertThrows(IllegalArgumentException.class, () -> DepthImportance.blockLossIncrease(CPU, p, batches, 3)).getMessage());
+        assertEquals(base, DepthImportance.calibrationLoss(CPU, p, batches), 0, "the source model is untouched");
     }
 }

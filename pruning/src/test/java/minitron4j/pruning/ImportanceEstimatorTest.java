@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import minitron4j.model.Batch;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
@@ -61,7 +62,7 @@ class ImportanceEstimatorTest {
         Parameters p = TinyModels.parameters(c, 11);
         List<Batch> batches = TinyModels.batches(5);
         ImportanceOptions opt = ImportanceOptions.defaults().withAggregations(seq, batchAgg).withNeuron(neuron).withHead(head);
-        ImportanceScores s = Pruning.importance(new Nemotron(p), batches, opt);
+        ImportanceScores s = Pruning.importance(new CpuBackend(), p, batches, opt);
 
         Recorder rec = record(p, batches);
         int layers = c.numHiddenLayers(), h = c.hiddenSize(), f = c.intermediateSize(), nh = c.numAttentionHeads(), hd = c.headDim();
@@ -237,9 +238,8 @@ class ImportanceEstimatorTest {
         int[] ids = padded.ids().clone();
         for (int t = 4; t < 7; t++) ids[7 + t] = (ids[7 + t] + 13) % TinyModels.VOCAB; // other tokens in the padding
         Batch otherPadding = new Batch(ids, 2, 7, new int[]{7, 4});
-        Nemotron model = new Nemotron(p);
-        ImportanceScores a = Pruning.importance(model, List.of(padded), ImportanceOptions.defaults());
-        ImportanceScores b = Pruning.importance(model, List.of(otherPadding), ImportanceOptions.defaults());
+        ImportanceScores a = Pruning.importance(new CpuBackend(), p, List.of(padded), ImportanceOptions.defaults());
+        ImportanceScores b = Pruning.importance(new CpuBackend(), p, List.of(otherPadding), ImportanceOptions.defaults());
         assertArrayEquals(a.embedding(), b.embedding());
         assertArrayEquals(a.neurons()[2], b.neurons()[2]);
         assertArrayEquals(a.heads()[1], b.heads()[1]);
@@ -264,7 +264,7 @@ class ImportanceEstimatorTest {
         Arrays.fill(identity.o(), 0f);
         Arrays.fill(identity.down(), 0f);
 
-        ImportanceScores s = Pruning.importance(new Nemotron(p), TinyModels.batches(8),
+        ImportanceScores s = Pruning.importance(new CpuBackend(), p, TinyModels.batches(8),
                 ImportanceOptions.defaults().withDepthLoss(true));
         assertEquals(0, s.embedding()[deadChannel]);
         for (int l = 0; l < c.numHiddenLayers(); l++) {

@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron4j.model.backend.CpuBackend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
@@ -24,7 +25,7 @@ class ImportanceScoresTest {
         ImportanceOptions opt = ImportanceOptions.defaults().withAggregations(Aggregation.VAR, Aggregation.MEAN)
                 .withNeuron(NeuronActivation.POST).withHead(HeadStatistic.PER_CHANNEL).withDepthLoss(true)
                 .withSource("/models/tiny", 7L);
-        ImportanceScores s = Pruning.importance(new Nemotron(TinyModels.parameters(c, 1)), TinyModels.batches(2), opt);
+        ImportanceScores s = Pruning.importance(new CpuBackend(), TinyModels.parameters(c, 1), TinyModels.batches(2), opt);
         Path file = dir.resolve("sub/scores.json");
         s.write(file);
 

@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import minitron4j.model.Batch;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Fixtures;
 import minitron4j.model.Nemotron;
 import minitron4j.model.io.Checkpoint;
@@ -52,7 +53,7 @@ class ModelComparisonTest {
     @Test
     void comparisonReportsTheEvaluatorsLossForEachModel(@TempDir Path tmp) throws Exception {
         Path data = dataFolder(tmp), src = Fixtures.hfNemotron("tiny-gqa"), pruned = tmp.resolve("pruned");
-        ImportanceScores scores = Pruning.importance(src, data, 4, 16, 2, ImportanceOptions.defaults().withSource(null, 1L));
+        ImportanceScores scores = Pruning.importance(new CpuBackend(), src, data, 4, 16, 2, ImportanceOptions.defaults().withSource(null, 1L));
         assertEquals(1L, scores.options().seed());
         assertEquals(src.toAbsolutePath().normalize().toString(), scores.options().model());
         scores.write(tmp.resolve("scores.json"));

@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import minitron4j.model.backend.CpuBackend;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minitron4j.model.Batch;
 import minitron4j.model.Fixtures;
@@ -34,7 +35,7 @@ class PrunedCheckpointTest {
         NemotronConfig c = source.config();
         SplittableRandom r = new SplittableRandom(17);
         List<Batch> calibration = List.of(TinyModels.batch(r, 2, 9, new int[]{9, 6}), TinyModels.batch(r, 2, 9, null));
-        Pruning.importance(new Nemotron(source.params()), calibration,
+        Pruning.importance(new CpuBackend(), source.params(), calibration,
                 ImportanceOptions.defaults().withDepthLoss(true).withSource(src.toString(), 0L)).write(scoresFile);
 
         PruningTarget target = new PruningTarget(c.hiddenSize() * 3 / 4, PruningPlan.validHeadCounts(c).get(0),

@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 import minitron4j.model.io.Checkpoint;
@@ -57,9 +58,9 @@ class StreamingPruneTest {
         java.util.SplittableRandom r = new java.util.SplittableRandom(2);
         var batches = java.util.List.of(TinyModels.batch(r, 2, 9, new int[]{9, 5}), TinyModels.batch(r, 2, 9, null));
         ImportanceOptions options = ImportanceOptions.defaults().withDepthLoss(true);
-        ImportanceScores stored = Pruning.importance(new minitron4j.model.Nemotron(
-                Checkpoint.load(tmp.resolve("m"), WeightStorage.AS_STORED).params()), batches, options);
-        ImportanceScores fp32 = Pruning.importance(new minitron4j.model.Nemotron(Checkpoint.load(tmp.resolve("m")).params()),
+        ImportanceScores stored = Pruning.importance(new CpuBackend(), 
+                Checkpoint.load(tmp.resolve("m"), WeightStorage.AS_STORED).params(), batches, options);
+        ImportanceScores fp32 = Pruning.importance(new CpuBackend(), Checkpoint.load(tmp.resolve("m")).params(),
                 batches, options);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             assertEquals(fp32.layersLoss()[l], stored.layersLoss()[l], 1e-4 * (1 + Math.abs(fp32.layersLoss()[l])), "layers_loss " + l);

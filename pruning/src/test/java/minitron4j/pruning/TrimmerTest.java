@@ -1,6 +1,7 @@
 package minitron4j.pruning;
 
 import minitron4j.model.Batch;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -42,7 +43,7 @@ class TrimmerTest {
     void trimmedWeightsAndForwardEqualTheHandCut(String name, NemotronConfig c) {
         Parameters p = TinyModels.parameters(c, 22);
         List<Batch> batches = TinyModels.batches(6);
-        ImportanceScores s = Pruning.importance(new Nemotron(p), batches, ImportanceOptions.defaults());
+        ImportanceScores s = Pruning.importance(new CpuBackend(), p, batches, ImportanceOptions.defaults());
         int heads = PruningPlan.validHeadCounts(c).get(0);
         PruningPlan plan = PruningPlan.of(c, s, new PruningTarget(11, heads, 10, null, new int[]{1}, null),
                 PruningOptions.defaults());
@@ -63,7 +64,7 @@ class TrimmerTest {
         for (int l = 0; l < c.numHiddenLayers(); l++)
             for (int j : new int[]{l, 7 + l, 13, 20 - l}) Arrays.fill(p.layer(l).up(), j * h, (j + 1) * h, 0f);
         List<Batch> batches = TinyModels.batches(7);
-        ImportanceScores s = Pruning.importance(new Nemotron(p), batches, ImportanceOptions.defaults());
+        ImportanceScores s = Pruning.importance(new CpuBackend(), p, batches, ImportanceOptions.defaults());
         PruningPlan plan = PruningPlan.of(c, s, PruningTarget.keepAll().withIntermediateSize(c.intermediateSize() - 4),
                 PruningOptions.defaults());
         for (int l = 0; l < c.numHiddenLayers(); l++)

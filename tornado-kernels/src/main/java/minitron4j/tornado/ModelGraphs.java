@@ -518,7 +518,7 @@ final class ModelGraphs implements AutoCloseable {
      * in the order and shapes the CPU forward pass shows them.
      */
     void observe(Batch b, ForwardObserver observer) {
-        fetch(List.of(x, ln1, ln2, att, up, act));
+        fetch(List.of(x, ln1, ln2, att, up, act, lnf));
         NemotronConfig c = config;
         int hs = c.hiddenSize(), qd = c.qDim(), f = c.intermediateSize();
         for (int l = 0; l < c.numHiddenLayers(); l++) {
@@ -529,6 +529,7 @@ final class ModelGraphs implements AutoCloseable {
             observer.mlpPostActivation(l, slice(act, l * n * f, n * f), b);
             observer.layerOutput(l, slice(x, l * n * hs, n * hs), slice(x, (l + 1) * n * hs, n * hs), b);
         }
+        observer.finalNormOutput(slice(lnf, 0, n * hs), b);
     }
 
     private static float[] slice(FloatArray a, int offset, int length) {

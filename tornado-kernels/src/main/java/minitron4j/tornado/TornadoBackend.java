@@ -96,6 +96,14 @@ public final class TornadoBackend implements Backend {
             return g.logits.toHeapArray();
         }
 
+        /** The head still runs on the device (the graphs are shared with forward); its logits stay there. */
+        @Override
+        public void observe(Batch batch, ForwardObserver observer) {
+            ModelGraphs g = graphs(batch, false);
+            g.forward(batch.ids(), batch.lengths(), false);
+            g.observe(batch, observer);
+        }
+
         @Override
         public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
             ModelGraphs g = graphs(batch, true);

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What importance estimation reads on the TornadoVM backend: every activation a forward observer
  * is shown (norm outputs, attention outputs, MLP activations, the residual stream) matches what
- * the CPU forward pass shows at every real position of a right-padded batch.
+ * the CPU forward pass shows at every real position of a right-padded batch, the final norm's
+ * output included; {@code observe} (no logits fetched) shows the same as {@code forward}.
  */
 class ObservedForwardTest {
     @Test
@@ -35,13 +36,17 @@ class ObservedForwardTest {
         }
         int b = ids.shape()[0], t = ids.shape()[1];
         Batch batch = new Batch(ids.data(), b, t, new int[]{t, t - 6});
-        Recorder cpu = new Recorder(), device = new Recorder();
+        Recorder cpu = new Recorder(), device = new Recorder(), deviceObserved = new Recorder();
         try (Backend.Session c = Backends.get("cpu").open(params); Backend.Session d = Backends.get("tornado").open(params)) {
             c.forward(batch, cpu);
             d.forward(batch, device);
+            d.observe(batch, deviceObserved);
         }
         assertEquals(cpu.seen.keySet(), device.seen.keySet());
-        assertEquals(7 * params.config().numHiddenLayers(), cpu.seen.size());
+        assertEquals(7 * params.config().numHiddenLayers() + 1, cpu.seen.size());
+        // observe (no logits fetched) shows exactly what forward shows
+        assertEquals(device.seen.keySet(), deviceObserved.seen.keySet());
+        device.seen.forEach((key, want) -> org.junit.jupiter.api.Assertions.assertArrayEquals(want, deviceObserved.seen.get(key), key));
         boolean[] real = batch.realMask();
         cpu.seen.forEach((key, want) -> {
             float[] got = device.seen.get(key);
@@ -81,6 +86,11 @@ class ObservedForwardTest {
         public void layerOutput(int layer, float[] in, float[] out, Batch batch) {
             seen.put(layer + " in", in.clone());
             seen.put(layer + " out", out.clone());
+        }
+
+        @Override
+        public void finalNormOutput(float[] out, Batch batch) {
+            seen.put("final norm", out.clone());
         }
     }
 }

@@ -1,10 +1,9 @@
 package minitron4j.experiments.cli;
 
 import minitron4j.kernels.CrossEntropy;
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
-import minitron4j.model.Nemotron;
+import minitron4j.model.HiddenStates;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.Tensor;
@@ -38,32 +37,23 @@ final class ForwardCommand implements Callable<Integer> {
         Parameters params = Checkpoint.load(model, backend.backend().weightStorage()).params();
         Batch batch = BatchFiles.read(input);
         MemoryCheck.of("forward").weights(params)
-                .activations(params.config(), batch.batch(), batch.seq(), true, batch.tokens())
+                .activations(params.config(), batch.batch(), batch.seq(), false, batch.tokens())
                 .heap("output", (long) batch.tokens() * (params.config().vocabSize() + (params.config().numHiddenLayers() + 1L)
                         * params.config().hiddenSize()) * Float.BYTES)
                 .remedy("a shorter input").check();
         int n = batch.tokens(), h = params.config().hiddenSize(), v = params.config().vocabSize();
         int layers = params.config().numHiddenLayers();
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        HiddenStates hidden = new HiddenStates(params.config());
         float[] logits;
-        Activations acts = null;
-        if (backend.isCpu()) {
-            Nemotron net = new Nemotron(params);
-            acts = net.trainingActivations(batch.batch(), batch.seq());
-            net.forward(batch, acts, null);
-            logits = acts.logits();
-        } else {
-            try (Backend.Session session = backend.backend().open(params)) {
-                logits = session.forward(batch);
-            }
+        try (Backend.Session session = backend.backend().open(params)) {
+            logits = session.forward(batch, hidden);
         }
         double loss = CrossEntropy.forward(logits, batch.nextTokenTargets(), n, v, null);
         w.add(new Tensor("logits", new int[]{batch.batch(), batch.seq(), v}, logits), Dtype.F32);
         w.add(new Tensor("loss", new int[]{1}, new float[]{(float) loss}), Dtype.F32);
-        if (acts != null) // hidden states come from the CPU pass, which keeps every layer's output
-            for (int i = 0; i <= layers; i++)
-                w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h},
-                        acts.hiddenState(i, layers)), Dtype.F32);
+        for (int i = 0; i <= layers; i++)
+            w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h}, hidden.get(i)), Dtype.F32);
         w.write(out);
         System.err.printf("loss %.6f over %d predicted positions -> %s%n", loss,
                 CrossEntropy.count(batch.nextTokenTargets(), n), out);

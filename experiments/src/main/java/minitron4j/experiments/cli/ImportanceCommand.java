@@ -2,7 +2,6 @@ package minitron4j.experiments.cli;
 
 import minitron4j.model.Batch;
 import minitron4j.model.BatchFiles;
-import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
@@ -83,8 +82,7 @@ final class ImportanceCommand implements Callable<Integer> {
                 .withNeuron(NeuronActivation.parse(neuron)).withHead(HeadStatistic.parse(head))
                 .withDepthLoss(depthLoss)
                 .withSource(model.toString(), source.data != null ? seed : null);
-        ImportanceScores scores = backend.isCpu() ? Pruning.importance(new Nemotron(params), batches, options)
-                : Pruning.importance(backend.backend(), params, batches, options);
+        ImportanceScores scores = Pruning.importance(backend.backend(), params, batches, options);
         scores.write(out);
         System.err.println("wrote " + out + " (" + batches.size() + " calibration batches)");
         return 0;

@@ -1,6 +1,7 @@
 package minitron4j.experiments.study;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron4j.model.backend.CpuBackend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
 import minitron4j.distillation.Distiller;
@@ -71,7 +72,7 @@ public final class StudyRunner {
             NemotronConfig teacherConfig = NemotronConfig.load(teacher);
             stage("importance (" + spec.calibrationSamples() + " calibration windows)");
             Path scores = runDir.resolve("scores.json");
-            ImportanceScores importance = Pruning.importance(new Nemotron(Checkpoint.load(teacher).params()),
+            ImportanceScores importance = Pruning.importance(new CpuBackend(), Checkpoint.load(teacher).params(),
                     Calibration.windows(data, spec.calibrationSamples(), spec.seqLen(), spec.batch(), spec.dataSeed()),
                     ImportanceOptions.defaults().withDepthLoss(true).withSource(teacher.toString(), spec.dataSeed()));
             importance.write(scores);

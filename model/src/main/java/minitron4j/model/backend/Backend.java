@@ -66,6 +66,16 @@ public interface Backend {
         float[] forward(Batch batch, ForwardObserver observer);
 
         /**
+         * The forward pass for its activations only (importance, hidden states): shows observer
+         * every layer's activations and the final norm's output, as {@link #forward(Batch,
+         * ForwardObserver)} does, but returns no logits, so a backend may skip the output head (on
+         * the CPU its [N, V] product and buffer: 8 GB for 16 x 512 tokens of a 256k vocabulary).
+         */
+        default void observe(Batch batch, ForwardObserver observer) {
+            forward(batch, observer);
+        }
+
+        /**
          * One forward + loss + backward: returns the loss and adds d loss / d parameter into grads
          * (a pool mirroring the parameters). teacherLogits [B*T, V] selects the KD loss at
          * temperature tau (HF tau^2 convention); null selects next-token cross-entropy.

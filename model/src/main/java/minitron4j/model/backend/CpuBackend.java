@@ -61,8 +61,8 @@ public final class CpuBackend implements Backend {
     public Session open(Parameters params) {
         Nemotron model = new Nemotron(params);
         return new Session() {
-            // forward passes keep one layer's buffers; gradient passes every layer's
-            private Activations inference, training;
+            // forward passes keep one layer's buffers; gradient passes every layer's; observation skips the head
+            private Activations inference, training, observation;
 
             @Override
             public float[] forward(Batch batch, ForwardObserver observer) {
@@ -70,6 +70,13 @@ public final class CpuBackend implements Backend {
                     inference = model.inferenceActivations(batch.batch(), batch.seq());
                 model.forward(batch, inference, observer);
                 return inference.logits().clone();
+            }
+
+            @Override
+            public void observe(Batch batch, ForwardObserver observer) {
+                if (observation == null || observation.batch() != batch.batch() || observation.seq() != batch.seq())
+                    observation = model.hiddenStateActivations(batch.batch(), batch.seq());
+                model.forward(batch, observation, observer);
             }
 
             @Override
@@ -96,7 +103,7 @@ public final class CpuBackend implements Backend {
 
             @Override
             public void close() {
-                inference = training = null;
+                inference = training = observation = null;
             }
         };
     }
