@@ -12,9 +12,9 @@ import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
-import minitron4j.model.io.WeightStorage;
 import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
@@ -72,13 +72,15 @@ public final class Distiller {
      */
     public static TrainingSummary distill(Path teacherDir, Path studentDir, Path dataDir, DistillOptions options,
                                           Path outDir, boolean resume, TrainingListener listener) throws IOException {
-        return distill(teacherDir, studentDir, dataDir, options, outDir, resume, listener, null);
+        return distill(teacherDir, studentDir, dataDir, options, outDir, resume, listener, new CpuBackend());
     }
 
     /**
-     * {@link #distill(Path, Path, Path, DistillOptions, Path, boolean, TrainingListener)} with teacher
-     * and student on a backend's device (null: the host's CPU kernels). A backend runs the forward
-     * KL without a CE term or intermediate-state loss (the paper's best); other options are refused.
+     * {@link #distill(Path, Path, Path, DistillOptions, Path, boolean, TrainingListener)} on a backend.
+     * One that {@link Backend#runsHostObjectives() runs host objectives} (the CPU) takes every loss
+     * and option, as the host {@link DistillationObjective}; another keeps teacher and student on its
+     * device and runs the forward KL without a CE term or intermediate-state loss (the paper's best),
+     * refusing other options.
      */
     public static TrainingSummary distill(Path teacherDir, Path studentDir, Path dataDir, DistillOptions options,
                                           Path outDir, boolean resume, TrainingListener listener, Backend backend)
@@ -90,11 +92,11 @@ public final class Distiller {
             if (!Files.isRegularFile(saved)) throw new IOException(outDir + ": not a distillation run folder (no " + RunFolder.CONFIG + ")");
             config = RunConfig.read(saved).agreeingWith(config, saved);
             if (options != null) config = config.withProgressBar(options.progressBar());
-            if (backend != null) checkBackendOptions(config.options(), backend);
+            checkBackendOptions(config.options(), backend);
         } else {
             if (teacherDir == null || studentDir == null || dataDir == null || options == null)
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
-            if (backend != null) checkBackendOptions(options, backend);
+            checkBackendOptions(options, backend);
             Files.createDirectories(outDir);
             if (run.latestStep().isPresent())
                 throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
@@ -104,6 +106,7 @@ public final class Distiller {
     }
 
     private static void checkBackendOptions(DistillOptions o, Backend backend) {
+        if (backend.runsHostObjectives()) return;
         List<String> unsupported = new java.util.ArrayList<>();
         if (o.loss() != LogitLossKind.FORWARD_KL) unsupported.add("--loss " + o.loss().id());
         if (o.ceWeight() != 0) unsupported.add("--ce-weight " + o.ceWeight());
@@ -118,15 +121,14 @@ public final class Distiller {
         DistillOptions o = config.options();
         Parallel.setThreads(o.threads());
         try (TokenData data = TokenData.open(config.data())) {
-            Parameters teacherParams = Checkpoint.load(config.teacher(),
-                    backend == null ? WeightStorage.AS_STORED : backend.weightStorage()).params();
+            Parameters teacherParams = Checkpoint.load(config.teacher(), backend.weightStorage()).params();
             MemoryCheck.of("distill").training(NemotronConfig.load(config.student().resolve("config.json")), o.batch(), o.seqLen())
                     .weights(teacherParams).activations(teacherParams.config(), o.batch(), o.seqLen(), false, o.batch() * o.seqLen())
                     .check();
             Parameters studentParams = Checkpoint.load(config.student()).params();
             Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(teacherParams);
             check(student.config(), config.student(), teacher.config(), config.teacher(), data, o.seqLen());
-            if (backend != null) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
+            if (!backend.runsHostObjectives()) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
             FrozenTeacher frozen = new FrozenTeacher(teacher, o.batch(), o.seqLen(),
                     IntermediateStateLoss.teacherIndices(o.intermediatePairs()));
             IntermediateStateLoss intermediate = o.intermediatePairs().isEmpty() ? null

@@ -2,9 +2,9 @@ package minitron4j.distillation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron4j.model.backend.CpuAsDevice;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
-import minitron4j.model.backend.Backends;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.training.JsonlLog;
@@ -93,7 +93,7 @@ class DistillerTest {
         Path student = TinyModels.save(Parameters.initialize(narrow, 3), tmp.resolve("student"));
         Path host = tmp.resolve("host"), backend = tmp.resolve("backend");
         Distiller.distill(teacher, student, data, options(8), host);
-        Distiller.distill(teacher, student, data, options(8), backend, false, row -> {}, Backends.get("cpu"));
+        Distiller.distill(teacher, student, data, options(8), backend, false, row -> {}, new CpuAsDevice());
         List<Map<String, Object>> want = rows(host, "kd_loss"), got = rows(backend, "kd_loss");
         assertEquals(8, got.size());
         for (int i = 0; i < want.size(); i++) {
@@ -108,7 +108,7 @@ class DistillerTest {
                 assertEquals(value(wantVal.get(i), key), value(gotVal.get(i), key), 1e-4 * value(wantVal.get(i), key), key);
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(teacher, student, data,
-                options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, Backends.get("cpu")));
+                options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, new CpuAsDevice()));
         assertTrue(e.getMessage().contains("--loss mse") && e.getMessage().contains("--ce-weight 0.5"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("refused")), "nothing written for refused options");
     }

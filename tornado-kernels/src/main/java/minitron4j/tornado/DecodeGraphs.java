@@ -43,7 +43,7 @@ final class DecodeGraphs implements Backend.Decoder {
     // the cache after RoPE, [L, maxSeq, nkv*hd]
     private final FloatArray keys, values;
     private final Offsets layerOffsets = new Offsets(16), fixedOffsets = new Offsets(1);
-    private final LayerSlots slots = new LayerSlots();
+    private final TokenLayerSlots slots = new TokenLayerSlots();
     private final RopeTables rope;
     private final GraphChain chain;
     private final GraphPlan plan;
@@ -81,12 +81,12 @@ final class DecodeGraphs implements Backend.Decoder {
     }
 
     /** The slots of the layer graph's offsets table: weight starts, the layer's cache, the position. */
-    private final class LayerSlots {
+    private final class TokenLayerSlots {
         // wh: [L,H] norms, wq, wkv, wo, wf: the projections; cache: the layer's cache [maxSeq, kvDim],
         // row: this token's row of it; pos: the token's position
         final int wh, wq, wkv, wo, wf, cache, row, pos;
 
-        LayerSlots() {
+        TokenLayerSlots() {
             Offsets t = layerOffsets;
             wh = t.slot();
             wq = t.slot();
@@ -131,7 +131,7 @@ final class DecodeGraphs implements Backend.Decoder {
         TaskGraph g = ch.next("decodeLayer");
         IntArray off = layerOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
-        LayerSlots s = slots;
+        TokenLayerSlots s = slots;
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
         float eps = (float) c.normEps();

@@ -83,7 +83,7 @@ final class ModelGraphs implements AutoCloseable {
 
     private final RopeTables rope;
     private final Offsets forwardOffsets = new Offsets(32), backwardOffsets = new Offsets(32), fixedOffsets = new Offsets(4);
-    private final LayerSlots forwardSlots, backwardSlots;
+    private final BatchLayerSlots forwardSlots, backwardSlots;
     private final int lastInputSlot;
     private GraphChain chain;
     private KernelContext ctx;
@@ -195,8 +195,8 @@ final class ModelGraphs implements AutoCloseable {
         rowLseTeacher = backwardOnly(n);
         rowLoss = backwardOnly(n);
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), c.maxPositionEmbeddings());
-        forwardSlots = new LayerSlots(forwardOffsets);
-        backwardSlots = new LayerSlots(backwardOffsets);
+        forwardSlots = new BatchLayerSlots(forwardOffsets);
+        backwardSlots = new BatchLayerSlots(backwardOffsets);
         lastInputSlot = fixedOffsets.slot();
         fixedOffsets.set(lastInputSlot, layers * n * hs);
     }
@@ -256,13 +256,13 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     /** The offsets of one layer's slices in the stacked buffers, one slot per kind. */
-    private final class LayerSlots {
+    private final class BatchLayerSlots {
         final Offsets table;
         // xOut: x[l+1]; nh: [N,H] slices (x[l] included), n1: [N], nq: [N,nh*hd], nkv: [N,nkv*hd],
         // np: attention probs, nf: [N,F]; wh, wq, wkv, wo, wf: the layer's weights
         final int xOut, nh, n1, nq, nkv, np, nf, wh, wq, wkv, wo, wf;
 
-        LayerSlots(Offsets table) {
+        BatchLayerSlots(Offsets table) {
             this.table = table;
             xOut = table.slot();
             nh = table.slot();
@@ -322,7 +322,7 @@ final class ModelGraphs implements AutoCloseable {
         TaskGraph g = chain.next(name("layer"));
         IntArray off = forwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
-        LayerSlots s = forwardSlots;
+        BatchLayerSlots s = forwardSlots;
         StackedParameters w = weights;
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
@@ -410,7 +410,7 @@ final class ModelGraphs implements AutoCloseable {
         TaskGraph g = chain.next("layerBack");
         IntArray off = backwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
-        LayerSlots s = backwardSlots;
+        BatchLayerSlots s = backwardSlots;
         StackedParameters w = weights, gr = grads;
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;

@@ -5,6 +5,7 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.BenchProbes;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 import java.util.LinkedHashMap;
@@ -17,7 +18,7 @@ import java.util.Map;
  * ({@link ModelGraphs}) and replayed. Each decoder ({@link DecodeGraphs}) is a plan of its own that
  * sends the session's host copy of the weights once.
  */
-public final class TornadoBackend implements Backend {
+public final class TornadoBackend implements Backend, BenchProbes {
     @Override
     public String name() {
         return "tornado";
@@ -255,9 +256,8 @@ public final class TornadoBackend implements Backend {
             }
 
             private void beforeFirstStep(String what) {
-                if (g.started())
-                    throw new IllegalStateException("the TornadoVM backend takes " + what + " from the host only before its"
-                            + " first step (TornadoVM 5.2 sends resident buffers on the first execution only)");
+                // TornadoVM 5.2 sends resident buffers on the first execution only
+                if (g.started()) throw new IllegalStateException(Backend.Training.writeAfterFirstStep("tornado", what));
             }
 
             /** Brings the trained weights to the host arrays, so graphs built later for other shapes start from them. */

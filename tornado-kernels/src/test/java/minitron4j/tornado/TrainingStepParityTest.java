@@ -85,6 +85,9 @@ class TrainingStepParityTest {
 
                 assertTrue(assertThrows(IllegalStateException.class, () -> deviceTraining.writeParameters(weights)).getMessage()
                         .contains("before its first step"));
+                // the contract's rule holds on the CPU alike
+                assertTrue(assertThrows(IllegalStateException.class, () -> cpuTraining.writeMoments(m, v)).getMessage()
+                        .contains("the cpu backend takes AdamW moments from the host only before its first step"));
                 assertClose(cpu.forward(first), device.forward(first), 1e-4, name + " logits after training");
             }
         }

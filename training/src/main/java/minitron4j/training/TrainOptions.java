@@ -2,20 +2,31 @@ package minitron4j.training;
 
 import minitron4j.model.Nemotron;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
 
 /**
  * How {@link Trainer#run(TrainSpec, java.nio.file.Path, boolean, TrainOptions)} runs beyond the
- * spec: the objective (cross-entropy by default; distillation passes its own), the validation
- * (val_ce_loss and val_ppl by default), a listener of log rows, whether to draw a progress bar
- * on stderr, and the backend: null runs the objective on the host's CPU kernels; a backend (e.g.
- * TornadoVM's) runs cross-entropy steps and the CE validation on its device ({@link BackendSteps}),
- * and then takes neither another objective nor another validation.
+ * spec: the objective (cross-entropy by default), the validation (val_ce_loss and val_ppl by
+ * default), a listener of log rows, whether to draw a progress bar on stderr, and the backend (the
+ * CPU by default). Cross-entropy with its validation runs on any backend through its
+ * {@link Backend.Training} ({@link BackendSteps}); another objective or validation is host code
+ * over the model, which needs a backend that {@link Backend#runsHostObjectives() runs host objectives}.
  */
 public record TrainOptions(ObjectiveFactory objective, ValidationFactory validation, TrainingListener listener,
                            boolean progressBar, Backend backend) {
     public TrainOptions {
-        if (backend != null && (objective != CROSS_ENTROPY || validation != CE_VALIDATION))
+        if (backend == null) throw new IllegalArgumentException("no backend: the CPU's is new CpuBackend()");
+        if (!backend.runsHostObjectives() && !crossEntropyOnly(objective, validation))
             throw new IllegalArgumentException("--backend " + backend.name() + " trains with cross-entropy and its CE validation only");
+    }
+
+    /** Whether the objective and validation are the defaults, which every backend runs itself. */
+    public boolean crossEntropyOnly() {
+        return crossEntropyOnly(objective, validation);
+    }
+
+    private static boolean crossEntropyOnly(ObjectiveFactory objective, ValidationFactory validation) {
+        return objective == CROSS_ENTROPY && validation == CE_VALIDATION;
     }
 
     private static final ObjectiveFactory CROSS_ENTROPY = CrossEntropyObjective::new;
@@ -34,9 +45,9 @@ public record TrainOptions(ObjectiveFactory objective, ValidationFactory validat
         Validation create(Nemotron model, TokenData data, TrainSpec spec);
     }
 
-    /** Cross-entropy, CE validation, no listener, a progress bar. */
+    /** Cross-entropy, CE validation, no listener, a progress bar, the CPU. */
     public static TrainOptions defaults() {
-        return new TrainOptions(CROSS_ENTROPY, CE_VALIDATION, row -> {}, true, null);
+        return new TrainOptions(CROSS_ENTROPY, CE_VALIDATION, row -> {}, true, new CpuBackend());
     }
 
     public TrainOptions withObjective(ObjectiveFactory f) {
@@ -55,7 +66,7 @@ public record TrainOptions(ObjectiveFactory objective, ValidationFactory validat
         return new TrainOptions(objective, validation, listener, on, backend);
     }
 
-    /** Steps and validation on this backend's device; null for the host. */
+    /** Steps and validation on this backend. */
     public TrainOptions withBackend(Backend b) {
         return new TrainOptions(objective, validation, listener, progressBar, b);
     }

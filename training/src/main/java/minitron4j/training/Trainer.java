@@ -79,7 +79,7 @@ public final class Trainer {
             AdamWOptimizer optimizer = new AdamWOptimizer(params, spec.optimizerSettings());
             boolean validate = data.val().length() >= 2;
             if (!validate) System.err.println(data.val().path() + " holds no validation tokens: training without validation");
-            if (options.backend() != null) {
+            if (options.crossEntropyOnly()) {
                 try (BackendSteps steps = BackendSteps.crossEntropy(options.backend(), params, optimizer, spec.batch(),
                         spec.seqLen())) {
                     TrainingLoop loop = loop(new TrainingLoop(run, steps, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()),
@@ -90,6 +90,7 @@ public final class Trainer {
                     return loop.run(resume);
                 }
             }
+            // another objective: host code over the model, beside a backend that allows it (TrainOptions checks)
             Nemotron model = new Nemotron(params);
             TrainingLoop loop = loop(new TrainingLoop(run, params, options.objective().create(model, spec.batch(), spec.seqLen()),
                     optimizer, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()), data, options);

@@ -1,7 +1,7 @@
 package minitron4j.training;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minitron4j.model.backend.Backends;
+import minitron4j.model.backend.CpuAsDevice;
 import minitron4j.model.io.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * same checkpoints, and resume exactly from its own checkpoint.
  */
 class BackendStepsTest {
-    private static final TrainOptions ON_CPU_BACKEND = TrainerTest.QUIET.withBackend(Backends.get("cpu"));
+    private static final TrainOptions ON_CPU_BACKEND = TrainerTest.QUIET.withBackend(new CpuAsDevice());
+    /** The host road: cross-entropy as a host objective over the model (an objective other than the default). */
+    private static final TrainOptions HOST_OBJECTIVE = TrainerTest.QUIET.withObjective(CrossEntropyObjective::new);
 
     @Test
     void theBackendPathLogsAndCheckpointsWhatTheHostPathDoes(@TempDir Path tmp) throws Exception {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400);
         ObjectNode json = TrainerTest.spec(data, 6).put("eval_interval", 3).put("grad_accum", 2).put("clip", 0.5);
         Path host = tmp.resolve("host"), backend = tmp.resolve("backend");
-        Trainer.run(TrainSpec.fromJson(json), host, false, TrainerTest.QUIET);
+        Trainer.run(TrainSpec.fromJson(json), host, false, HOST_OBJECTIVE);
         Trainer.run(TrainSpec.fromJson(json), backend, false, ON_CPU_BACKEND);
 
         assertEquals(TrainerTest.lossLines(host), TrainerTest.lossLines(backend));

@@ -10,6 +10,7 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.BenchProbes;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -69,14 +70,16 @@ public final class BackendBench {
         BenchShape shape = settings.shape();
         ObjectNode report = JSON.objectNode();
         report.put("backend", backend.name());
-        new TreeMap<>(backend.describe()).forEach(report::put);
+        BenchProbes probes = backend instanceof BenchProbes p ? p : null;
+        if (probes != null) new TreeMap<>(probes.describe()).forEach(report::put);
+        else log.printf("bench: the %s backend has no probes (device, matmul); measuring its passes only%n", backend.name());
         report.put("shape", shape.name());
         report.put("batch", shape.batch());
         report.put("seq", shape.seq());
         report.set("teacher", model(shape.teacher()));
         report.set("student", model(shape.student()));
         report.put("steps", settings.steps());
-        if (settings.matmulN() > 0) report.set("matmul", matmul());
+        if (settings.matmulN() > 0 && probes != null) report.set("matmul", matmul(probes));
         SplittableRandom random = new SplittableRandom(settings.seed());
         Batch batch = Batch.of(random.ints(shape.tokens(), 0, shape.teacher().vocabSize()).toArray(), shape.batch(), shape.seq());
         Parameters teacherParams = Parameters.initialize(shape.teacher(), settings.seed() + 1);
@@ -120,12 +123,12 @@ public final class BackendBench {
     }
 
     /** TFLOP/s of each of the backend's matmul kernels on x W^T at n x n x n. */
-    private ObjectNode matmul() {
+    private ObjectNode matmul(BenchProbes probes) {
         int n = settings.matmulN();
         ObjectNode o = JSON.objectNode();
         o.put("n", n);
         ObjectNode tflops = o.putObject("tflops");
-        for (Map.Entry<String, double[]> e : backend.matmulSeconds(n, settings.matmulRepeats()).entrySet()) {
+        for (Map.Entry<String, double[]> e : probes.matmulSeconds(n, settings.matmulRepeats()).entrySet()) {
             double t = 2.0 * n * n * (double) n / SpeedProbe.median(e.getValue()) / 1e12;
             tflops.put(e.getKey(), t);
             log.printf("matmul %s %d^3: %.4g TFLOP/s%n", e.getKey(), n, t);

@@ -13,7 +13,4 @@ public final class BackendOption {
         return Backends.get(name);
     }
 
-    boolean isCpu() {
-        return name.equals("cpu");
-    }
 }

@@ -79,8 +79,7 @@ final class DistillCommand implements Callable<Integer> {
                 System.err.println("corrected teacher: " + teacher);
             }
         }
-        TrainingSummary s = Distiller.distill(teacher, student, data, o, out, resume, row -> {},
-                backend.isCpu() ? null : backend.backend());
+        TrainingSummary s = Distiller.distill(teacher, student, data, o, out, resume, row -> {}, backend.backend());
         ObjectNode r = JsonOutput.object();
         r.put("steps", s.steps());
         s.lastMetrics().forEach(r::put);

@@ -31,7 +31,7 @@ final class TrainCommand implements Callable<Integer> {
         if (config == null && resume == null) throw new IllegalArgumentException("give --config SPEC or --resume RUN_DIR");
         TrainSpec spec = config == null ? null : TrainSpec.load(config);
         if (spec != null && threads.given() != null) spec = spec.withThreads(threads.given());
-        TrainOptions options = TrainOptions.defaults().withBackend(backend.isCpu() ? null : backend.backend());
+        TrainOptions options = TrainOptions.defaults().withBackend(backend.backend());
         TrainingSummary s = Trainer.run(spec, resume != null ? resume : out, resume != null, options);
         ObjectNode o = JsonOutput.object();
         o.put("steps", s.steps());

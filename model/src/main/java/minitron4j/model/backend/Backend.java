@@ -6,7 +6,6 @@ import minitron4j.model.ForwardObserver;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.WeightStorage;
 
-import java.util.Map;
 
 /**
  * Where the model's passes run: the CPU kernels ({@code cpu}, always present) or another
@@ -32,25 +31,22 @@ public interface Backend {
     }
 
     /**
+     * Whether host code may run the model beside a session of this backend: a session works on the
+     * caller's parameter pool itself, with the CPU kernels, so an objective outside this contract
+     * (distillation's reverse KL, MSE, cosine and top-k losses, its CE mix, intermediate-state loss
+     * and teacher correction) can train that pool. True for the CPU backend only; a device backend
+     * trains with the losses of this contract.
+     */
+    default boolean runsHostObjectives() {
+        return false;
+    }
+
+    /**
      * Prepares a model's parameters on this backend (for a device: copied once, kept there). The
      * session reads params when it opens; later changes of params reach it only through
      * {@link Training#writeParameters}.
      */
     Session open(Parameters params);
-
-    /**
-     * What this backend computes on, for benchmark reports: at least {@code device}, and any kernel
-     * choices that change its speed (e.g. {@code gemm}).
-     */
-    Map<String, String> describe();
-
-    /**
-     * Seconds per call of this backend's forward matrix product out = x W^T at n x n x n, for each
-     * matmul kernel it has (name -> one sample per repeat, after an untimed warm-up call; a device
-     * may add name_kernel for the kernel's device time alone): the matmul probe of
-     * {@code minitron4j bench}.
-     */
-    Map<String, double[]> matmulSeconds(int n, int repeats);
 
     /** A model resident on a backend. Buffers are reused across calls of the same batch shape. */
     interface Session extends AutoCloseable {
@@ -168,9 +164,21 @@ public interface Backend {
 
         void readMoments(Parameters expAvg, Parameters expAvgSq);
 
+        /**
+         * Replaces the trained weights with from's (a resumed run's checkpoint). Only before the first
+         * {@link #accumulate}: afterwards every backend refuses with an IllegalStateException (a device
+         * backend may have sent its resident buffers once, on the first step, and would not see them).
+         */
         void writeParameters(Parameters from);
 
+        /** Replaces AdamW's moments; before the first {@link #accumulate} only, as {@link #writeParameters}. */
         void writeMoments(Parameters expAvg, Parameters expAvgSq);
+
+        /** The message both backends give when a write comes after the first step. */
+        static String writeAfterFirstStep(String backend, String what) {
+            return "the " + backend + " backend takes " + what + " from the host only before its first step"
+                    + " (a resumed run writes its restored state then)";
+        }
 
         @Override
         void close();

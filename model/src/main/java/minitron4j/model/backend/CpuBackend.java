@@ -21,10 +21,16 @@ import java.util.SplittableRandom;
  * The CPU kernels (Vector API + threads): the reference every other backend is compared with. A
  * session works on the caller's parameter pool itself, so training updates it in place.
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements Backend, BenchProbes {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    /** Sessions work on the caller's pool with the CPU kernels: host objectives may run beside them. */
+    @Override
+    public boolean runsHostObjectives() {
+        return true;
     }
 
     @Override
@@ -121,6 +127,7 @@ public final class CpuBackend implements Backend {
         private final Parameters params, grads, expAvg, expAvgSq;
         private final Activations acts, teacherActs;
         private final AdamWSettings settings;
+        private boolean started;
 
         CpuTraining(Nemotron model, Nemotron teacher, int batch, int seq, AdamWSettings settings) {
             this.model = model;
@@ -141,6 +148,7 @@ public final class CpuBackend implements Backend {
 
         @Override
         public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+            started = true;
             if (teacher != null) {
                 if (teacherLogits != null) throw new IllegalArgumentException("a resident teacher gives the logits; pass null");
                 teacherLogits = teacherLogits(batch);
@@ -185,13 +193,20 @@ public final class CpuBackend implements Backend {
 
         @Override
         public void writeParameters(Parameters from) {
+            beforeFirstStep("parameters");
             params.copyFrom(from);
         }
 
         @Override
         public void writeMoments(Parameters m, Parameters v) {
+            beforeFirstStep("AdamW moments");
             expAvg.copyFrom(m);
             expAvgSq.copyFrom(v);
+        }
+
+        /** The contract's rule, kept here too although host pools could take writes at any time: both backends behave alike. */
+        private void beforeFirstStep(String what) {
+            if (started) throw new IllegalStateException(Backend.Training.writeAfterFirstStep("cpu", what));
         }
 
         @Override

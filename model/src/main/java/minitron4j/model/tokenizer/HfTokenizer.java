@@ -49,12 +49,12 @@ public final class HfTokenizer implements Tokenizer {
     private final PreTokenizer preTokenizer;
     private final BpeModel model;
     private final PostProcessor postProcessor;
-    private final Decoder decoder;
+    private final TextDecoder decoder;
     private final OptionalInt bosId;
     private final OptionalInt eosId;
 
     private HfTokenizer(ObjectNode json, AddedTokens addedTokens, Normalizer normalizer, PreTokenizer preTokenizer,
-                        BpeModel model, PostProcessor postProcessor, Decoder decoder, OptionalInt bosId,
+                        BpeModel model, PostProcessor postProcessor, TextDecoder decoder, OptionalInt bosId,
                         OptionalInt eosId) {
         this.json = json;
         this.addedTokens = addedTokens;
@@ -108,7 +108,7 @@ public final class HfTokenizer implements Tokenizer {
                 preTokenizer instanceof PreTokenizer.Metaspace m ? m.replacement() : '\u2581');
         PostProcessor postProcessor =
                 root.has("post_processor") ? PostProcessor.parse(root.get("post_processor")) : null;
-        Decoder decoder = root.has("decoder") ? Decoder.parse(root.get("decoder")) : null;
+        TextDecoder decoder = root.has("decoder") ? TextDecoder.parse(root.get("decoder")) : null;
 
         List<AddedTokens.AddedToken> tokens = new ArrayList<>();
         JsonField addedField = root.get("added_tokens");

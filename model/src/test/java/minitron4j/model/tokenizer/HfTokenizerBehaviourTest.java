@@ -103,7 +103,7 @@ class HfTokenizerBehaviourTest {
 
     @Test
     void stripRemovesAtMostTheAskedCountAtEachEnd() {
-        Decoder.Strip strip = new Decoder.Strip('x', 1, 2);
+        TextDecoder.Strip strip = new TextDecoder.Strip('x', 1, 2);
         assertEquals(List.of("xax", "b", "a"), strip.decodeChain(List.of("xxaxxx", "xbxx", "ax")));
     }
 

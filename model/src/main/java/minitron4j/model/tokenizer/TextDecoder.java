@@ -10,15 +10,15 @@ import java.util.List;
  * of the last is concatenated. Implemented: Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace,
  * ByteLevel.
  */
-sealed interface Decoder {
+sealed interface TextDecoder {
 
     List<String> decodeChain(List<String> tokens);
 
-    static Decoder parse(JsonField field) {
+    static TextDecoder parse(JsonField field) {
         String type = field.type();
         return switch (type) {
             case "Sequence" -> {
-                List<Decoder> steps = new ArrayList<>();
+                List<TextDecoder> steps = new ArrayList<>();
                 for (JsonField step : field.get("decoders").elements()) {
                     steps.add(parse(step));
                 }
@@ -39,17 +39,17 @@ sealed interface Decoder {
         };
     }
 
-    record Sequence(List<Decoder> steps) implements Decoder {
+    record Sequence(List<TextDecoder> steps) implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
-            for (Decoder step : steps) {
+            for (TextDecoder step : steps) {
                 tokens = step.decodeChain(tokens);
             }
             return tokens;
         }
     }
 
-    record Replace(TextPattern pattern, String content) implements Decoder {
+    record Replace(TextPattern pattern, String content) implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
@@ -71,7 +71,7 @@ sealed interface Decoder {
      * Runs of {@code <0xNN>} tokens become the text their bytes spell; a run that is not valid UTF-8
      * becomes one U+FFFD per byte.
      */
-    record ByteFallback() implements Decoder {
+    record ByteFallback() implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
@@ -119,7 +119,7 @@ sealed interface Decoder {
         }
     }
 
-    record Fuse() implements Decoder {
+    record Fuse() implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             return List.of(String.join("", tokens));
@@ -127,7 +127,7 @@ sealed interface Decoder {
     }
 
     /** Removes up to {@code start} leading and {@code stop} trailing {@code content} chars of each token. */
-    record Strip(int content, int start, int stop) implements Decoder {
+    record Strip(int content, int start, int stop) implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
@@ -148,7 +148,7 @@ sealed interface Decoder {
     }
 
     /** The replacement char back to a space, except in the first token where the pre-tokenizer added it. */
-    record Metaspace(char replacement, boolean dropsFirst) implements Decoder {
+    record Metaspace(char replacement, boolean dropsFirst) implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
@@ -166,7 +166,7 @@ sealed interface Decoder {
      * Alphabet chars back to bytes (a token with a char outside the alphabet contributes its own UTF-8),
      * all tokens joined and read as UTF-8 with replacement of ill-formed bytes.
      */
-    record ByteLevel() implements Decoder {
+    record ByteLevel() implements TextDecoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
