@@ -3,6 +3,7 @@ package minitron4j.tornado;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.BenchProbes;
@@ -65,11 +66,18 @@ public final class TornadoBackend implements Backend, BenchProbes {
     /** A model resident on the device; also exposes the device-computed gradient norm of the last step. */
     public static final class TornadoSession implements Session {
         private final StackedParameters weights;
+        private final NemotronConfig config;
         private ModelGraphs graphs;
         private TornadoTraining training;
 
         TornadoSession(Parameters params) {
             this.weights = StackedParameters.of(params);
+            this.config = params.config();
+        }
+
+        @Override
+        public NemotronConfig config() {
+            return config;
         }
 
         /**

@@ -7,6 +7,7 @@ import minitron4j.model.CachedDecoder;
 import minitron4j.model.Fixtures;
 import minitron4j.model.Generator;
 import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
@@ -103,6 +104,11 @@ class TornadoDecoderTest {
             this.device = device;
             this.cpu = cpu;
             this.name = name;
+        }
+
+        @Override
+        public NemotronConfig config() {
+            return device.config();
         }
 
         @Override

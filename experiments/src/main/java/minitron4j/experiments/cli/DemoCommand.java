@@ -29,6 +29,8 @@ final class DemoCommand implements Callable<Integer> {
     Path cache;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
@@ -37,8 +39,8 @@ final class DemoCommand implements Callable<Integer> {
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path cacheDir = cache != null ? cache : Corpora.cacheRoot().resolve("studies");
         long t0 = System.nanoTime();
-        StudyReport.Inputs results = new StudyRunner(spec, dir, cacheDir).run();
-        Path report = StudyReport.write(results);
+        StudyReport.Inputs results = new StudyRunner(spec, dir, cacheDir, backend.backend()).run();
+        Path report = StudyReport.write(results, backend.backend());
         System.err.printf("study finished in %.1f min; report: %s%n", (System.nanoTime() - t0) / 60e9, report);
         var o = JsonOutput.object();
         o.put("report", report.toString());

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.experiments.report.ConfidenceInterval;
 import minitron4j.experiments.report.MarkdownTable;
-import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.tokenizer.Tokenizer;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
@@ -130,9 +131,10 @@ public final class EvalSuite {
         return lastWordTasks;
     }
 
-    /** Scores every task on model, then validation, speed and samples as the options ask. */
-    public Report run(Nemotron model, Tokenizer tokenizer) throws IOException {
-        LoglikelihoodScorer scorer = new LoglikelihoodScorer(model, options.batchRows());
+    /** Scores every task on the model a session holds (any backend's), then validation, speed and samples as the options ask. */
+    public Report run(Backend.Session session, Tokenizer tokenizer) throws IOException {
+        NemotronConfig config = session.config();
+        LoglikelihoodScorer scorer = new LoglikelihoodScorer(session, options.batchRows());
         MultipleChoiceScorer mcScorer = new MultipleChoiceScorer(scorer, tokenizer);
         LastWordScorer lwScorer = new LastWordScorer(scorer, tokenizer);
         List<MultipleChoiceScorer.Result> mc = new ArrayList<>();
@@ -142,16 +144,17 @@ public final class EvalSuite {
         Evaluator.Result validation = null;
         if (options.valData() != null) {
             try (TokenData data = TokenData.open(options.valData())) {
-                if (data.vocabSize() > model.config().vocabSize())
+                if (data.vocabSize() > config.vocabSize())
                     throw new IOException(options.valData() + ": vocab_size " + data.vocabSize() + " exceeds the model's "
-                            + model.config().vocabSize());
-                int seq = Math.min(model.config().maxPositionEmbeddings(), MAX_VALIDATION_SEQ);
-                validation = Evaluator.evaluate(model, data, seq, Math.max(1, options.batchRows() / 4));
+                            + config.vocabSize());
+                int seq = Math.min(config.maxPositionEmbeddings(), MAX_VALIDATION_SEQ);
+                validation = new Evaluator(session::forward, config.vocabSize(), seq, Math.max(1, options.batchRows() / 4))
+                        .evaluate(data.val(), Long.MAX_VALUE);
             }
         }
-        SpeedProbe.Result speed = options.speed() == null ? null : SpeedProbe.measure(model, options.speed());
+        SpeedProbe.Result speed = options.speed() == null ? null : SpeedProbe.measure(session, options.speed());
         List<GreedySamples.Sample> samples = options.prompts().isEmpty() ? List.of()
-                : GreedySamples.generate(model, tokenizer, options.prompts(), options.sampleTokens());
+                : GreedySamples.generate(session, tokenizer, options.prompts(), options.sampleTokens());
         return new Report(mc, lw, validation, speed, samples);
     }
 

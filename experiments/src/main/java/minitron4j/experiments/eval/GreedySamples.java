@@ -1,7 +1,7 @@
 package minitron4j.experiments.eval;
 
 import minitron4j.model.Generator;
-import minitron4j.model.Nemotron;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.Sampler;
 import minitron4j.model.tokenizer.Tokenizer;
 
@@ -29,8 +29,8 @@ public final class GreedySamples {
     private GreedySamples() {
     }
 
-    public static List<Sample> generate(Nemotron model, Tokenizer tokenizer, List<String> prompts, int maxNewTokens) {
-        Generator generator = new Generator(model);
+    public static List<Sample> generate(Backend.Session session, Tokenizer tokenizer, List<String> prompts, int maxNewTokens) {
+        Generator generator = new Generator(session.config(), session);
         int eos = tokenizer.eosId().orElse(-1);
         List<Sample> out = new ArrayList<>();
         for (String prompt : prompts) {

@@ -1,9 +1,8 @@
 package minitron4j.experiments.eval;
 
 import minitron4j.kernels.CrossEntropy;
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.Sampler;
 import minitron4j.model.tokenizer.Tokenizer;
 
@@ -43,21 +42,22 @@ public final class LoglikelihoodScorer {
     public record Score(double logLikelihood, boolean greedy, int tokens) {
     }
 
-    private final Nemotron model;
+    private final Backend.Session session;
     private final int batchRows;
     private final int maxLength;
 
     /** A scorer over windows of up to the model's max_position_embeddings, batchRows requests per forward pass. */
-    public LoglikelihoodScorer(Nemotron model, int batchRows) {
-        this(model, batchRows, model.config().maxPositionEmbeddings());
+    public LoglikelihoodScorer(Backend.Session session, int batchRows) {
+        this(session, batchRows, session.config().maxPositionEmbeddings());
     }
 
-    public LoglikelihoodScorer(Nemotron model, int batchRows, int maxLength) {
+    /** The forward passes run on session (any backend's), batchRows requests each, windows of up to maxLength. */
+    public LoglikelihoodScorer(Backend.Session session, int batchRows, int maxLength) {
         if (batchRows < 1) throw new IllegalArgumentException("batch rows must be >= 1, got " + batchRows);
-        if (maxLength < 1 || maxLength > model.config().maxPositionEmbeddings())
+        if (maxLength < 1 || maxLength > session.config().maxPositionEmbeddings())
             throw new IllegalArgumentException("max length " + maxLength + " outside [1, max_position_embeddings = "
-                    + model.config().maxPositionEmbeddings() + "]");
-        this.model = model;
+                    + session.config().maxPositionEmbeddings() + "]");
+        this.session = session;
         this.batchRows = batchRows;
         this.maxLength = maxLength;
     }
@@ -103,7 +103,7 @@ public final class LoglikelihoodScorer {
 
     /** Scores every request; results are in the order of the requests. */
     public List<Score> score(List<Request> requests) {
-        int vocab = model.config().vocabSize();
+        int vocab = session.config().vocabSize();
         Window[] windows = new Window[requests.size()];
         for (int i = 0; i < windows.length; i++) windows[i] = window(requests.get(i), i, vocab);
         Integer[] order = new Integer[windows.length];
@@ -112,21 +112,18 @@ public final class LoglikelihoodScorer {
         Arrays.sort(order, Comparator.<Integer>comparingInt(i -> -windows[i].input.length).thenComparingInt(i -> i));
 
         Score[] scores = new Score[windows.length];
-        Activations acts = null;
         for (int next = 0; next < order.length; ) {
             // Exact lengths: allocating buffers per batch costs far less than the forward over padding would.
             int seq = windows[order[next]].input.length;
             int rows = (int) Math.max(1, Math.min(batchRows, MAX_LOGIT_FLOATS / ((long) seq * vocab)));
             rows = Math.min(rows, order.length - next);
-            if (acts == null || acts.batch() != rows || acts.seq() != seq) acts = model.inferenceActivations(rows, seq);
             int[] ids = new int[rows * seq], lengths = new int[rows];
             for (int r = 0; r < rows; r++) {
                 int[] input = windows[order[next + r]].input;
                 System.arraycopy(input, 0, ids, r * seq, input.length);
                 lengths[r] = input.length;
             }
-            model.forward(new Batch(ids, rows, seq, lengths), acts, null);
-            float[] logits = acts.logits();
+            float[] logits = session.forward(new Batch(ids, rows, seq, lengths));
             for (int r = 0; r < rows; r++) {
                 Window w = windows[order[next + r]];
                 scores[w.index] = w.score(logits, (long) r * seq, vocab);

@@ -1,9 +1,9 @@
 package minitron4j.experiments.eval;
 
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.Generator;
-import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.Sampler;
 
 import java.util.Arrays;
@@ -27,8 +27,8 @@ public final class SpeedProbe {
         }
 
         /** A probe sized for a model: 4 x min(256, max positions) prefill, 64 decoded tokens after 32, 5 repeats. */
-        public static Settings defaults(Nemotron model) {
-            int max = model.config().maxPositionEmbeddings();
+        public static Settings defaults(NemotronConfig config) {
+            int max = config.maxPositionEmbeddings();
             int prompt = Math.min(32, max / 2);
             return new Settings(4, Math.min(256, max), prompt, Math.min(64, max - prompt), 5, 0);
         }
@@ -42,22 +42,22 @@ public final class SpeedProbe {
     private SpeedProbe() {
     }
 
-    public static Result measure(Nemotron model, Settings s) {
-        int max = model.config().maxPositionEmbeddings(), vocab = model.config().vocabSize();
+    /** Forward and decode speed of the model a session holds, on its backend. */
+    public static Result measure(Backend.Session session, Settings s) {
+        int max = session.config().maxPositionEmbeddings(), vocab = session.config().vocabSize();
         if (s.seq() > max || s.promptLength() + s.decodeTokens() > max)
             throw new IllegalArgumentException("speed probe lengths exceed max_position_embeddings " + max + ": seq " + s.seq()
                     + ", prompt + decode " + (s.promptLength() + s.decodeTokens()));
         SplittableRandom random = new SplittableRandom(s.seed());
         Batch batch = Batch.of(random.ints(s.batch() * s.seq(), 0, vocab).toArray(), s.batch(), s.seq());
-        Activations acts = model.inferenceActivations(s.batch(), s.seq());
         double[] forward = new double[s.repeats()];
-        model.forward(batch, acts, null);
+        session.forward(batch);
         for (int r = 0; r < s.repeats(); r++) {
             long t0 = System.nanoTime();
-            model.forward(batch, acts, null);
+            session.forward(batch);
             forward[r] = batch.tokens() / ((System.nanoTime() - t0) / 1e9);
         }
-        Generator generator = new Generator(model);
+        Generator generator = new Generator(session.config(), session);
         int[] prompt = random.ints(s.promptLength(), 0, vocab).toArray();
         double[] decode = new double[s.repeats()];
         generator.generate(prompt, s.decodeTokens(), Sampler.greedy(), -1, null);

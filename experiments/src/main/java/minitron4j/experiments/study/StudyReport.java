@@ -10,7 +10,7 @@ import minitron4j.experiments.eval.SpeedProbe;
 import minitron4j.experiments.report.ConfidenceInterval;
 import minitron4j.experiments.report.MarkdownTable;
 import minitron4j.experiments.report.Plots;
-import minitron4j.model.Nemotron;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.tokenizer.HfTokenizer;
@@ -41,7 +41,8 @@ public final class StudyReport {
 
     private StudyReport() {}
 
-    public static Path write(Inputs in) throws IOException {
+    /** Evaluates the teacher and every arm on backend (tasks, speed, samples) and writes report.md with its plots. */
+    public static Path write(Inputs in, Backend backend) throws IOException {
         StudyRunner.stage("evaluation: built-in tasks, speed, samples");
         Tokenizer tok = HfTokenizer.load(in.data().resolve(TokenData.TOKENIZER));
         EvalSuite.Options base = EvalSuite.Options.defaults();
@@ -51,18 +52,24 @@ public final class StudyReport {
                 base.batchRows(), null, List.of(), 0);
         EvalSuite suite = EvalSuite.prepare(taskOptions);
         Map<String, EvalSuite.Report> evals = new LinkedHashMap<>();
-        Nemotron teacher = new Nemotron(Checkpoint.load(in.teacher()).params());
-        evals.put("teacher", suite.run(teacher, tok));
-        for (StudyRunner.ArmResult a : in.arms())
-            evals.put(a.arm() + "#" + a.seed(), suite.run(new Nemotron(Checkpoint.load(a.model()).params()), tok));
-
         StudyRunner.ArmResult student = in.arms().stream().filter(a -> a.arm().equals("width_kd")).findFirst()
                 .orElse(in.arms().get(0));
-        Nemotron studentNet = new Nemotron(Checkpoint.load(student.model()).params());
-        SpeedProbe.Result teacherSpeed = SpeedProbe.measure(teacher, SpeedProbe.Settings.defaults(teacher));
-        SpeedProbe.Result studentSpeed = SpeedProbe.measure(studentNet, SpeedProbe.Settings.defaults(studentNet));
-        List<GreedySamples.Sample> teacherSamples = GreedySamples.generate(teacher, tok, GreedySamples.DEFAULT_PROMPTS, 24);
-        List<GreedySamples.Sample> studentSamples = GreedySamples.generate(studentNet, tok, GreedySamples.DEFAULT_PROMPTS, 24);
+        SpeedProbe.Result teacherSpeed, studentSpeed;
+        List<GreedySamples.Sample> teacherSamples, studentSamples;
+        try (Backend.Session teacher = open(backend, in.teacher())) {
+            evals.put("teacher", suite.run(teacher, tok));
+            teacherSpeed = SpeedProbe.measure(teacher, SpeedProbe.Settings.defaults(teacher.config()));
+            teacherSamples = GreedySamples.generate(teacher, tok, GreedySamples.DEFAULT_PROMPTS, 24);
+        }
+        for (StudyRunner.ArmResult a : in.arms()) {
+            try (Backend.Session arm = open(backend, a.model())) {
+                evals.put(a.arm() + "#" + a.seed(), suite.run(arm, tok));
+            }
+        }
+        try (Backend.Session studentSession = open(backend, student.model())) {
+            studentSpeed = SpeedProbe.measure(studentSession, SpeedProbe.Settings.defaults(studentSession.config()));
+            studentSamples = GreedySamples.generate(studentSession, tok, GreedySamples.DEFAULT_PROMPTS, 24);
+        }
 
         Path dir = in.runDir();
         plots(in, dir);
@@ -92,6 +99,10 @@ public final class StudyReport {
         Path report = dir.resolve("report.md");
         Files.writeString(report, md.toString());
         return report;
+    }
+
+    private static Backend.Session open(Backend backend, Path model) throws IOException {
+        return backend.open(Checkpoint.load(model, backend.weightStorage()).params());
     }
 
     private static void setup(Inputs in, StringBuilder md) throws IOException {

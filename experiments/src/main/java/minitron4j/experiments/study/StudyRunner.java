@@ -1,13 +1,12 @@
 package minitron4j.experiments.study;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minitron4j.model.backend.CpuBackend;
+import minitron4j.model.backend.Backend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
 import minitron4j.distillation.Distiller;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.NemotronConfig;
-import minitron4j.model.Nemotron;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
@@ -49,10 +48,17 @@ public final class StudyRunner {
     private final StudySpec spec;
     private final Path runDir;
     private final Path cacheDir;
+    private final Backend backend;
     private final ResultsLog results;
 
-    public StudyRunner(StudySpec spec, Path runDir, Path cacheDir) throws IOException {
+    /**
+     * Every stage that computes (teacher training, importance, the arms' training, every
+     * evaluation) runs on backend. Trained teachers are cached by their spec alone: a checkpoint
+     * does not depend on the backend that reads it.
+     */
+    public StudyRunner(StudySpec spec, Path runDir, Path cacheDir, Backend backend) throws IOException {
         this.spec = spec;
+        this.backend = backend;
         this.runDir = runDir;
         this.cacheDir = cacheDir;
         Files.createDirectories(runDir);
@@ -72,7 +78,7 @@ public final class StudyRunner {
             NemotronConfig teacherConfig = NemotronConfig.load(teacher);
             stage("importance (" + spec.calibrationSamples() + " calibration windows)");
             Path scores = runDir.resolve("scores.json");
-            ImportanceScores importance = Pruning.importance(new CpuBackend(), Checkpoint.load(teacher).params(),
+            ImportanceScores importance = Pruning.importance(backend, Checkpoint.load(teacher, backend.weightStorage()).params(),
                     Calibration.windows(data, spec.calibrationSamples(), spec.seqLen(), spec.batch(), spec.dataSeed()),
                     ImportanceOptions.defaults().withDepthLoss(true).withSource(teacher.toString(), spec.dataSeed()));
             importance.write(scores);
@@ -124,7 +130,7 @@ public final class StudyRunner {
         }
         stage("teacher: training " + spec.teacherModel() + " for " + spec.teacherSteps() + " steps");
         deleteRecursively(dir);
-        TrainingSummary s = Trainer.run(TrainSpec.fromJson(trainSpec), dir, false);
+        TrainingSummary s = Trainer.run(TrainSpec.fromJson(trainSpec), dir, false, TrainOptions.defaults().withBackend(backend));
         ObjectNode marker = JSON.createObjectNode();
         marker.put("checkpoint", s.lastCheckpoint().toAbsolutePath().toString());
         marker.put("tokens_per_s", s.tokensPerSecond());
@@ -165,13 +171,13 @@ public final class StudyRunner {
                     .withSchedule(spec.armLr(), Math.max(1, spec.armSteps() / 20)).withSeed(seed)
                     .withLoss(minitron4j.distillation.LogitLossKind.FORWARD_KL, spec.tau(), 0, 0)
                     .withIntervals(Math.max(1, spec.armSteps() / 5), spec.evalBatches(), spec.armSteps());
-            s = Distiller.distill(teacher, student, data, o, trainDir);
+            s = Distiller.distill(teacher, student, data, o, trainDir, false, row -> {}, backend);
         } else {
             ObjectNode t = JSON.createObjectNode();
             t.put("init", student.toAbsolutePath().toString());
             trainingFields(t, data, spec.armSteps(), arm.equals("scratch") ? spec.teacherLr() : spec.armLr(), seed,
                     Math.max(1, spec.armSteps() / 5));
-            s = Trainer.run(TrainSpec.fromJson(t), trainDir, false, TrainOptions.defaults());
+            s = Trainer.run(TrainSpec.fromJson(t), trainDir, false, TrainOptions.defaults().withBackend(backend));
         }
         Path trained = s.lastCheckpoint();
         Evaluator.Result after = evaluate(trained, data);
@@ -215,10 +221,16 @@ public final class StudyRunner {
 
     /** Held-out CE over the first evalBatches windows of val.bin (the same windows for every model). */
     Evaluator.Result evaluate(Path model, Path data) throws IOException {
-        Nemotron net = new Nemotron(Checkpoint.load(model).params());
-        try (TokenData tokens = TokenData.open(data)) {
-            return new Evaluator(net, spec.seqLen(), spec.batch()).evaluate(tokens.val(), spec.evalBatches());
+        Parameters params = Checkpoint.load(model, backend.weightStorage()).params();
+        try (TokenData tokens = TokenData.open(data); Backend.Session session = backend.open(params)) {
+            return new Evaluator(session::forward, params.config().vocabSize(), spec.seqLen(), spec.batch())
+                    .evaluate(tokens.val(), spec.evalBatches());
         }
+    }
+
+    /** The backend every stage runs on. */
+    public Backend backend() {
+        return backend;
     }
 
     static void stage(String what) {

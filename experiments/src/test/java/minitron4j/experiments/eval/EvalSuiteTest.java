@@ -45,7 +45,7 @@ class EvalSuiteTest {
         assertEquals(1, suite.multipleChoiceTasks().size());
         assertEquals(1, suite.lastWordTasks().size());
         assertEquals("whale", suite.lastWordTasks().getFirst().items().getFirst().word());
-        EvalSuite.Report report = suite.run(model, tok);
+        EvalSuite.Report report = suite.run(TinyModels.session(model), tok);
 
         ObjectNode json = EvalSuite.toJson(report);
         assertEquals(2, json.get("tasks").get("facts").get("n").asInt());

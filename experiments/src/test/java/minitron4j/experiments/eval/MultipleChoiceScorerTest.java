@@ -63,7 +63,7 @@ class MultipleChoiceScorerTest {
     void batchedScoresEqualDirectComputationPerChoice() {
         Nemotron model = TinyModels.random(TOKENIZER.vocabSize(), 128, 7);
         // Two rows per batch: choices of different lengths share batches and get padded.
-        MultipleChoiceScorer scorer = new MultipleChoiceScorer(new LoglikelihoodScorer(model, 2), TOKENIZER);
+        MultipleChoiceScorer scorer = new MultipleChoiceScorer(new LoglikelihoodScorer(TinyModels.session(model), 2), TOKENIZER);
         MultipleChoiceScorer.Result r = scorer.score(TASK);
         assertEquals(3, r.n());
         int correct = 0, normCorrect = 0;
@@ -87,8 +87,8 @@ class MultipleChoiceScorerTest {
     @Test
     void scoresDoNotDependOnBatchSize() {
         Nemotron model = TinyModels.random(TOKENIZER.vocabSize(), 128, 3);
-        MultipleChoiceScorer.Result one = new MultipleChoiceScorer(new LoglikelihoodScorer(model, 1), TOKENIZER).score(TASK);
-        MultipleChoiceScorer.Result many = new MultipleChoiceScorer(new LoglikelihoodScorer(model, 16), TOKENIZER).score(TASK);
+        MultipleChoiceScorer.Result one = new MultipleChoiceScorer(new LoglikelihoodScorer(TinyModels.session(model), 1), TOKENIZER).score(TASK);
+        MultipleChoiceScorer.Result many = new MultipleChoiceScorer(new LoglikelihoodScorer(TinyModels.session(model), 16), TOKENIZER).score(TASK);
         for (int i = 0; i < TASK.items().size(); i++)
             assertArrayEquals(one.items().get(i).logLikelihoods(), many.items().get(i).logLikelihoods(), 1e-4);
     }
@@ -109,7 +109,7 @@ class MultipleChoiceScorerTest {
     void longRequestsAreCutFromTheLeft() {
         Nemotron model = TinyModels.random(TOKENIZER.vocabSize(), 64, 11);
         int window = 8;
-        LoglikelihoodScorer scorer = new LoglikelihoodScorer(model, 4, window);
+        LoglikelihoodScorer scorer = new LoglikelihoodScorer(TinyModels.session(model), 4, window);
         String context = "It is a way I have of driving off the spleen and regulating the circulation.";
         LoglikelihoodScorer.Request request = LoglikelihoodScorer.encode(TOKENIZER, context, " Whenever I find myself");
         int[] all = new int[request.context().length + request.continuation().length];
@@ -126,7 +126,7 @@ class MultipleChoiceScorerTest {
     @Test
     void continuationLongerThanTheWindowIsRefused() {
         Nemotron model = TinyModels.random(TOKENIZER.vocabSize(), 64, 11);
-        LoglikelihoodScorer scorer = new LoglikelihoodScorer(model, 4, 4);
+        LoglikelihoodScorer scorer = new LoglikelihoodScorer(TinyModels.session(model), 4, 4);
         var request = new LoglikelihoodScorer.Request(new int[]{1}, new int[]{5, 6, 7, 8, 9});
         var e = assertThrows(IllegalArgumentException.class, () -> scorer.score(List.of(request)));
         assertTrue(e.getMessage().contains("does not fit a window of 4"), e.getMessage());
@@ -161,7 +161,7 @@ class MultipleChoiceScorerTest {
         int[] greedyTail = Arrays.copyOfRange(seq, 3, 6);
         int[] otherTail = greedyTail.clone();
         otherTail[2] = (otherTail[2] + 1) % model.config().vocabSize();
-        List<LoglikelihoodScorer.Score> s = new LoglikelihoodScorer(model, 2).score(List.of(
+        List<LoglikelihoodScorer.Score> s = new LoglikelihoodScorer(TinyModels.session(model), 2).score(List.of(
                 new LoglikelihoodScorer.Request(context, greedyTail), new LoglikelihoodScorer.Request(context, otherTail)));
         assertTrue(s.get(0).greedy());
         assertTrue(!s.get(1).greedy());

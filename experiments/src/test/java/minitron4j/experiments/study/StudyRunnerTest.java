@@ -2,6 +2,7 @@ package minitron4j.experiments.study;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron4j.model.backend.CpuBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +36,9 @@ class StudyRunnerTest {
                 StudySpec.teacher(32, 2, 4, 2, 8, 64, 64), null, 6, 3e-3, 2, 32, 24, 2, 32, 4, 3, 1e-3, 1.0,
                 StudySpec.ALL_ARMS, List.of(0L), List.of(), 10, 2);
         Path cache = tmp.resolve("cache");
-        StudyReport.Inputs results = new StudyRunner(spec, tmp.resolve("run"), cache).run();
+        StudyReport.Inputs results = new StudyRunner(spec, tmp.resolve("run"), cache, new CpuBackend()).run();
         assertEquals(StudySpec.ALL_ARMS.size(), results.arms().size());
-        Path report = StudyReport.write(results);
+        Path report = StudyReport.write(results, new CpuBackend());
         String md = Files.readString(report);
         for (String arm : StudySpec.ALL_ARMS) assertTrue(md.contains("| " + arm), "report lacks arm " + arm);
         assertTrue(md.contains("## Findings"));
@@ -49,7 +50,7 @@ class StudyRunnerTest {
         assertEquals("pruned", first.get("stage").asText());
 
         // The same spec again: data and teacher come from the cache, so the teacher is identical.
-        StudyReport.Inputs again = new StudyRunner(spec, tmp.resolve("run2"), cache).run();
+        StudyReport.Inputs again = new StudyRunner(spec, tmp.resolve("run2"), cache, new CpuBackend()).run();
         assertEquals(results.teacher(), again.teacher());
         assertEquals(results.teacherLoss(), again.teacherLoss());
     }

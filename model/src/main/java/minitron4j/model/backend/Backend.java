@@ -3,6 +3,7 @@ package minitron4j.model.backend;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.WeightStorage;
 
@@ -50,6 +51,9 @@ public interface Backend {
 
     /** A model resident on a backend. Buffers are reused across calls of the same batch shape. */
     interface Session extends AutoCloseable {
+        /** The config of the model this session holds. */
+        NemotronConfig config();
+
         /** Logits [B*T, V] of a batch. */
         default float[] forward(Batch batch) {
             return forward(batch, null);

@@ -10,6 +10,7 @@ import minitron4j.model.ForwardObserver;
 import minitron4j.model.GradientNorm;
 import minitron4j.model.LogitLoss;
 import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 import minitron4j.model.io.WeightStorage;
@@ -67,6 +68,11 @@ public final class CpuBackend implements Backend, BenchProbes {
     public Session open(Parameters params) {
         Nemotron model = new Nemotron(params);
         return new Session() {
+            @Override
+            public NemotronConfig config() {
+                return model.config();
+            }
+
             // forward passes keep one layer's buffers; gradient passes every layer's; observation skips the head
             private Activations inference, training, observation;
 
