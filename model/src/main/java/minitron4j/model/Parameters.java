@@ -46,19 +46,8 @@ public final class Parameters implements TensorRows {
         LinkedHashMap<String, int[]> m = new LinkedHashMap<>();
         int h = c.hiddenSize();
         m.put(EMBED, new int[]{c.vocabSize(), h});
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String p = layerPrefix(i);
-            m.put(p + "self_attn.q_proj.weight", new int[]{c.qDim(), h});
-            m.put(p + "self_attn.k_proj.weight", new int[]{c.kvDim(), h});
-            m.put(p + "self_attn.v_proj.weight", new int[]{c.kvDim(), h});
-            m.put(p + "self_attn.o_proj.weight", new int[]{h, c.qDim()});
-            m.put(p + "mlp.up_proj.weight", new int[]{c.intermediateSize(), h});
-            m.put(p + "mlp.down_proj.weight", new int[]{h, c.intermediateSize()});
-            m.put(p + "input_layernorm.weight", new int[]{h});
-            m.put(p + "input_layernorm.bias", new int[]{h});
-            m.put(p + "post_attention_layernorm.weight", new int[]{h});
-            m.put(p + "post_attention_layernorm.bias", new int[]{h});
-        }
+        for (int i = 0; i < c.numHiddenLayers(); i++)
+            for (LayerTensor t : LayerTensor.values()) m.put(t.name(i), t.shape(c));
         m.put(NORM_W, new int[]{h});
         m.put(NORM_B, new int[]{h});
         if (!c.tieWordEmbeddings()) m.put(LM_HEAD, new int[]{c.vocabSize(), h});
@@ -308,21 +297,19 @@ public final class Parameters implements TensorRows {
 
     /** The matrices of one decoder layer as the forward pass reads them (fp32 or stored); norms in fp32. */
     public LayerWeights layerWeights(int i) {
-        String p = layerPrefix(i);
-        return new LayerWeights(data(p + "input_layernorm.weight"), data(p + "input_layernorm.bias"),
-                matrix(p + "self_attn.q_proj.weight"), matrix(p + "self_attn.k_proj.weight"),
-                matrix(p + "self_attn.v_proj.weight"), matrix(p + "self_attn.o_proj.weight"),
-                data(p + "post_attention_layernorm.weight"), data(p + "post_attention_layernorm.bias"),
-                matrix(p + "mlp.up_proj.weight"), matrix(p + "mlp.down_proj.weight"));
+        return new LayerWeights(data(LayerTensor.INPUT_NORM_WEIGHT.name(i)), data(LayerTensor.INPUT_NORM_BIAS.name(i)),
+                matrix(LayerTensor.Q_PROJ.name(i)), matrix(LayerTensor.K_PROJ.name(i)),
+                matrix(LayerTensor.V_PROJ.name(i)), matrix(LayerTensor.O_PROJ.name(i)),
+                data(LayerTensor.POST_NORM_WEIGHT.name(i)), data(LayerTensor.POST_NORM_BIAS.name(i)),
+                matrix(LayerTensor.UP_PROJ.name(i)), matrix(LayerTensor.DOWN_PROJ.name(i)));
     }
 
     public Layer layer(int i) {
-        String p = layerPrefix(i);
-        return new Layer(data(p + "input_layernorm.weight"), data(p + "input_layernorm.bias"),
-                data(p + "self_attn.q_proj.weight"), data(p + "self_attn.k_proj.weight"),
-                data(p + "self_attn.v_proj.weight"), data(p + "self_attn.o_proj.weight"),
-                data(p + "post_attention_layernorm.weight"), data(p + "post_attention_layernorm.bias"),
-                data(p + "mlp.up_proj.weight"), data(p + "mlp.down_proj.weight"));
+        return new Layer(data(LayerTensor.INPUT_NORM_WEIGHT.name(i)), data(LayerTensor.INPUT_NORM_BIAS.name(i)),
+                data(LayerTensor.Q_PROJ.name(i)), data(LayerTensor.K_PROJ.name(i)),
+                data(LayerTensor.V_PROJ.name(i)), data(LayerTensor.O_PROJ.name(i)),
+                data(LayerTensor.POST_NORM_WEIGHT.name(i)), data(LayerTensor.POST_NORM_BIAS.name(i)),
+                data(LayerTensor.UP_PROJ.name(i)), data(LayerTensor.DOWN_PROJ.name(i)));
     }
 
     public long count() {

@@ -1,5 +1,6 @@
 package minitron4j.pruning;
 
+import minitron4j.model.LayerTensor;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
@@ -60,25 +61,34 @@ public final class Trimmer {
         List<Cut> cuts = new ArrayList<>();
         cuts.add(matrix(Parameters.EMBED, Parameters.EMBED, range(c.vocabSize()), hidden));
         for (int i = 0; i < plan.layers().length; i++) {
-            String from = Parameters.layerPrefix(plan.layers()[i]), to = Parameters.layerPrefix(i);
+            int source = plan.layers()[i];
             int[] headRows = channels(plan.heads()[i], hd);
             int[] kvRows = PruningPlan.mha(c) ? headRows : range(c.kvDim());
             int[] neurons = plan.neurons()[i];
-            cuts.add(matrix(to + "self_attn.q_proj.weight", from + "self_attn.q_proj.weight", headRows, hidden));
-            cuts.add(matrix(to + "self_attn.k_proj.weight", from + "self_attn.k_proj.weight", kvRows, hidden));
-            cuts.add(matrix(to + "self_attn.v_proj.weight", from + "self_attn.v_proj.weight", kvRows, hidden));
-            cuts.add(new Cut(to + "self_attn.o_proj.weight", from + "self_attn.o_proj.weight", hidden, headRows,
-                    plan.folds().get(i), hd));
-            cuts.add(matrix(to + "mlp.up_proj.weight", from + "mlp.up_proj.weight", neurons, hidden));
-            cuts.add(matrix(to + "mlp.down_proj.weight", from + "mlp.down_proj.weight", hidden, neurons));
-            for (String norm : new String[]{"input_layernorm", "post_attention_layernorm"})
-                for (String part : new String[]{".weight", ".bias"})
-                    cuts.add(vector(to + norm + part, from + norm + part, hidden));
+            for (LayerTensor t : LayerTensor.values()) {
+                int[] rows = kept(t.rows(), hidden, headRows, kvRows, neurons);
+                if (t == LayerTensor.O_PROJ) // its columns are the heads, where pruned heads may fold into kept ones
+                    cuts.add(new Cut(t.name(i), t.name(source), rows, headRows, plan.folds().get(i), hd));
+                else if (t.isMatrix())
+                    cuts.add(matrix(t.name(i), t.name(source), rows, kept(t.cols(), hidden, headRows, kvRows, neurons)));
+                else
+                    cuts.add(vector(t.name(i), t.name(source), rows));
+            }
         }
         cuts.add(vector(Parameters.NORM_W, Parameters.NORM_W, hidden));
         cuts.add(vector(Parameters.NORM_B, Parameters.NORM_B, hidden));
         if (!c.tieWordEmbeddings()) cuts.add(matrix(Parameters.LM_HEAD, Parameters.LM_HEAD, range(c.vocabSize()), hidden));
         return cuts;
+    }
+
+    /** The source indices a layer keeps along an axis. */
+    private static int[] kept(LayerTensor.Axis axis, int[] hidden, int[] heads, int[] keyValue, int[] neurons) {
+        return switch (axis) {
+            case HIDDEN -> hidden;
+            case QUERY -> heads;
+            case KEY_VALUE -> keyValue;
+            case FFN -> neurons;
+        };
     }
 
     /** The pruned model's tensors, each read from the source row by row as a writer asks for it. */

@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.LayerTensor;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -80,9 +81,26 @@ public final class StackedParameters {
         });
     }
 
-    /** Every distinct array (the tied lm_head is listed once). */
+    /** The array that stacks one kind of layer tensor over the layers. */
+    FloatArray stacked(LayerTensor t) {
+        return switch (t) {
+            case Q_PROJ -> q;
+            case K_PROJ -> k;
+            case V_PROJ -> v;
+            case O_PROJ -> o;
+            case UP_PROJ -> up;
+            case DOWN_PROJ -> down;
+            case INPUT_NORM_WEIGHT -> inW;
+            case INPUT_NORM_BIAS -> inB;
+            case POST_NORM_WEIGHT -> postW;
+            case POST_NORM_BIAS -> postB;
+        };
+    }
+
+    /** Every distinct array (the tied lm_head is listed once): the model-wide ones, then the stacks in {@link LayerTensor}'s order. */
     public List<FloatArray> arrays() {
-        List<FloatArray> all = new ArrayList<>(List.of(embed, normW, normB, inW, inB, q, k, v, o, postW, postB, up, down));
+        List<FloatArray> all = new ArrayList<>(List.of(embed, normW, normB));
+        for (LayerTensor t : LayerTensor.values()) all.add(stacked(t));
         if (lmHead != embed) all.add(lmHead);
         return all;
     }
@@ -92,12 +110,8 @@ public final class StackedParameters {
      * tensors (layer 0's for a stacked kind: every layer's tensors of a kind share the answer).
      */
     public List<Boolean> decays(Predicate<String> decays) {
-        String l0 = Parameters.layerPrefix(0);
-        List<String> names = new ArrayList<>(List.of(Parameters.EMBED, Parameters.NORM_W, Parameters.NORM_B,
-                l0 + "input_layernorm.weight", l0 + "input_layernorm.bias", l0 + "self_attn.q_proj.weight",
-                l0 + "self_attn.k_proj.weight", l0 + "self_attn.v_proj.weight", l0 + "self_attn.o_proj.weight",
-                l0 + "post_attention_layernorm.weight", l0 + "post_attention_layernorm.bias", l0 + "mlp.up_proj.weight",
-                l0 + "mlp.down_proj.weight"));
+        List<String> names = new ArrayList<>(List.of(Parameters.EMBED, Parameters.NORM_W, Parameters.NORM_B));
+        for (LayerTensor t : LayerTensor.values()) names.add(t.name(0));
         if (lmHead != embed) names.add(Parameters.LM_HEAD);
         return names.stream().map(decays::test).toList();
     }
@@ -108,23 +122,11 @@ public final class StackedParameters {
 
     private void forEachPair(Parameters p, Pair pair) {
         NemotronConfig c = config;
-        int h = c.hiddenSize(), f = c.intermediateSize();
         pair.accept(embed, 0, p.embedding());
         if (!c.tieWordEmbeddings()) pair.accept(lmHead, 0, p.data(Parameters.LM_HEAD));
         pair.accept(normW, 0, p.data(Parameters.NORM_W));
         pair.accept(normB, 0, p.data(Parameters.NORM_B));
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            Parameters.Layer w = p.layer(l);
-            pair.accept(inW, l * h, w.inNormW());
-            pair.accept(inB, l * h, w.inNormB());
-            pair.accept(q, l * c.qDim() * h, w.q());
-            pair.accept(k, l * c.kvDim() * h, w.k());
-            pair.accept(v, l * c.kvDim() * h, w.v());
-            pair.accept(o, l * h * c.qDim(), w.o());
-            pair.accept(postW, l * h, w.postNormW());
-            pair.accept(postB, l * h, w.postNormB());
-            pair.accept(up, l * f * h, w.up());
-            pair.accept(down, l * h * f, w.down());
-        }
+        for (int l = 0; l < c.numHiddenLayers(); l++)
+            for (LayerTensor t : LayerTensor.values()) pair.accept(stacked(t), l * t.numel(c), p.data(t.name(l)));
     }
 }
