@@ -55,6 +55,22 @@ public final class Nemotron {
         return new Activations(config, batch, seq, false, false, true);
     }
 
+    /**
+     * Buffers for decoding through a KV cache: seq new tokens of one sequence, logits of the last
+     * position only (what sampling reads).
+     */
+    public Activations decodeActivations(int seq) {
+        return new Activations(config, 1, seq, false, true);
+    }
+
+    /**
+     * The forward pass of tokens at positions start..start+T-1 of the sequences in cache: their keys
+     * and values are written into it and attention reads it (generation).
+     */
+    public void forward(Batch batch, Activations acts, KvCache cache, int start) {
+        run(batch, acts, cache, start, null);
+    }
+
     /** Runs the whole network; logits land in {@code acts.logits()}. observer may be null. */
     public void forward(Batch batch, Activations acts, ForwardObserver observer) {
         checkShape(batch, acts);

@@ -1,6 +1,7 @@
 package minitron4j.model;
 
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;

@@ -3,9 +3,9 @@ package minitron4j.tornado;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
-import minitron4j.model.CachedDecoder;
+import minitron4j.model.backend.CpuDecoder;
 import minitron4j.model.Fixtures;
-import minitron4j.model.Generator;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -114,7 +114,7 @@ class TornadoDecoderTest {
         @Override
         public Backend.Decoder decoder(int maxSeq) {
             Backend.Decoder onDevice = device.decoder(maxSeq);
-            CachedDecoder onCpu = new CachedDecoder(cpu, maxSeq);
+            CpuDecoder onCpu = new CpuDecoder(cpu, maxSeq);
             return new Backend.Decoder() {
                 @Override
                 public float[] append(int[] tokens) {

@@ -2,7 +2,7 @@ package minitron4j.experiments.cli;
 
 import minitron4j.kernels.CrossEntropy;
 import minitron4j.model.Batch;
-import minitron4j.model.BatchFiles;
+import minitron4j.model.io.BatchFiles;
 import minitron4j.model.HiddenStates;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;

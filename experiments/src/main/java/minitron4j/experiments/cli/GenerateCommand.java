@@ -2,7 +2,7 @@ package minitron4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minitron4j.model.Generator;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.MemoryCheck;

@@ -1,7 +1,7 @@
 package minitron4j.experiments.cli;
 
 import minitron4j.model.Batch;
-import minitron4j.model.BatchFiles;
+import minitron4j.model.io.BatchFiles;
 import minitron4j.model.Parameters;
 import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;

@@ -1,6 +1,6 @@
 package minitron4j.experiments.eval;
 
-import minitron4j.model.Generator;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.Sampler;
 import minitron4j.model.tokenizer.Tokenizer;

@@ -1,7 +1,7 @@
 package minitron4j.experiments.eval;
 
 import minitron4j.model.Batch;
-import minitron4j.model.Generator;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.Sampler;

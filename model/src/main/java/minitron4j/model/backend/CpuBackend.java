@@ -5,7 +5,7 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Activations;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
-import minitron4j.model.CachedDecoder;
+import minitron4j.model.backend.CpuDecoder;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.GradientNorm;
 import minitron4j.model.LogitLoss;
@@ -100,7 +100,7 @@ public final class CpuBackend implements Backend, BenchProbes {
 
             @Override
             public Decoder decoder(int maxSeq) {
-                return new CachedDecoder(model, maxSeq);
+                return new CpuDecoder(model, maxSeq);
             }
 
             @Override

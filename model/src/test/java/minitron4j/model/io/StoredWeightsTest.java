@@ -3,7 +3,7 @@ package minitron4j.model.io;
 import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.Fixtures;
-import minitron4j.model.Generator;
+import minitron4j.model.backend.Generator;
 import minitron4j.model.ModelFormatException;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;

@@ -1,7 +1,7 @@
-package minitron4j.model;
+package minitron4j.model.io;
 
-import minitron4j.model.io.IntTensor;
-import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.Batch;
+import minitron4j.model.ModelFormatException;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
-package minitron4j.model;
-
-import minitron4j.model.backend.Backend;
+package minitron4j.model.backend;
+import minitron4j.model.Nemotron;
+import minitron4j.model.NemotronConfig;
+import minitron4j.model.Sampler;
 
 import java.util.Arrays;
 import java.util.function.IntConsumer;
@@ -16,7 +17,7 @@ public final class Generator {
 
     /** Generation on the CPU kernels. */
     public Generator(Nemotron model) {
-        this(model.config(), maxSeq -> new CachedDecoder(model, maxSeq));
+        this(model.config(), maxSeq -> new CpuDecoder(model, maxSeq));
     }
 
     /** Generation on a backend session of a model with this config. */
