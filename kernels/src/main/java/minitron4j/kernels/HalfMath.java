@@ -30,7 +30,7 @@ public final class HalfMath {
 
     private HalfMath() {}
 
-    /** dst[dstOff+i] = the 16-bit value at src[byteOffset + 2i] as fp32, for i < n. */
+    /** dst[dstOff+i] = the 16-bit value at src[byteOffset + 2i] as fp32, for i &lt; n. */
     public static void decode(MemorySegment src, long byteOffset, HalfFloat format, float[] dst, int dstOff, int n) {
         checkArgs("decode", src, byteOffset, format, dst, dstOff, n);
         // One method per format, for the reason given at dotF16.
@@ -51,7 +51,7 @@ public final class HalfMath {
         return i;
     }
 
-    /** sum_i x[xOff+i] * w(i) for i < n, w(i) the 16-bit value at w[byteOffset + 2i]. */
+    /** sum_i x[xOff+i] * w(i) for i &lt; n, w(i) the 16-bit value at w[byteOffset + 2i]. */
     public static float dot(float[] x, int xOff, MemorySegment w, long byteOffset, HalfFloat format, int n) {
         checkArgs("dot", w, byteOffset, format, x, xOff, n);
         // One method per format: in a single one C2 runs out of nodes and stops inlining the f16

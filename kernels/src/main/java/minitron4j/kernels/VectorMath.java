@@ -15,7 +15,7 @@ public final class VectorMath {
 
     private VectorMath() {}
 
-    /** sum_i a[aOff+i] * b[bOff+i] for i < n. */
+    /** sum_i a[aOff+i] * b[bOff+i] for i &lt; n. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int i = 0;
@@ -31,7 +31,7 @@ public final class VectorMath {
         return s;
     }
 
-    /** y[yOff+i] += alpha * x[xOff+i] for i < n. */
+    /** y[yOff+i] += alpha * x[xOff+i] for i &lt; n. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(F, alpha);
         int i = 0;

@@ -16,7 +16,7 @@ public sealed interface WeightMatrix permits WeightMatrix.F32, WeightMatrix.Half
 
     int cols();
 
-    /** dst[off + i] = element (r, c0 + i) as fp32, for i < n. */
+    /** dst[off + i] = element (r, c0 + i) as fp32, for i &lt; n. */
     void decodeRow(int r, int c0, int n, float[] dst, int off);
 
     /** data holds [rows, cols] row-major; it is used, not copied. */

@@ -19,7 +19,7 @@ public final class GradientNorm {
         return Math.sqrt(sum);
     }
 
-    /** The clipping coefficient torch applies for this norm: min(1, maxNorm / (norm + 1e-6)); 1 when maxNorm <= 0. */
+    /** The clipping coefficient torch applies for this norm: min(1, maxNorm / (norm + 1e-6)); 1 when maxNorm &lt;= 0. */
     public static double clipCoefficient(double norm, double maxNorm) {
         if (maxNorm <= 0 || !Double.isFinite(norm)) return 1;
         return Math.min(1, maxNorm / (norm + 1e-6));

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from logits: greedy when temperature <= 0; otherwise HF's order of
+ * Picks the next token from logits: greedy when temperature &lt;= 0; otherwise HF's order of
  * warpers (temperature, then top-k, then top-p) and a draw from the remaining distribution.
  */
 public final class Sampler {

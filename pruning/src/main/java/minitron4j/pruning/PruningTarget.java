@@ -21,6 +21,11 @@ public record PruningTarget(Integer hiddenSize, Integer numAttentionHeads, Integ
     }
 
     /** Keeps every axis whole. */
+    /** Width pruning alone (Minitron's best axis): the embedding channels, heads and MLP neurons to keep; null keeps an axis whole. */
+    public static PruningTarget width(Integer hiddenSize, Integer numAttentionHeads, Integer intermediateSize) {
+        return new PruningTarget(hiddenSize, numAttentionHeads, intermediateSize, null, null, null);
+    }
+
     public static PruningTarget keepAll() {
         return new PruningTarget(null, null, null, null, null, null);
     }

@@ -117,7 +117,7 @@ public final class AdamWOptimizer {
 
     /**
      * torch's clip_grad_norm_: when the global norm exceeds maxNorm, scales every gradient by
-     * maxNorm / (norm + 1e-6). Returns the norm before clipping. maxNorm <= 0 turns clipping off.
+     * maxNorm / (norm + 1e-6). Returns the norm before clipping. maxNorm &lt;= 0 turns clipping off.
      */
     public static double clipByGlobalNorm(Parameters grads, double maxNorm) {
         return clipByGlobalNorm(grads, List.of(), maxNorm);

@@ -19,7 +19,7 @@ import java.util.List;
  * @param tokenizer     bytes | bpe:VOCAB | a tokenizer.json path
  * @param teacherModel  config.json fields of the teacher trained from scratch (null when teacherInit is set)
  * @param teacherInit   an existing HF checkpoint to use as the teacher instead
- * @param student       the width-pruning target: hidden_size, num_attention_heads, intermediate_size
+ * @param studentHidden the width-pruning target's hidden_size (with studentHeads, studentFfn: the spec's student object)
  * @param arms          any of width_kd, depth_kd, random_kd, width_ce, scratch
  */
 public record StudySpec(String name, List<String> corpus, String tokenizer, double valFraction, long dataSeed,

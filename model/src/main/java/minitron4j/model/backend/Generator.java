@@ -42,7 +42,7 @@ public final class Generator {
     }
 
     /**
-     * Continues prompt by up to maxNew tokens; stops after eosId unless eosId < 0. onToken sees each
+     * Continues prompt by up to maxNew tokens; stops after eosId unless eosId &lt; 0. onToken sees each
      * new id as it is produced.
      */
     public Output generate(int[] prompt, int maxNew, Sampler sampler, int eosId, IntConsumer onToken) {
