@@ -19,6 +19,7 @@ import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
+import minitron4j.training.RunLock;
 import minitron4j.training.TokenData;
 import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainSpec;
@@ -97,12 +98,15 @@ public final class Distiller {
             if (teacherDir == null || studentDir == null || dataDir == null || options == null)
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
             checkBackendOptions(options, backend);
-            Files.createDirectories(outDir);
-            if (run.latestStep().isPresent())
-                throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
-            writeJson(run.file(RunFolder.CONFIG), config.toJson());
         }
-        return run(config, run, resume, listener, backend);
+        try (RunLock lock = RunLock.acquire(outDir, resume ? "distill --resume" : "distill")) {
+            if (!resume) {
+                if (run.latestStep().isPresent())
+                    throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
+                writeJson(run.file(RunFolder.CONFIG), config.toJson());
+            }
+            return run(config, run, resume, listener, backend);
+        }
     }
 
     private static void checkBackendOptions(DistillOptions o, Backend backend) {

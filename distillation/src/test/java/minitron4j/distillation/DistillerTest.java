@@ -9,6 +9,7 @@ import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.RunFolder;
+import minitron4j.training.RunLock;
 import minitron4j.training.TinyData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -111,6 +112,17 @@ class DistillerTest {
                 options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, new CpuAsDevice()));
         assertTrue(e.getMessage().contains("--loss mse") && e.getMessage().contains("--ce-weight 0.5"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("refused")), "nothing written for refused options");
+    }
+
+    @Test
+    void aRunFolderInUseIsRefusedAndLeftAlone(@TempDir Path tmp) throws IOException {
+        Path run = tmp.resolve("run");
+        try (RunLock held = RunLock.acquire(run, "distill")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Distiller.distill(teacher, teacher, data, options(2), run));
+            assertTrue(e.getMessage().contains("is being written by another process"), e.getMessage());
+            assertFalse(Files.exists(run.resolve(RunFolder.CONFIG)), "nothing written beside the owner's run");
+        }
     }
 
     @Test

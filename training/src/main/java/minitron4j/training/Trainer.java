@@ -41,9 +41,18 @@ public final class Trainer {
         Path dir = outDir != null ? outDir : spec == null ? null : spec.out();
         if (dir == null) throw new IllegalArgumentException("no output folder: pass one or set out in the spec");
         RunFolder run = new RunFolder(dir);
+        if (resume && !Files.isRegularFile(run.file(RunFolder.CONFIG)))
+            throw new IOException(dir + ": not a run folder (no " + RunFolder.CONFIG + ")");
+        try (RunLock lock = RunLock.acquire(dir, resume ? "train --resume" : "train")) {
+            return run(spec, run, resume, options);
+        }
+    }
+
+    /** {@link #run(TrainSpec, Path, boolean, TrainOptions)} in a run folder this process owns. */
+    private static TrainingSummary run(TrainSpec spec, RunFolder run, boolean resume, TrainOptions options) throws IOException {
+        Path dir = run.dir();
         if (resume) {
             Path saved = run.file(RunFolder.CONFIG);
-            if (!Files.isRegularFile(saved)) throw new IOException(dir + ": not a run folder (no " + RunFolder.CONFIG + ")");
             TrainSpec asRun = TrainSpec.load(saved);
             if (spec != null && !asRun.differences(spec).isEmpty())
                 throw new IllegalArgumentException("--resume " + dir + ": the given spec differs from " + saved

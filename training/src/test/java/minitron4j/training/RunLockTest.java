@@ -1,0 +1,54 @@
+package minitron4j.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run folder is written by one process at a time; the second is refused at once, naming the first. */
+class RunLockTest {
+    @Test
+    void aSecondTrainingInTheSameFolderIsRefusedAndChangesNothing(@TempDir Path tmp) throws Exception {
+        Path data = TinyData.write(tmp.resolve("data"), 2000, 200);
+        Path run = tmp.resolve("run");
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), RunLockHolder.class.getName(), run.toString())
+                .redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("locked", out.readLine());
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> Trainer.run(TrainSpec.fromJson(TrainerTest.spec(data, 2)), run, false, TrainerTest.QUIET));
+            assertTrue(refused.getMessage().contains("is being written by another process (pid " + holder.pid()), refused.getMessage());
+            assertTrue(refused.getMessage().contains("holder"), refused.getMessage());
+            assertFalse(Files.exists(run.resolve(RunFolder.CONFIG)), "the refused run wrote nothing");
+        } finally {
+            holder.getOutputStream().close();
+            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
+        }
+        // the owner is gone: the folder is free again
+        TrainingSummary s = Trainer.run(TrainSpec.fromJson(TrainerTest.spec(data, 2)), run, false, TrainerTest.QUIET);
+        assertEquals(2, s.steps());
+    }
+
+    @Test
+    void aLockHeldInThisProcessIsRefusedToo(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        try (RunLock held = RunLock.acquire(run, "train")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunLock.acquire(run, "train --resume"));
+            assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()) && e.getMessage().contains(", train,"), e.getMessage());
+        }
+        try (RunLock again = RunLock.acquire(run, "train --resume")) {
+            assertTrue(Files.readString(run.resolve(RunLock.FILE)).contains("train --resume"));
+        }
+    }
+}
