@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from logits: greedy when temperature &lt;= 0; otherwise HF's order of
+ * Picks the next token from logits: greedy when temperature is 0; otherwise HF's order of
  * warpers (temperature, then top-k, then top-p) and a draw from the remaining distribution.
  */
 public final class Sampler {
@@ -14,7 +14,10 @@ public final class Sampler {
     private final SplittableRandom random;
 
     public Sampler(float temperature, int topK, float topP, long seed) {
-        if (topP <= 0 || topP > 1) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
+        // Written so that NaN fails each check too.
+        if (!(temperature >= 0 && temperature < Float.POSITIVE_INFINITY))
+            throw new IllegalArgumentException("--temperature must be a finite number >= 0 (0: greedy), got " + temperature);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
         if (topK < 0) throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
         this.temperature = temperature;
         this.topK = topK;
@@ -28,7 +31,7 @@ public final class Sampler {
 
     /** The next id from logits[off, off+vocab). */
     public int next(float[] logits, int off, int vocab) {
-        if (temperature <= 0) return argmax(logits, off, vocab);
+        if (temperature == 0) return argmax(logits, off, vocab);
         Integer[] order = new Integer[vocab];
         for (int i = 0; i < vocab; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> Float.compare(logits[off + b], logits[off + a]));

@@ -8,6 +8,7 @@ import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.io.OutputPaths;
 import minitron4j.model.io.StreamingCheckpoint;
 import minitron4j.model.TensorRows;
 
@@ -71,6 +72,7 @@ public final class Pruning {
 
     public static PruningPlan prune(Path modelDir, Path scoresFile, PruningTarget target, PruningOptions options,
                                     Path outDir, Dtype dtype) throws IOException {
+        OutputPaths.refuseInputs("--out", outDir, modelDir, scoresFile);
         if (options.random() && scoresFile != null)
             throw new IllegalArgumentException("--random chooses units without scores; drop --scores " + scoresFile
                     + " or --random");

@@ -10,6 +10,7 @@ import minitron4j.model.Tensor;
 import minitron4j.model.MemoryCheck;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.io.OutputPaths;
 import minitron4j.model.io.SafetensorsWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +35,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.refuseInputs("--out", out, input, model);
         Parameters params = Checkpoint.load(model, backend.backend().weightStorage()).params();
         Batch batch = BatchFiles.read(input);
         MemoryCheck.of("forward").weights(params)

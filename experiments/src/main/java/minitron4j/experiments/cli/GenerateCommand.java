@@ -72,7 +72,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int eos = ignoreEos ? -1 : eosId(model, loaded.config().eosTokenId());
         MemoryCheck.of("generate").weights(loaded.params())
-                .kvCache(loaded.config(), Math.min(promptIds.length + maxNewTokens, loaded.config().maxPositionEmbeddings()))
+                .kvCache(loaded.config(), (int) Math.min((long) promptIds.length + maxNewTokens, loaded.config().maxPositionEmbeddings()))
                 .activations(loaded.config(), 1, promptIds.length, false, 1).remedy("a smaller --max-new-tokens").check();
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         Generator.Output out;
@@ -81,6 +81,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         System.err.printf("%d new tokens, prefill %.1f ms, decode %.2f tokens/s%n", out.newTokens(),
                 out.prefillSeconds() * 1e3, out.decodeTokensPerSecond());
+        if (out.stoppedAtContextLimit())
+            System.err.printf("generate: stopped at max_position_embeddings %d after %d new tokens (--max-new-tokens %d)%n",
+                    loaded.config().maxPositionEmbeddings(), out.newTokens(), maxNewTokens);
         String text = tok == null ? null : tok.decode(out.ids(), true);
         if (json) {
             ObjectNode o = JsonOutput.object();

@@ -3,20 +3,27 @@ package minitron4j.experiments.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code minitron4j} command line: one subcommand per job. */
-@Command(name = "minitron4j", mixinStandardHelpOptions = true, version = "minitron4j 0.1.0",
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code minitron4j} command line: one subcommand per job. {@code --help} and {@code -h} work on
+ * every subcommand (inherited), and {@code minitron4j help CMD} too.
+ */
+@Command(name = "minitron4j", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "minitron4j 0.1.0",
         description = "Nemotron / Minitron in Java: inference, training, pruning, distillation, experiments.",
         subcommands = {InfoCommand.class, InitCommand.class, ForwardCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
                 EvalCommand.class, ImportanceCommand.class, PruneCommand.class, CompareCommand.class,
-                DistillCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class})
-public final class Minitron4j implements Runnable {
+                DistillCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Minitron4j implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** No subcommand: the usage, and the exit status of a usage error. */
     @Override
-    public void run() {
-        spec.commandLine().usage(System.err);
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     public static void main(String[] args) {

@@ -22,18 +22,21 @@ class CommandLineTest {
 
     record Run(int code, String out, String err) {}
 
+    /** Runs a command in-process; err holds what it printed on stderr, the error handler's line included. */
     static Run run(String... args) {
         StringWriter err = new StringWriter();
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), stderr = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true));
+        System.setErr(new PrintStream(stderr, true));
         try {
             var cl = Minitron4j.commandLine();
             cl.setErr(new PrintWriter(err, true));
             int code = cl.execute(args);
-            return new Run(code, out.toString(), err.toString());
+            return new Run(code, out.toString(), stderr + err.toString());
         } finally {
             System.setOut(oldOut);
+            System.setErr(oldErr);
         }
     }
 
@@ -135,5 +138,70 @@ class CommandLineTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("minitron4j info: ") && r.err().contains("config.json"), r.err());
         assertTrue(!r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void helpWorksOnEverySubcommandAndNoCommandIsAUsageError() {
+        for (String command : new String[]{"train", "init", "generate", "distill", "demo"}) {
+            for (String flag : new String[]{"--help", "-h"}) {
+                Run r = run(command, flag);
+                assertEquals(0, r.code(), command + " " + flag + ": " + r.err());
+                assertTrue(r.out().contains("Usage: minitron4j " + command), command + " " + flag + ": " + r.out());
+            }
+        }
+        Run viaHelp = run("help", "prune");
+        assertEquals(0, viaHelp.code(), viaHelp.err());
+        assertTrue(viaHelp.out().contains("Usage: minitron4j prune"), viaHelp.out());
+        Run none = run();
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("Usage: minitron4j"), none.err());
+    }
+
+    @Test
+    void zeroThreadsIsAUsageErrorNamingTheOption() {
+        Run r = run("generate", "--model", "x", "--prompt-ids", "1", "--max-new-tokens", "1", "--threads", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--threads must be >= 1, got 0"), r.err());
+        assertTrue(!r.err().contains("Could not invoke"), r.err());
+    }
+
+    @Test
+    void aHugeMaxNewTokensStopsAtTheContextWithANotice() {
+        Path fx = Fixtures.hfNemotron("tiny-gqa"); // max_position_embeddings 128
+        Run r = run("generate", "--model", fx.toString(), "--prompt-ids", "5,17,9", "--max-new-tokens", "2147483645",
+                "--ignore-eos", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("stopped at max_position_embeddings 128 after 125 new tokens (--max-new-tokens 2147483645)"), r.err());
+        assertEquals(128, lastLine(r.out()).split(",").length, lastLine(r.out()));
+        Run fits = run("generate", "--model", fx.toString(), "--prompt-ids", "5,17,9", "--max-new-tokens", "4", "--ignore-eos");
+        assertTrue(!fits.err().contains("stopped at"), fits.err());
+    }
+
+    @Test
+    void anOutputThatIsOrHoldsAnInputIsRefusedAndNothingIsWritten(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("m");
+        java.nio.file.Files.createDirectories(model);
+        try (var files = java.nio.file.Files.list(Fixtures.hfNemotron("tiny-gqa"))) {
+            for (Path f : files.toList()) java.nio.file.Files.copy(f, model.resolve(f.getFileName()));
+        }
+        Path link = java.nio.file.Files.createSymbolicLink(tmp.resolve("link"), model);
+        byte[] weights = java.nio.file.Files.readAllBytes(model.resolve("model.safetensors"));
+        byte[] input = java.nio.file.Files.readAllBytes(model.resolve("forward.safetensors"));
+        String[][] refused = {
+            {"convert", "--model", model.toString(), "--out", model.toString(), "--dtype", "bf16"},
+            {"convert", "--model", model.toString(), "--out", link.toString(), "--dtype", "bf16"},
+            {"convert", "--model", model.toString(), "--out", tmp.toString(), "--dtype", "bf16"},
+            {"forward", "--model", model.toString(), "--input", model.resolve("forward.safetensors").toString(),
+                    "--out", link.resolve("forward.safetensors").toString()},
+            {"prune", "--model", model.toString(), "--random", "--seed", "1", "--hidden-size", "16", "--out", link.toString()},
+        };
+        for (String[] args : refused) {
+            Run r = run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().contains("writing it would destroy what is being read"), r.err());
+        }
+        assertTrue(Arrays.equals(weights, java.nio.file.Files.readAllBytes(model.resolve("model.safetensors"))), "weights intact");
+        assertTrue(Arrays.equals(input, java.nio.file.Files.readAllBytes(model.resolve("forward.safetensors"))), "input intact");
+        assertTrue(java.nio.file.Files.isSymbolicLink(link), "the link is left alone");
     }
 }

@@ -30,8 +30,11 @@ public final class Generator {
         this.decoders = decoders;
     }
 
-    /** Result of a generation: prompt + new ids, and the decode speed. */
-    public record Output(int[] ids, int promptLength, double prefillSeconds, double decodeSeconds) {
+    /**
+     * Result of a generation: prompt + new ids, the decode speed, and whether max_position_embeddings
+     * stopped it before the asked number of new tokens (and before EOS).
+     */
+    public record Output(int[] ids, int promptLength, double prefillSeconds, double decodeSeconds, boolean stoppedAtContextLimit) {
         public int newTokens() {
             return ids.length - promptLength;
         }
@@ -47,7 +50,9 @@ public final class Generator {
      */
     public Output generate(int[] prompt, int maxNew, Sampler sampler, int eosId, IntConsumer onToken) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token");
-        int total = Math.min(prompt.length + maxNew, config.maxPositionEmbeddings());
+        if (maxNew < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNew);
+        long asked = (long) prompt.length + maxNew; // in long: a huge maxNew must not wrap around
+        int total = (int) Math.min(asked, config.maxPositionEmbeddings());
         if (prompt.length > total)
             throw new IllegalArgumentException("the prompt's " + prompt.length + " tokens exceed max_position_embeddings "
                     + config.maxPositionEmbeddings());
@@ -67,7 +72,8 @@ public final class Generator {
                 logits = decoder.append(one);
             }
             long t2 = System.nanoTime();
-            return new Output(Arrays.copyOf(ids, len), prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+            boolean cut = len == total && total < asked && ids[len - 1] != eosId;
+            return new Output(Arrays.copyOf(ids, len), prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9, cut);
         }
     }
 }

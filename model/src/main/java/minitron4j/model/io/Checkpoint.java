@@ -424,6 +424,7 @@ public final class Checkpoint {
      * time, so a model larger than memory converts.
      */
     public static void convert(Path src, Path dst, Optional<Dtype> dtype) throws IOException {
+        OutputPaths.refuseInputs("--out", dst, src);
         if (StreamingCheckpoint.canStream(src)) {
             try (StreamingCheckpoint source = StreamingCheckpoint.open(src)) {
                 convert(source, source.dtype(), src, dst, dtype);
