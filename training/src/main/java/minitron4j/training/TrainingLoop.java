@@ -4,6 +4,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.kernels.Parallel;
+import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.Batch;
 import minitron4j.model.Parameters;
 
@@ -111,6 +112,10 @@ public final class TrainingLoop {
      */
     public TrainingSummary run(boolean resume) throws IOException {
         Files.createDirectories(run.dir());
+        // Leftovers of writes a crash interrupted (whole checkpoints at real sizes); this process owns the folder.
+        for (Path folder : List.of(run.dir(), run.dir().resolve(RunFolder.CHECKPOINTS)))
+            for (Path p : AtomicWrites.removeLeftovers(folder))
+                System.err.println("removed " + p + ", left by an interrupted write");
         OptionalInt latest = run.latestStep();
         if (!resume && latest.isPresent())
             throw new IllegalStateException(run.dir() + " already holds a run (checkpoint step-" + latest.getAsInt()
@@ -133,75 +138,103 @@ public final class TrainingLoop {
         Map<String, Double> lastMetrics = new LinkedHashMap<>(), lastValidation = new LinkedHashMap<>();
         double stepSeconds = 0;
         long sessionSteps = 0;
-        try (JsonlLog log = start > 0 ? JsonlLog.resume(run.file(RunFolder.LOG), start) : JsonlLog.create(run.file(RunFolder.LOG));
-             ProgressBar bar = progressBar ? progressBar(start) : null) {
-            if (start == 0 && validation != null && settings.evalInterval() > 0)
-                lastValidation = validate(0, log);
+        try {
+            try (JsonlLog log = start > 0 ? JsonlLog.resume(run.file(RunFolder.LOG), start) : JsonlLog.create(run.file(RunFolder.LOG));
+                 ProgressBar bar = progressBar ? progressBar(start) : null) {
+                if (start == 0 && validation != null && settings.evalInterval() > 0)
+                    lastValidation = validate(0, log);
 
-            int[] ids = new int[settings.batch() * settings.seqLen()];
-            Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
-            float weight = 1f / settings.gradAccum();
-            double[] sums = new double[names.size()];
-            for (int step = start + 1; step <= settings.steps(); step++) {
-                long t0 = System.nanoTime();
-                steps.zeroGradients();
-                java.util.Arrays.fill(sums, 0);
-                for (int micro = 0; micro < settings.gradAccum(); micro++) {
-                    sampler.next(ids, settings.batch());
-                    double[] values = steps.accumulate(batch, weight);
+                int[] ids = new int[settings.batch() * settings.seqLen()];
+                Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
+                float weight = 1f / settings.gradAccum();
+                double[] sums = new double[names.size()];
+                for (int step = start + 1; step <= settings.steps(); step++) {
+                    long t0 = System.nanoTime();
+                    steps.zeroGradients();
+                    java.util.Arrays.fill(sums, 0);
+                    for (int micro = 0; micro < settings.gradAccum(); micro++) {
+                        sampler.next(ids, settings.batch());
+                        double[] values = steps.accumulate(batch, weight);
+                        for (int i = 0; i < names.size(); i++) {
+                            if (!Double.isFinite(values[i])) throw diverged(step, names.get(i) + " is " + values[i]
+                                    + describeNonFinite(), lastCheckpoint, log, manifest);
+                            sums[i] += values[i];
+                        }
+                    }
+                    double norm = steps.gradientNorm();
+                    if (!Double.isFinite(norm))
+                        throw diverged(step, "gradient " + steps.firstNonFiniteGradient() + " (grad_norm " + norm + ")",
+                                lastCheckpoint, log, manifest);
+                    double lr = schedule.lr(step - 1);
+                    steps.update(norm, settings.clip(), lr);
+                    double seconds = (System.nanoTime() - t0) * 1e-9;
+                    stepSeconds += seconds;
+                    sessionSteps++;
+
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("step", step);
                     for (int i = 0; i < names.size(); i++) {
-                        if (!Double.isFinite(values[i])) throw diverged(step, names.get(i) + " is " + values[i]
-                                + describeNonFinite(), lastCheckpoint, log, manifest);
-                        sums[i] += values[i];
+                        double mean = sums[i] / settings.gradAccum();
+                        row.put(names.get(i), mean);
+                        lastMetrics.put(names.get(i), mean);
+                    }
+                    row.put("lr", lr);
+                    row.put("grad_norm", norm);
+                    row.put("tokens_per_s", settings.tokensPerStep() / seconds);
+                    row.put("gflops", steps.flopsPerMicroBatch() * settings.gradAccum() / seconds * 1e-9);
+                    log.write(row);
+                    listener.onLogRow(row);
+                    if (bar != null) {
+                        bar.stepTo(step);
+                        bar.setExtraMessage(String.format(" %.3f %.0ftok/s", lastMetrics.get(names.get(0)),
+                                settings.tokensPerStep() / seconds));
+                    }
+
+                    boolean last = step == settings.steps();
+                    if (validation != null && settings.evalInterval() > 0 && (step % settings.evalInterval() == 0 || last))
+                        lastValidation = validate(step, log);
+                    if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
+                        steps.syncToHost();
+                        String badParam = firstNonFiniteParameter();
+                        if (badParam != null)
+                            throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
+                        lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), steps.parameters(),
+                                steps.optimizer(), checkpointFiles);
                     }
                 }
-                double norm = steps.gradientNorm();
-                if (!Double.isFinite(norm))
-                    throw diverged(step, "gradient " + steps.firstNonFiniteGradient() + " (grad_norm " + norm + ")",
-                            lastCheckpoint, log, manifest);
-                double lr = schedule.lr(step - 1);
-                steps.update(norm, settings.clip(), lr);
-                double seconds = (System.nanoTime() - t0) * 1e-9;
-                stepSeconds += seconds;
-                sessionSteps++;
-
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("step", step);
-                for (int i = 0; i < names.size(); i++) {
-                    double mean = sums[i] / settings.gradAccum();
-                    row.put(names.get(i), mean);
-                    lastMetrics.put(names.get(i), mean);
-                }
-                row.put("lr", lr);
-                row.put("grad_norm", norm);
-                row.put("tokens_per_s", settings.tokensPerStep() / seconds);
-                row.put("gflops", steps.flopsPerMicroBatch() * settings.gradAccum() / seconds * 1e-9);
-                log.write(row);
-                listener.onLogRow(row);
-                if (bar != null) {
-                    bar.stepTo(step);
-                    bar.setExtraMessage(String.format(" %.3f %.0ftok/s", lastMetrics.get(names.get(0)),
-                            settings.tokensPerStep() / seconds));
-                }
-
-                boolean last = step == settings.steps();
-                if (validation != null && settings.evalInterval() > 0 && (step % settings.evalInterval() == 0 || last))
-                    lastValidation = validate(step, log);
-                if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
-                    steps.syncToHost();
-                    String badParam = firstNonFiniteParameter();
-                    if (badParam != null)
-                        throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
-                    lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), steps.parameters(),
-                            steps.optimizer(), checkpointFiles);
-                }
             }
+            LossPlot.write(JsonlLog.read(run.file(RunFolder.LOG)), names.get(0), plotReferences, run.file(RunFolder.PLOT));
+        } catch (TrainingDivergedException e) {
+            throw e; // the manifest says "diverged" already
+        } catch (IOException e) {
+            // A full disk, most often: say where, what is safe, and how to go on.
+            String message = run.dir() + ": " + oneLine(e) + "; the last complete checkpoint is "
+                    + (lastCheckpoint != null ? lastCheckpoint : "none (the run starts over)") + "; free space, then --resume " + run.dir();
+            failed(manifest, message, e);
+            throw new IOException(message, e);
+        } catch (RuntimeException | Error e) {
+            failed(manifest, oneLine(e), e);
+            throw e;
         }
-        LossPlot.write(JsonlLog.read(run.file(RunFolder.LOG)), names.get(0), plotReferences, run.file(RunFolder.PLOT));
         manifest.finish("finished", null);
         double tokensPerS = sessionSteps == 0 ? 0 : sessionSteps * settings.tokensPerStep() / stepSeconds;
         double gflops = sessionSteps == 0 ? 0 : sessionSteps * steps.flopsPerMicroBatch() * settings.gradAccum() / stepSeconds * 1e-9;
         return new TrainingSummary(settings.steps(), lastMetrics, lastValidation, tokensPerS, gflops, lastCheckpoint);
+    }
+
+    /** Records the failure in the manifest, if the disk still takes it (else the reason rides on the original error). */
+    private static void failed(RunManifest manifest, String message, Throwable cause) {
+        try {
+            manifest.finish("failed", message);
+        } catch (IOException | RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** An exception as one line: its message, or its type when it has none. */
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 
     private Map<String, Double> validate(int step, JsonlLog log) {

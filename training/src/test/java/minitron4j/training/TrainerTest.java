@@ -148,8 +148,12 @@ class TrainerTest {
         assertTrue(stoppedAt < steps, "killed before the end, at step " + stoppedAt);
         assertFalse(Files.exists(killed.resolve("checkpoints/step-" + steps)));
         assertCompleteCheckpoints(killed);
+        // what a kill during a checkpoint write leaves: the resume removes it
+        Path leftover = Files.createDirectories(killed.resolve(RunFolder.CHECKPOINTS).resolve(".step-" + steps + ".tmp-" + java.util.UUID.randomUUID()));
+        Files.writeString(leftover.resolve(RunFolder.OPTIMIZER), "half written");
 
         Trainer.run(null, killed, true, QUIET);
+        assertFalse(Files.exists(leftover), "the interrupted write's temporary folder is removed on resume");
         Path straight = tmp.resolve("straight");
         Trainer.run(TrainSpec.fromJson(json), straight, false, QUIET);
 

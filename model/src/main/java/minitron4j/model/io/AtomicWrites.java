@@ -91,6 +91,39 @@ public final class AtomicWrites {
         syncDirectory(parent);
     }
 
+    /** The hidden siblings {@link #sibling} names: {@code .NAME.tmp-UUID} and {@code .NAME.old-UUID}. */
+    private static final java.util.regex.Pattern LEFTOVER =
+            java.util.regex.Pattern.compile("\\.(.+)\\.(tmp|old)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    /**
+     * Cleans up after writes that a crash interrupted, in folder (whose writer must own it): removes
+     * every temporary sibling these writes leave ({@code .NAME.tmp-UUID}), and every set-aside old
+     * version ({@code .NAME.old-UUID}) whose NAME exists; an old version whose NAME is missing (the
+     * crash fell between the two renames) is put back under NAME. Nothing else is touched. Returns
+     * what it removed.
+     */
+    public static List<Path> removeLeftovers(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) return List.of();
+        List<Path> entries;
+        try (Stream<Path> list = Files.list(folder)) {
+            entries = list.sorted().toList();
+        }
+        List<Path> removed = new java.util.ArrayList<>();
+        for (Path p : entries) {
+            java.util.regex.Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+            if (!m.matches()) continue;
+            Path target = folder.resolve(m.group(1));
+            if (m.group(2).equals("old") && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                move(p, target);
+                continue;
+            }
+            deleteRecursively(p);
+            removed.add(p);
+        }
+        if (!removed.isEmpty()) syncDirectory(folder);
+        return removed;
+    }
+
     private static Path parentOf(Path target) {
         return target.toAbsolutePath().getParent();
     }
