@@ -9,6 +9,14 @@ package minitron4j.kernels;
 public enum HalfFloat {
     BF16, F16;
 
+    /** The exponent bits of a pattern: all of them set means infinity or NaN. */
+    public short exponentMask() {
+        return switch (this) {
+            case BF16 -> (short) 0x7f80;
+            case F16 -> (short) 0x7c00;
+        };
+    }
+
     /** The fp32 value of a 16-bit pattern; exact for every pattern (NaNs stay NaN). */
     public float toFloat(short bits) {
         return switch (this) {

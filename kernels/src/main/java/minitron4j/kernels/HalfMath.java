@@ -138,6 +138,24 @@ public final class HalfMath {
         return s;
     }
 
+    /**
+     * The index of the first of the n 16-bit values at byteOffset that is infinite or NaN (its
+     * exponent bits all set), or -1. Vectorised: a checkpoint's weights are checked on load.
+     */
+    public static long firstNonFinite(MemorySegment seg, long byteOffset, HalfFloat format, long n) {
+        if (n < 0) throw new IllegalArgumentException("firstNonFinite: length must be >= 0, got " + n);
+        short mask = format.exponentMask();
+        int lanes = S.length();
+        long i = 0;
+        for (; i <= n - lanes; i += lanes) {
+            ShortVector v = ShortVector.fromMemorySegment(S, seg, byteOffset + 2 * i, ByteOrder.LITTLE_ENDIAN);
+            VectorMask<Short> bad = v.and(mask).compare(VectorOperators.EQ, mask);
+            if (bad.anyTrue()) return i + bad.firstTrue();
+        }
+        for (; i < n; i++) if ((seg.get(LE, byteOffset + 2 * i) & mask) == mask) return i;
+        return -1;
+    }
+
     /** W bf16 values at byte offset o: each is the top half of its fp32. */
     private static FloatVector bf16(MemorySegment seg, long o) {
         return widen(seg, o).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -15,6 +15,11 @@ public final class HalfMathReference {
         for (int i = 0; i < n; i++) dst[dstOff + i] = format.toFloat(src.get(LE, byteOffset + 2L * i));
     }
 
+    public static long firstNonFinite(MemorySegment seg, long byteOffset, HalfFloat format, long n) {
+        for (long i = 0; i < n; i++) if (!Float.isFinite(format.toFloat(seg.get(LE, byteOffset + 2 * i)))) return i;
+        return -1;
+    }
+
     public static float dot(float[] x, int xOff, MemorySegment w, long byteOffset, HalfFloat format, int n) {
         HalfMath.checkArgs("dot", w, byteOffset, format, x, xOff, n);
         float s = 0f;

@@ -1,6 +1,8 @@
 package minitron4j.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,6 +16,19 @@ public final class VectorMath {
     private static final int W = F.length();
 
     private VectorMath() {}
+
+    /** The index (from off) of the first of x[off, off+n) that is infinite or NaN, or -1. */
+    public static int firstNonFinite(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - W; i += W) {
+            // x - x is 0 for every finite x and NaN for infinities and NaNs.
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            VectorMask<Float> bad = v.sub(v).test(VectorOperators.IS_NAN);
+            if (bad.anyTrue()) return i + bad.firstTrue();
+        }
+        for (; i < n; i++) if (!Float.isFinite(x[off + i])) return i;
+        return -1;
+    }
 
     /** sum_i a[aOff+i] * b[bOff+i] for i &lt; n. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -4,6 +4,11 @@ package minitron4j.kernels;
 public final class VectorMathReference {
     private VectorMathReference() {}
 
+    public static int firstNonFinite(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) if (!Float.isFinite(x[off + i])) return i;
+        return -1;
+    }
+
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0f;
         for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];

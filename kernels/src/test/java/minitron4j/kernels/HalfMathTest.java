@@ -178,4 +178,29 @@ class HalfMathTest {
         assertThrows(IllegalArgumentException.class, () -> HalfMath.decode(seg, -1, HalfFloat.F16, x, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> HalfMathReference.dot(x, 0, seg, 0, HalfFloat.F16, -1));
     }
+
+    @Test
+    void firstNonFiniteMatchesReferenceAtAnyLengthAndOffset() {
+        Random rnd = new Random(6);
+        try (Arena arena = Arena.ofConfined()) {
+            for (HalfFloat format : HalfFloat.values()) {
+                short inf = format.fromFloat(Float.POSITIVE_INFINITY), negInf = format.fromFloat(Float.NEGATIVE_INFINITY);
+                short nan = format.fromFloat(Float.NaN);
+                short[] specials = {inf, negInf, nan, (short) (nan | 0x0001)};
+                for (int n : LENGTHS) {
+                    for (long byteOffset : new long[] {0, 1, 6}) {
+                        for (int planted = 0; planted <= 2; planted++) {
+                            short[] bits = random(rnd, format, n, 1e4f);
+                            for (int k = 0; k < planted && n > 0; k++) bits[rnd.nextInt(n)] = specials[rnd.nextInt(specials.length)];
+                            MemorySegment seg = halves(arena, byteOffset, bits);
+                            assertEquals(HalfMathReference.firstNonFinite(seg, byteOffset, format, n),
+                                    HalfMath.firstNonFinite(seg, byteOffset, format, n), format + " n=" + n + " offset " + byteOffset);
+                        }
+                    }
+                }
+                short[] largest = {format.fromFloat(format == HalfFloat.BF16 ? 3.3e38f : 65504f), format.fromFloat(-0f)};
+                assertEquals(-1, HalfMath.firstNonFinite(halves(arena, 0, largest), 0, format, 2), format + ": the largest finite value is finite");
+            }
+        }
+    }
 }

@@ -49,4 +49,21 @@ class VectorMathTest {
         float first = VectorMath.dot(a, 0, b, 0, 1001);
         for (int i = 0; i < 2000; i++) assertEquals(first, VectorMath.dot(a, 0, b, 0, 1001), "call " + i);
     }
+
+    @Test
+    void firstNonFiniteMatchesReference() {
+        Random rnd = new Random(5);
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int n : LENGTHS) {
+            for (int trial = 0; trial < 4; trial++) {
+                float[] x = random(rnd, n + 3);
+                int off = trial % 3;
+                // none, one, or two planted at random places (the first one must win)
+                for (int k = 0; k < trial % 3 && n > 0; k++) x[off + rnd.nextInt(n)] = specials[rnd.nextInt(3)];
+                assertEquals(VectorMathReference.firstNonFinite(x, off, n), VectorMath.firstNonFinite(x, off, n), "n=" + n + " trial " + trial);
+            }
+        }
+        float[] big = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 0f, -0f};
+        assertEquals(-1, VectorMath.firstNonFinite(big, 0, big.length), "the largest and smallest finite values are finite");
+    }
 }

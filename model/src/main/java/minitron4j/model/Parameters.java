@@ -1,6 +1,11 @@
 package minitron4j.model;
 
+import minitron4j.kernels.HalfMath;
+import minitron4j.kernels.VectorMath;
 import minitron4j.kernels.WeightMatrix;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,6 +25,7 @@ import java.util.SplittableRandom;
  * refused with a message that says so, and {@link #toF32} decodes a trainable copy.
  */
 public final class Parameters implements TensorRows {
+    private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String NORM_W = "model.norm.weight";
     public static final String NORM_B = "model.norm.bias";
@@ -199,6 +205,26 @@ public final class Parameters implements TensorRows {
         Tensor t = get(name);
         if (t.shape().length != 2) throw new IllegalArgumentException(name + " is not a matrix: shape " + t.shapeString());
         return WeightMatrix.of(t.data(), t.dim(0), t.dim(1));
+    }
+
+    /**
+     * The first entry, in HF tensor order, that is NaN or infinite, as "name[index] = value" (a
+     * stored matrix's value decoded); null when every entry is finite. Vectorised: it reads each byte
+     * of the weights once.
+     */
+    public String firstNonFinite() {
+        for (String name : names()) {
+            WeightMatrix.Half h = stored.get(name);
+            if (h != null) {
+                long i = HalfMath.firstNonFinite(h.bytes(), 0, h.format(), (long) h.rows() * h.cols());
+                if (i >= 0) return name + "[" + i + "] = " + h.format().toFloat(h.bytes().get(LE, 2 * i));
+            } else {
+                float[] d = get(name).data();
+                int i = VectorMath.firstNonFinite(d, 0, d.length);
+                if (i >= 0) return name + "[" + i + "] = " + d[i];
+            }
+        }
+        return null;
     }
 
     /** Whether tensor name is a matrix kept in its stored 16-bit bytes. */

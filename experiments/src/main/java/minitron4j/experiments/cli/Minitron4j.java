@@ -1,5 +1,6 @@
 package minitron4j.experiments.cli;
 
+import minitron4j.model.io.Checkpoint;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,12 @@ import java.util.concurrent.Callable;
 public final class Minitron4j implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--allow-nonfinite", scope = CommandLine.ScopeType.INHERIT,
+            description = "load checkpoints whose weights hold NaN or infinity (refused, naming the first, otherwise)")
+    void allowNonFinite(boolean allow) {
+        if (allow) System.setProperty(Checkpoint.ALLOW_NONFINITE, "true");
+    }
 
     /** No subcommand: the usage, and the exit status of a usage error. */
     @Override

@@ -204,4 +204,21 @@ class CommandLineTest {
         assertTrue(Arrays.equals(input, java.nio.file.Files.readAllBytes(model.resolve("forward.safetensors"))), "input intact");
         assertTrue(java.nio.file.Files.isSymbolicLink(link), "the link is left alone");
     }
+
+    @Test
+    void nonFiniteWeightsAreRefusedOnLoadUnlessAllowed(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("m");
+        minitron4j.model.io.Checkpoint.LoadedModel loaded = minitron4j.model.io.Checkpoint.load(Fixtures.hfNemotron("tiny-gqa"));
+        loaded.params().data("model.layers.1.mlp.up_proj.weight")[37] = Float.NaN;
+        minitron4j.model.io.Checkpoint.save(model, loaded.config(), loaded.params(), minitron4j.model.io.Dtype.BF16);
+        Run r = run("generate", "--model", model.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("model.layers.1.mlp.up_proj.weight[37] = NaN is not finite") && r.err().contains("--allow-nonfinite"), r.err());
+        try {
+            Run allowed = run("generate", "--allow-nonfinite", "--model", model.toString(), "--prompt-ids", "1,2", "--max-new-tokens", "2");
+            assertEquals(0, allowed.code(), allowed.err());
+        } finally {
+            System.clearProperty(minitron4j.model.io.Checkpoint.ALLOW_NONFINITE);
+        }
+    }
 }

@@ -87,9 +87,27 @@ public final class Checkpoint {
      * keeps bf16/f16 matrices of safetensors files in their stored bytes, off the heap (read into
      * process memory while it fits, else served from the mapped file: see {@link Placement}) and
      * decodes only the norms; PyTorch .bin files and fp32 tensors are read into fp32. A model larger
-     * than the machine is refused before anything is read.
+     * than the machine is refused before anything is read. Every weight is then checked for NaN and
+     * infinity (unless {@link #ALLOW_NONFINITE}), and the first one found is named.
      */
     public static LoadedModel load(Path dir, WeightStorage storage) throws IOException {
+        LoadedModel model = read(dir, storage);
+        if (!Boolean.getBoolean(ALLOW_NONFINITE)) {
+            String bad = model.params().firstNonFinite();
+            if (bad != null)
+                throw new ModelFormatException(dir + ": " + bad + " is not finite (a damaged or diverged checkpoint);"
+                        + " --allow-nonfinite loads it anyway");
+        }
+        return model;
+    }
+
+    /**
+     * The system property that skips the check of every weight for NaN and infinity on load (the
+     * command line's {@code --allow-nonfinite}).
+     */
+    public static final String ALLOW_NONFINITE = "minitron4j.allowNonFinite";
+
+    private static LoadedModel read(Path dir, WeightStorage storage) throws IOException {
         if (!Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
         NemotronConfig config = NemotronConfig.load(dir.resolve(CONFIG));
         if (storage == WeightStorage.F32)
