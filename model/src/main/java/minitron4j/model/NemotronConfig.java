@@ -243,7 +243,8 @@ public record NemotronConfig(
                 return def;
             }
             JsonNode n = root.get(f);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) throw error(f, "must be an integer, got " + n);
+            if (!n.isIntegralNumber()) throw error(f, "must be an integer, got " + n);
+            if (!n.canConvertToInt()) throw error(f, "must fit in a 32-bit int (at most " + Integer.MAX_VALUE + "), got " + n);
             return n.asInt();
         }
 

@@ -108,6 +108,9 @@ public final class Checkpoint {
     public static final String ALLOW_NONFINITE = "minitron4j.allowNonFinite";
 
     private static LoadedModel read(Path dir, WeightStorage storage) throws IOException {
+        if (Files.isRegularFile(dir))
+            throw new ModelFormatException(dir + ": is a file; a model is the folder that holds config.json and the weights ("
+                    + dir.toAbsolutePath().getParent() + "?)");
         if (!Files.isDirectory(dir)) throw new ModelFormatException(dir + ": not a checkpoint folder (no such folder)");
         NemotronConfig config = NemotronConfig.load(dir.resolve(CONFIG));
         if (storage == WeightStorage.F32)
@@ -130,6 +133,9 @@ public final class Checkpoint {
         if (Files.isRegularFile(dir.resolve(TORCH_INDEX)))
             return loadShards(config, dir.resolve(TORCH_INDEX), readIndex(dir, dir.resolve(TORCH_INDEX)),
                     TorchCheckpointReader::open, storage);
+        for (String name : List.of(SAFETENSORS, SAFETENSORS_INDEX, TORCH_BIN, TORCH_INDEX))
+            if (Files.exists(dir.resolve(name)))
+                throw new ModelFormatException(dir.resolve(name) + ": not a regular file (a device, a folder or a broken link?)");
         throw new ModelFormatException(dir + ": no weights found (looked for " + SAFETENSORS + ", " + SAFETENSORS_INDEX
                 + ", " + TORCH_BIN + ", " + TORCH_INDEX + ")");
     }

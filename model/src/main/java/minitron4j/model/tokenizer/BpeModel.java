@@ -49,6 +49,8 @@ final class BpeModel {
      */
     private final int cutChar;
     private final WordCache cache = new WordCache(1 << 17);
+    /** How far ids may run past twice the entry count (gaps are allowed, but the id table is dense). */
+    private static final long MAX_ID_SPAN = 1 << 20;
 
     private BpeModel(Map<String, Integer> vocab, List<String[]> merges, String unkToken, String prefix,
                      String suffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, int cutCandidate,
@@ -118,9 +120,14 @@ final class BpeModel {
         JsonField vocabField = field.get("vocab");
         vocabField.requireObject();
         Map<String, Integer> vocab = new HashMap<>(vocabField.node().size() * 2);
+        // The id-to-token table is dense: a stray huge id would ask for gigabytes, or overflow its size.
+        long idLimit = MAX_ID_SPAN + 2L * vocabField.node().size();
         for (Map.Entry<String, JsonNode> e : vocabField.node().properties()) {
             if (!e.getValue().canConvertToInt() || !e.getValue().isIntegralNumber() || e.getValue().intValue() < 0) {
                 throw vocabField.get(e.getKey()).fail("a non-negative integer id");
+            }
+            if (e.getValue().intValue() >= idLimit) {
+                throw vocabField.get(e.getKey()).fail("an id below " + idLimit + " for a vocabulary of " + vocabField.node().size() + " entries");
             }
             vocab.put(e.getKey(), e.getValue().intValue());
         }

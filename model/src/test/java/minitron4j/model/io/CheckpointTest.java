@@ -284,6 +284,26 @@ class CheckpointTest {
     }
 
     @Test
+    void aConfigFileInPlaceOfItsFolderOrAWeightFileThatIsNoFileIsNamed() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("odd"));
+        Files.copy(Fixtures.hfNemotron("tiny-gqa").resolve("config.json"), folder.resolve("config.json"));
+        refusedLoad(folder.resolve("config.json"), folder.resolve("config.json").toString(), "is a file",
+                "the folder that holds config.json");
+        Files.createSymbolicLink(folder.resolve("model.safetensors"), Path.of("/dev/zero"));
+        refusedLoad(folder, folder.resolve("model.safetensors").toString(), "not a regular file");
+    }
+
+    @Test
+    void aConfigIntegerBeyondIntIsNamedAsSuch() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("huge"));
+        String config = Files.readString(Fixtures.hfNemotron("tiny-gqa").resolve("config.json"))
+                .replaceFirst("\"hidden_size\": *\\d+", "\"hidden_size\": 1099511627776");
+        Files.writeString(folder.resolve("config.json"), config);
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Checkpoint.load(folder));
+        assertTrue(e.getMessage().contains("hidden_size") && e.getMessage().contains("must fit in a 32-bit int"), e.getMessage());
+    }
+
+    @Test
     void aFailedWriteLeavesTheExistingCheckpointWhole() throws IOException {
         NemotronConfig c = NemotronConfig.of(32, 8, 16, 1, 2, 1, 4, false);
         Parameters old = Parameters.initialize(c, 1);

@@ -98,6 +98,14 @@ class HfTokenizerErrorsTest {
     }
 
     @Test
+    void aHugeVocabularyIdIsNamedRatherThanAllocated() throws IOException {
+        for (int id : new int[]{Integer.MAX_VALUE, 400_000_000}) {
+            String m = refusal(r -> ((ObjectNode) r.get("model").get("vocab")).put("huge", id), "model.vocab.huge");
+            assertTrue(m.contains("expected an id below") && m.contains(String.valueOf(id)), m);
+        }
+    }
+
+    @Test
     void notJsonAndUnknownConfiguredEosAreNamed() throws IOException {
         Path garbage = dir.resolve("tokenizer.json");
         Files.writeString(garbage, "{ not json");
