@@ -26,6 +26,13 @@ public final class Minitron4j implements Callable<Integer> {
         if (allow) System.setProperty(Checkpoint.ALLOW_NONFINITE, "true");
     }
 
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "print the stack trace of an error (also: MINITRON4J_DEBUG set)")
+    boolean verbose;
+
+    /** The subcommand being run, for the one-line out-of-memory message. */
+    private static volatile String running = "minitron4j";
+
     /** No subcommand: the usage, and the exit status of a usage error. */
     @Override
     public Integer call() {
@@ -38,29 +45,47 @@ public final class Minitron4j implements Callable<Integer> {
             System.exit(commandLine().execute(args));
         } catch (OutOfMemoryError e) {
             // The memory checks should have stopped the command before this; still one line, no trace.
-            System.err.println("minitron4j: out of memory (" + e.getMessage() + ", heap limit "
+            System.err.println(running + ": out of memory (" + e.getMessage() + ", heap limit "
                     + Runtime.getRuntime().maxMemory() / (1L << 20) + " MiB): give the JVM more with MINITRON4J_JAVA_OPTS=-Xmx..."
-                    + " or use a smaller --batch");
+                    + " or make the job smaller (" + running + " --help lists its size options)");
             System.exit(2);
         }
     }
 
     /** The configured command line (also used by tests to run commands in-process). */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Minitron4j());
+        Minitron4j root = new Minitron4j();
+        CommandLine cl = new CommandLine(root);
+        cl.setExecutionStrategy(parsed -> {
+            running = "minitron4j " + parsed.asCommandLineList().getLast().getCommandName();
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            // Bad input is the user's to fix: say what and where, no stack trace (unless asked for).
-            line.getErr().println("minitron4j " + line.getCommandName() + ": " + describe(e));
-            if (System.getenv("MINITRON4J_DEBUG") != null) e.printStackTrace(line.getErr());
-            return 2;
+            // Bad input is the user's to fix: say what and where (exit 2). Anything else is a bug of
+            // ours (exit 1). One line either way; the stack trace only when asked for.
+            boolean user = isUserError(e);
+            line.getErr().println("minitron4j " + line.getCommandName() + ": " + (user ? "" : "internal error: ") + describe(e)
+                    + (user ? "" : " (--verbose shows where; please report it)"));
+            if (root.verbose || System.getenv("MINITRON4J_DEBUG") != null) e.printStackTrace(line.getErr());
+            return user ? 2 : 1;
         });
         return cl;
+    }
+
+    /**
+     * Errors in what the user gave (arguments, files, their contents, a run that diverged): the
+     * exception types this project throws for them. Anything else is an internal error.
+     */
+    static boolean isUserError(Throwable e) {
+        return e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof java.io.IOException
+                || e instanceof java.io.UncheckedIOException || e instanceof minitron4j.model.ModelFormatException
+                || e instanceof minitron4j.training.TrainingDivergedException || e instanceof UnsupportedOperationException;
     }
 
     static String describe(Throwable e) {
         String m = e.getMessage();
         if (e instanceof java.nio.file.NoSuchFileException) return "no such file: " + m;
         if (m == null || m.isBlank()) return e.getClass().getSimpleName();
-        return m;
+        return isUserError(e) ? m : e.getClass().getSimpleName() + ": " + m;
     }
 }

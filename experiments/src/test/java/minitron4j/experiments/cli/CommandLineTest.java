@@ -221,4 +221,20 @@ class CommandLineTest {
             System.clearProperty(minitron4j.model.io.Checkpoint.ALLOW_NONFINITE);
         }
     }
+
+    @Test
+    void verboseShowsTheTraceAndOnlyOurOwnBugsAreInternal(@TempDir Path tmp) {
+        Run quiet = run("info", "--model", tmp.toString());
+        assertEquals(2, quiet.code());
+        assertTrue(!quiet.err().contains("\tat "), quiet.err());
+        Run verbose = run("info", "--verbose", "--model", tmp.toString());
+        assertEquals(2, verbose.code());
+        assertTrue(verbose.err().contains("\tat minitron4j."), verbose.err());
+
+        assertTrue(Minitron4j.isUserError(new IllegalArgumentException("bad value")));
+        assertTrue(Minitron4j.isUserError(new java.nio.file.NoSuchFileException("x")));
+        assertTrue(!Minitron4j.isUserError(new NullPointerException("oops")));
+        assertEquals("NullPointerException: oops", Minitron4j.describe(new NullPointerException("oops")));
+        assertEquals("bad value", Minitron4j.describe(new IllegalArgumentException("bad value")));
+    }
 }
