@@ -58,6 +58,9 @@ public final class DataBuilder {
         List<Path> files = documents(texts);
         List<String> docs = new ArrayList<>();
         for (Path f : files) docs.add(readUtf8(f));
+        if (docs.stream().allMatch(String::isBlank))
+            throw new IllegalArgumentException("no text in " + files.size() + " file" + (files.size() == 1 ? "" : "s")
+                    + " (" + texts + "): every one is empty or blank; a data set needs documents");
         boolean[] isVal = split(files.size(), valFraction, seed);
 
         List<String> trainTexts = new ArrayList<>();

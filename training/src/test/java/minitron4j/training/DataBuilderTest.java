@@ -142,6 +142,16 @@ class DataBuilderTest {
         assertTrue(bad.getMessage().contains("bytes, bpe:VOCAB"), bad.getMessage());
     }
 
+    @Test
+    void emptyTextFilesAreRefusedNotBuiltIntoAOneTokenSet(@TempDir Path tmp) throws Exception {
+        Path texts = Files.createDirectories(tmp.resolve("texts"));
+        Files.writeString(texts.resolve("a.txt"), "");
+        Files.writeString(texts.resolve("b.txt"), " \n\t");
+        var e = assertThrows(IllegalArgumentException.class, () -> DataBuilder.build(List.of(texts), "bytes", 0.2, 0, tmp.resolve("d")));
+        assertTrue(e.getMessage().contains("no text in 2 files"), e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("d/train.bin")), "nothing written");
+    }
+
     static int[] all(TokenFile f) {
         int[] ids = new int[(int) f.length()];
         f.read(0, ids, 0, ids.length);

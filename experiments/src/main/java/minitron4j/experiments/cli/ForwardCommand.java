@@ -51,14 +51,17 @@ final class ForwardCommand implements Callable<Integer> {
         try (Backend.Session session = backend.backend().open(params)) {
             logits = session.forward(batch, hidden);
         }
-        double loss = CrossEntropy.forward(logits, batch.nextTokenTargets(), n, v, null);
+        // HF's loss is a mean over the predicted positions: NaN when there are none (the kernel's 0 is for accumulation).
+        int predicted = CrossEntropy.count(batch.nextTokenTargets(), n);
+        double loss = predicted == 0 ? Double.NaN : CrossEntropy.forward(logits, batch.nextTokenTargets(), n, v, null);
+        if (predicted == 0)
+            System.err.println("forward: no position has a next token to predict (rows shorter than 2 real tokens): loss is NaN, as HF gives it");
         w.add(new Tensor("logits", new int[]{batch.batch(), batch.seq(), v}, logits), Dtype.F32);
         w.add(new Tensor("loss", new int[]{1}, new float[]{(float) loss}), Dtype.F32);
         for (int i = 0; i <= layers; i++)
             w.add(new Tensor("hidden_states." + i, new int[]{batch.batch(), batch.seq(), h}, hidden.get(i)), Dtype.F32);
         w.write(out);
-        System.err.printf("loss %.6f over %d predicted positions -> %s%n", loss,
-                CrossEntropy.count(batch.nextTokenTargets(), n), out);
+        System.err.printf("loss %.6f over %d predicted positions -> %s%n", loss, predicted, out);
         return 0;
     }
 }

@@ -34,6 +34,10 @@ final class TokenizeCommand implements Callable<Integer> {
         Tokenizer tok = HfTokenizer.load(tokenizer);
         ObjectNode o = JsonOutput.object();
         if (input.text != null) {
+            // The JVM decodes arguments by the locale's charset and turns invalid bytes into U+FFFD.
+            if (input.text.indexOf('\uFFFD') >= 0)
+                throw new IllegalArgumentException("--text holds U+FFFD, the mark of bytes that were not valid text in the"
+                        + " locale's encoding (" + System.getProperty("sun.jnu.encoding") + "); pass the text as valid UTF-8");
             var arr = o.putArray("ids");
             for (int id : tok.encode(input.text)) arr.add(id);
         } else {

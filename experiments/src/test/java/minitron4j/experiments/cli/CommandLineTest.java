@@ -237,4 +237,23 @@ class CommandLineTest {
         assertEquals("NullPointerException: oops", Minitron4j.describe(new NullPointerException("oops")));
         assertEquals("bad value", Minitron4j.describe(new IllegalArgumentException("bad value")));
     }
+
+    @Test
+    void noPredictedPositionGivesHfsNaNLossAndBrokenTextIsRefused(@TempDir Path tmp) throws Exception {
+        Path input = tmp.resolve("masked.safetensors"), out = tmp.resolve("out.safetensors");
+        new minitron4j.model.io.SafetensorsWriter()
+                .add("input_ids", new minitron4j.model.io.IntTensor(new int[]{2, 3}, new int[]{5, 6, 7, 8, 9, 10}))
+                .add("attention_mask", new minitron4j.model.io.IntTensor(new int[]{2, 3}, new int[]{1, 0, 0, 0, 0, 0}))
+                .write(input);
+        Run r = run("forward", "--model", Fixtures.hfNemotron("tiny-gqa").toString(), "--input", input.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("loss is NaN, as HF gives it"), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertTrue(Float.isNaN(f.readFloats("loss").data()[0]));
+        }
+        Run broken = run("tokenize", "--tokenizer", Fixtures.hfTokenizers("bytelevel").resolve("tokenizer.json").toString(),
+                "--text", "ab\uFFFDcd");
+        assertEquals(2, broken.code());
+        assertTrue(broken.err().contains("--text holds U+FFFD"), broken.err());
+    }
 }
