@@ -67,13 +67,22 @@ public record TrainSpec(ObjectNode model, Path init, Path data, int steps, int b
         try {
             root = mapper.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IOException(file + ": cannot parse: " + e.getMessage(), e);
+            throw new IOException(file + ": cannot parse: " + parseError(e), e);
         }
         try {
             return fromJson(root);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A parser's complaint as a line for the user: where, and what (not which Jackson switch would allow it). */
+    private static String parseError(IOException e) {
+        if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException j)) return e.getMessage();
+        String what = j.getOriginalMessage();
+        if (what.contains("Non-standard token")) what = what.replaceAll("(?s):? ?enable .*", "") + ": not a number in JSON; give a finite value";
+        var at = j.getLocation();
+        return (at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ") + what.strip();
     }
 
     /** Builds a spec from a parsed JSON/YAML tree, filling defaults; unknown fields are an error. */
