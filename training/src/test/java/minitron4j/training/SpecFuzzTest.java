@@ -6,35 +6,37 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import minitron4j.model.ModelFormatException;
+import minitron4j.model.fuzz.Fuzz;
 import minitron4j.model.fuzz.Mutator;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Mutated training spec files (JSON, and the same trees as YAML): every outcome is a spec or an
- * error naming the file with a message, never another exception. Tries: {@code -Dfuzz.tries}.
+ * error naming the file with a message, never another exception. Inputs: {@link Fuzz}.
  */
 class SpecFuzzTest {
     private static Path dir;
     private static byte[] spec;
 
-    @BeforeContainer
+    @BeforeAll
     static void writeSeed() throws IOException {
-        dir = Files.createTempDirectory("spec-fuzz");
+        dir = Fuzz.folder("spec-fuzz");
         spec = RunFolder.JSON.writeValueAsBytes(TrainerTest.spec(dir.resolve("data"), 10).put("schedule", "cosine").put("clip", 1.0));
     }
 
-    @AfterContainer
+    @AfterAll
     static void removeFiles() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        Fuzz.delete(dir);
     }
 
-    @Property
-    void specFiles(@ForAll long seed) throws IOException {
+    @Test
+    void specFiles() {
+        Fuzz.forEachSeed(SpecFuzzTest::specFile);
+    }
+
+    private static void specFile(long seed) throws IOException {
         byte[] mutated = Mutator.json(spec, seed);
         Path json = dir.resolve("spec.json");
         Files.write(json, mutated);
@@ -45,7 +47,7 @@ class SpecFuzzTest {
         outcome(yaml);
     }
 
-    @net.jqwik.api.Example
+    @Test
     void aNaNInAJsonSpecIsExplainedWithoutParserSwitches() throws IOException {
         Path f = dir.resolve("nan.json");
         Files.writeString(f, "{\"data\": \"d\", \"steps\": NaN}");

@@ -20,25 +20,24 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.io.SafetensorsFile;
 import minitron4j.model.io.TorchCheckpointReader;
 import minitron4j.model.tokenizer.HfTokenizer;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Mutated safetensors headers, config.json files, tokenizer.json files and pickles: every outcome
  * is a result or the project's own error with a message, never another exception or an unbounded
  * allocation (the test JVM's heap is 4 GB; a header claiming terabytes must be refused unread).
- * Tries per property: {@code -Dfuzz.tries} (300 in CI; the README reports a run of 10^6).
+ * Inputs per parser: {@link Fuzz} ({@code -Dfuzz.tries}, 300 in CI).
  */
 class ParserFuzzTest {
     private static Path dir;
     private static byte[] safetensorsHeader, safetensorsData, config, tokenizer;
     private static Map<String, byte[]> torchEntries;
 
-    @BeforeContainer
+    @BeforeAll
     static void readSeeds() throws IOException {
-        dir = Files.createTempDirectory("fuzz");
+        dir = Fuzz.folder("fuzz");
         byte[] st = Files.readAllBytes(Fixtures.hfNemotron("tiny-gqa").resolve("model.safetensors"));
         int headerEnd = 8 + (int) ByteBuffer.wrap(st, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         safetensorsHeader = java.util.Arrays.copyOfRange(st, 8, headerEnd);
@@ -54,15 +53,17 @@ class ParserFuzzTest {
         }
     }
 
-    @AfterContainer
+    @AfterAll
     static void removeFiles() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        Fuzz.delete(dir);
     }
 
-    @Property
-    void safetensorsHeaders(@ForAll long seed) throws IOException {
+    @Test
+    void safetensorsHeaders() {
+        Fuzz.forEachSeed(this::safetensorsHeadersInput);
+    }
+
+    private void safetensorsHeadersInput(long seed) throws IOException {
         // The 8-byte length and the JSON header mutate; the tensor bytes stay (their offsets may not).
         byte[] header = Mutator.json(safetensorsHeader, seed);
         ByteBuffer file = ByteBuffer.allocate(8 + header.length + safetensorsData.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -77,15 +78,23 @@ class ParserFuzzTest {
         });
     }
 
-    @Property
-    void configFiles(@ForAll long seed) throws IOException {
+    @Test
+    void configFiles() {
+        Fuzz.forEachSeed(this::configFilesInput);
+    }
+
+    private void configFilesInput(long seed) throws IOException {
         Path f = dir.resolve("config.json");
         Files.write(f, Mutator.json(config, seed));
         outcome(() -> NemotronConfig.load(f));
     }
 
-    @Property
-    void tokenizerFiles(@ForAll long seed) throws IOException {
+    @Test
+    void tokenizerFiles() {
+        Fuzz.forEachSeed(this::tokenizerFilesInput);
+    }
+
+    private void tokenizerFilesInput(long seed) throws IOException {
         Path f = dir.resolve("tokenizer.json");
         Files.write(f, Mutator.json(tokenizer, seed));
         outcome(() -> {
@@ -95,8 +104,12 @@ class ParserFuzzTest {
         });
     }
 
-    @Property
-    void pickles(@ForAll long seed) throws IOException {
+    @Test
+    void pickles() {
+        Fuzz.forEachSeed(this::picklesInput);
+    }
+
+    private void picklesInput(long seed) throws IOException {
         Path f = dir.resolve("pytorch_model.bin");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
