@@ -19,7 +19,7 @@ import minitron4j.training.AdamWOptimizer;
 import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
-import minitron4j.training.RunLock;
+import minitron4j.model.io.FolderLock;
 import minitron4j.training.TokenData;
 import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainSpec;
@@ -99,7 +99,7 @@ public final class Distiller {
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
             checkBackendOptions(options, backend);
         }
-        try (RunLock lock = RunLock.acquire(outDir, resume ? "distill --resume" : "distill")) {
+        try (FolderLock lock = FolderLock.inside(outDir, resume ? "distill --resume" : "distill")) {
             if (!resume) {
                 if (run.latestStep().isPresent())
                     throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");

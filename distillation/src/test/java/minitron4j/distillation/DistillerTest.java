@@ -9,7 +9,7 @@ import minitron4j.model.io.Checkpoint;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.RunFolder;
-import minitron4j.training.RunLock;
+import minitron4j.model.io.FolderLock;
 import minitron4j.training.TinyData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -117,7 +117,7 @@ class DistillerTest {
     @Test
     void aRunFolderInUseIsRefusedAndLeftAlone(@TempDir Path tmp) throws IOException {
         Path run = tmp.resolve("run");
-        try (RunLock held = RunLock.acquire(run, "distill")) {
+        try (FolderLock held = FolderLock.inside(run, "distill")) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> Distiller.distill(teacher, teacher, data, options(2), run));
             assertTrue(e.getMessage().contains("is being written by another process"), e.getMessage());

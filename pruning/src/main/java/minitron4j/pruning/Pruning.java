@@ -8,6 +8,7 @@ import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.io.FolderLock;
 import minitron4j.model.io.OutputPaths;
 import minitron4j.model.io.StreamingCheckpoint;
 import minitron4j.model.TensorRows;
@@ -78,6 +79,13 @@ public final class Pruning {
                     + " or --random");
         if (dtype != null && !Dtype.writable(dtype))
             throw new IllegalArgumentException("--dtype must be F32, BF16 or F16, not " + dtype);
+        try (FolderLock lock = FolderLock.beside(outDir, "prune")) {
+            return pruneOwned(modelDir, scoresFile, target, options, outDir, dtype);
+        }
+    }
+
+    private static PruningPlan pruneOwned(Path modelDir, Path scoresFile, PruningTarget target, PruningOptions options,
+                                          Path outDir, Dtype dtype) throws IOException {
         ImportanceScores scores = scoresFile == null ? null : ImportanceScores.read(scoresFile);
         if (StreamingCheckpoint.canStream(modelDir)) {
             try (StreamingCheckpoint source = StreamingCheckpoint.open(modelDir)) {

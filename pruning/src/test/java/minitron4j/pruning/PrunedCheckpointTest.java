@@ -64,6 +64,18 @@ class PrunedCheckpointTest {
     }
 
     @Test
+    void anOutputAnotherProcessWritesIsRefused(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("student");
+        PruningTarget target = PruningTarget.keepAll().withIntermediateSize(96);
+        try (minitron4j.model.io.FolderLock held = minitron4j.model.io.FolderLock.beside(out, "prune")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Pruning.prune(Fixtures.hfNemotron("tiny-gqa"), null,
+                    target, PruningOptions.defaults().withRandomSeed(1L), out));
+            assertTrue(e.getMessage().contains("is being written by another process"), e.getMessage());
+            assertTrue(!Files.exists(out), "nothing written");
+        }
+    }
+
+    @Test
     void randomPruningIsRecordedWithoutScoresAndIsReproducible(@TempDir Path tmp) throws Exception {
         Path src = Fixtures.hfNemotron("tiny-gqa");
         PruningTarget target = PruningTarget.keepAll().withIntermediateSize(96).withNumAttentionHeads(2);

@@ -2,6 +2,7 @@ package minitron4j.training;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.io.FolderLock;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.tokenizer.BpeTrainer;
 import minitron4j.model.tokenizer.ByteTokenizer;
@@ -53,6 +54,13 @@ public final class DataBuilder {
             throws IOException {
         if (!(valFraction >= 0 && valFraction < 1))
             throw new IllegalArgumentException("--val-fraction must lie in [0, 1), got " + valFraction);
+        try (FolderLock lock = FolderLock.beside(out, "data")) {
+            return buildOwned(texts, tokenizerSpec, valFraction, seed, out);
+        }
+    }
+
+    private static Summary buildOwned(List<Path> texts, String tokenizerSpec, double valFraction, long seed, Path out)
+            throws IOException {
         if (Files.exists(out) && (!Files.isDirectory(out) || !isEmpty(out)))
             throw new IOException(out + " already exists and is not an empty folder");
         List<Path> files = documents(texts);

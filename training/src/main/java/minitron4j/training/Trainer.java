@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.io.FolderLock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.kernels.Parallel;
@@ -43,7 +44,7 @@ public final class Trainer {
         RunFolder run = new RunFolder(dir);
         if (resume && !Files.isRegularFile(run.file(RunFolder.CONFIG)))
             throw new IOException(dir + ": not a run folder (no " + RunFolder.CONFIG + ")");
-        try (RunLock lock = RunLock.acquire(dir, resume ? "train --resume" : "train")) {
+        try (FolderLock lock = FolderLock.inside(dir, resume ? "train --resume" : "train")) {
             return run(spec, run, resume, options);
         }
     }

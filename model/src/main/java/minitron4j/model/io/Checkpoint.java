@@ -449,6 +449,12 @@ public final class Checkpoint {
      */
     public static void convert(Path src, Path dst, Optional<Dtype> dtype) throws IOException {
         OutputPaths.refuseInputs("--out", dst, src);
+        try (FolderLock lock = FolderLock.beside(dst, "convert")) {
+            convertOwned(src, dst, dtype);
+        }
+    }
+
+    private static void convertOwned(Path src, Path dst, Optional<Dtype> dtype) throws IOException {
         if (StreamingCheckpoint.canStream(src)) {
             try (StreamingCheckpoint source = StreamingCheckpoint.open(src)) {
                 convert(source, source.dtype(), src, dst, dtype);

@@ -1,5 +1,6 @@
 package minitron4j.training;
 
+import minitron4j.model.io.FolderLock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,13 +16,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A run folder is written by one process at a time; the second is refused at once, naming the first. */
-class RunLockTest {
+class FolderLockTest {
     @Test
     void aSecondTrainingInTheSameFolderIsRefusedAndChangesNothing(@TempDir Path tmp) throws Exception {
         Path data = TinyData.write(tmp.resolve("data"), 2000, 200);
         Path run = tmp.resolve("run");
         Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), RunLockHolder.class.getName(), run.toString())
+                "-cp", System.getProperty("java.class.path"), FolderLockHolder.class.getName(), run.toString())
                 .redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
@@ -43,12 +44,33 @@ class RunLockTest {
     @Test
     void aLockHeldInThisProcessIsRefusedToo(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("run");
-        try (RunLock held = RunLock.acquire(run, "train")) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunLock.acquire(run, "train --resume"));
+        try (FolderLock held = FolderLock.inside(run, "train")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> FolderLock.inside(run, "train --resume"));
             assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()) && e.getMessage().contains(", train,"), e.getMessage());
         }
-        try (RunLock again = RunLock.acquire(run, "train --resume")) {
-            assertTrue(Files.readString(run.resolve(RunLock.FILE)).contains("train --resume"));
+        try (FolderLock again = FolderLock.inside(run, "train --resume")) {
+            assertTrue(Files.readString(run.resolve(FolderLock.FILE)).contains("train --resume"));
+        }
+    }
+
+    @Test
+    void outputsWrittenWholeAreLockedBesideThemselves(@TempDir Path tmp) throws Exception {
+        Path converted = tmp.resolve("converted"), data = tmp.resolve("data");
+        try (FolderLock held = FolderLock.beside(converted, "convert")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> minitron4j.model.io.Checkpoint.convert(
+                    minitron4j.model.Fixtures.hfNemotron("tiny-gqa"), converted, java.util.Optional.empty()));
+            assertTrue(e.getMessage().contains("is being written by another process") && e.getMessage().contains(", convert,"), e.getMessage());
+            assertFalse(Files.exists(converted), "nothing written");
+        }
+        assertTrue(Files.exists(tmp.resolve(".converted.lock")), "the lock file sits beside the output");
+        minitron4j.model.io.Checkpoint.convert(minitron4j.model.Fixtures.hfNemotron("tiny-gqa"), converted, java.util.Optional.empty());
+        assertTrue(Files.isRegularFile(converted.resolve("config.json")));
+
+        Path texts = Files.createDirectories(tmp.resolve("texts"));
+        Files.writeString(texts.resolve("a.txt"), "some text to tokenize, twice over. some text to tokenize.");
+        try (FolderLock held = FolderLock.beside(data, "data")) {
+            assertThrows(IllegalStateException.class, () -> DataBuilder.build(java.util.List.of(texts), "bytes", 0, 0, data));
+            assertFalse(Files.exists(data), "nothing written");
         }
     }
 }

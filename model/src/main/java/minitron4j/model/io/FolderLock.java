@@ -1,4 +1,4 @@
-package minitron4j.training;
+package minitron4j.model.io;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,29 +13,44 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 
 /**
- * One process owns a run folder while it writes it: an OS lock on {@value #FILE} in the folder,
- * holding the owner's pid, host and command for the message a second process gets. The operating
- * system releases the lock when its process ends, however it ends, so a killed run never blocks its
- * own {@code --resume}; the file is left behind and simply taken over.
+ * One process owns a folder while it writes it: an OS lock on a small file holding the owner's pid,
+ * host and command for the message a second process gets. The operating system releases the lock
+ * when its process ends, however it ends, so a killed run never blocks its own {@code --resume}; the
+ * file is left behind and simply taken over. A run folder holds its lock ({@link #inside}); an output
+ * that is replaced whole or must start empty has it beside it ({@link #beside}: {@code .NAME.lock}).
  */
-public final class RunLock implements AutoCloseable {
+public final class FolderLock implements AutoCloseable {
+    /** The lock file inside a run folder. */
     public static final String FILE = ".lock";
 
     private final FileChannel channel;
     private final FileLock lock;
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private FolderLock(FileChannel channel, FileLock lock) {
         this.channel = channel;
         this.lock = lock;
     }
 
     /**
-     * Takes dir (created if absent) for command, or throws IllegalStateException naming the process
-     * that holds it; nothing in dir is changed then.
+     * Takes the run folder dir (created if absent) for command, or throws IllegalStateException
+     * naming the process that holds it; nothing in dir is changed then.
      */
-    public static RunLock acquire(Path dir, String command) throws IOException {
+    public static FolderLock inside(Path dir, String command) throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(FILE);
+        return acquire(dir, dir.resolve(FILE), command);
+    }
+
+    /**
+     * Takes the output target (a folder written whole, created later or replaced) for command, with
+     * the lock file {@code .NAME.lock} beside it; throws IllegalStateException naming the owner.
+     */
+    public static FolderLock beside(Path target, String command) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        Files.createDirectories(abs.getParent());
+        return acquire(target, abs.getParent().resolve("." + abs.getFileName() + ".lock"), command);
+    }
+
+    private static FolderLock acquire(Path dir, Path file, String command) throws IOException {
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock;
         try {
@@ -54,7 +69,7 @@ public final class RunLock implements AutoCloseable {
         channel.truncate(0);
         channel.write(ByteBuffer.wrap(owner), 0);
         channel.force(false);
-        return new RunLock(channel, lock);
+        return new FolderLock(channel, lock);
     }
 
     private static String host() {

@@ -1,13 +1,14 @@
 package minitron4j.training;
 
+import minitron4j.model.io.FolderLock;
 import java.nio.file.Path;
 
-/** A second process for {@link RunLockTest}: holds the lock on args[0] until its stdin closes. */
-public final class RunLockHolder {
-    private RunLockHolder() {}
+/** A second process for {@link FolderLockTest}: holds the lock on args[0] until its stdin closes. */
+public final class FolderLockHolder {
+    private FolderLockHolder() {}
 
     public static void main(String[] args) throws Exception {
-        try (RunLock lock = RunLock.acquire(Path.of(args[0]), "holder")) {
+        try (FolderLock lock = FolderLock.inside(Path.of(args[0]), "holder")) {
             System.out.println("locked");
             System.out.flush();
             while (System.in.read() >= 0) {
