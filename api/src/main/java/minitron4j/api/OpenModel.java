@@ -65,7 +65,7 @@ public final class OpenModel implements AutoCloseable {
      */
     public int[] generate(int[] prompt, int maxNewTokens, Sampler sampler) {
         int eos = params.config().eosTokenId();
-        return new Generator(params.config(), session).generate(prompt, maxNewTokens, sampler, eos, null).ids();
+        return new Generator(session).generate(prompt, maxNewTokens, sampler, eos, null).ids();
     }
 
     /** The greedy continuation of a text prompt, decoded (needs tokenizer.json in the model folder). */
@@ -100,7 +100,7 @@ public final class OpenModel implements AutoCloseable {
     /** Held-out cross-entropy and perplexity over the validation split of a token data folder. */
     public Evaluator.Result evaluate(Path dataDir, int seqLen, int batch) throws IOException {
         try (TokenData data = TokenData.open(dataDir)) {
-            return new Evaluator(session::forward, params.config().vocabSize(), seqLen, batch).evaluate(data.val(), Long.MAX_VALUE);
+            return new Evaluator(session, seqLen, batch).evaluate(data.val(), Long.MAX_VALUE);
         }
     }
 

@@ -51,11 +51,11 @@ public final class ImportanceEstimator implements ForwardObserver {
     }
 
     /**
-     * Runs the forward pass of a session's model (whose config is modelConfig, this estimator's)
-     * over one calibration batch with this estimator observing it; the output head is skipped.
+     * Runs the forward pass of a session's model (whose config must be this estimator's) over one
+     * calibration batch with this estimator observing it; the output head is skipped.
      */
-    public void add(Backend.Session session, NemotronConfig modelConfig, Batch batch) {
-        checkConfig(modelConfig);
+    public void add(Backend.Session session, Batch batch) {
+        checkConfig(session.config());
         session.observe(batch, this);
         counted(batch);
     }

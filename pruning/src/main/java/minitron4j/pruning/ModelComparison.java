@@ -54,7 +54,7 @@ public final class ModelComparison {
                     throw new IllegalArgumentException(dir + ": vocab_size " + m.config().vocabSize() + " is smaller than the data's "
                             + data.vocabSize() + " (" + dataDir + " was made with another tokenizer)");
                 try (Backend.Session session = backend.open(m.params())) {
-                    Evaluator.Result r = new Evaluator(session::forward, m.config().vocabSize(), t, batch)
+                    Evaluator.Result r = new Evaluator(session, t, batch)
                             .evaluate(data.val(), Long.MAX_VALUE);
                     List<Batch> timing = Calibration.windows(data.val(), batch, t, batch, 0);
                     rows.add(new Row(dir.toString(), m.config().parameterCount(), r.ceLoss(), r.perplexity(),

@@ -34,7 +34,7 @@ public final class Pruning {
              ProgressBar bar = new ProgressBarBuilder().setTaskName("importance").setInitialMax(tokens).setUnit(" tok", 1)
                      .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build()) {
             for (Batch batch : batches) {
-                estimator.add(session, params.config(), batch);
+                estimator.add(session, batch);
                 bar.stepBy(batch.tokens());
             }
         }

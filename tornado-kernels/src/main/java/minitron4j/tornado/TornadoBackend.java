@@ -66,18 +66,16 @@ public final class TornadoBackend implements Backend, BenchProbes {
     /** A model resident on the device; also exposes the device-computed gradient norm of the last step. */
     public static final class TornadoSession implements Session {
         private final StackedParameters weights;
-        private final NemotronConfig config;
         private ModelGraphs graphs;
         private TornadoTraining training;
 
         TornadoSession(Parameters params) {
             this.weights = StackedParameters.of(params);
-            this.config = params.config();
         }
 
         @Override
         public NemotronConfig config() {
-            return config;
+            return weights.config;
         }
 
         /**

@@ -44,7 +44,7 @@ class TornadoDecoderTest {
             int[] prompt = golden.readInts("prompt").data();
             int[] expected = golden.readInts("generated").data();
             StepCheck steps = new StepCheck(device, new Nemotron(params), name);
-            Generator.Output out = new Generator(params.config(), steps).generate(prompt, expected.length - prompt.length,
+            Generator.Output out = new Generator(steps).generate(prompt, expected.length - prompt.length,
                     Sampler.greedy(), -1, null);
             assertArrayEquals(expected, out.ids(), name + " greedy ids");
             // the prompt in one append, then every generated token but the last

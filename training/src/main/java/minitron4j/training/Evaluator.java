@@ -4,6 +4,7 @@ import minitron4j.kernels.CrossEntropy;
 import minitron4j.model.Activations;
 import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
+import minitron4j.model.backend.Backend;
 
 import java.util.function.Function;
 
@@ -31,6 +32,11 @@ public final class Evaluator {
     /** Evaluation on the CPU kernels, with activation buffers for [batch, seqLen] allocated here once. */
     public Evaluator(Nemotron model, int seqLen, int batch) {
         this(cpuForward(model, seqLen, batch), model.config().vocabSize(), seqLen, batch);
+    }
+
+    /** Evaluation through a backend session's forward pass. */
+    public Evaluator(Backend.Session session, int seqLen, int batch) {
+        this(session::forward, session.config().vocabSize(), seqLen, batch);
     }
 
     /**

@@ -44,7 +44,7 @@ final class EvalCommand implements Callable<Integer> {
             MemoryCheck.of("eval").weights(params).activations(config, batch, t, false, batch * t)
                     .heap("logits copy", (long) batch * t * config.vocabSize() * Float.BYTES)
                     .remedy("a smaller --batch or --seq-len").check();
-            Evaluator.Result r = new Evaluator(session::forward, config.vocabSize(), t, batch).evaluate(tokens.val(), Long.MAX_VALUE);
+            Evaluator.Result r = new Evaluator(session, t, batch).evaluate(tokens.val(), Long.MAX_VALUE);
             System.err.printf("val CE %.4f nats, perplexity %.2f over %,d tokens (%d windows of %d)%n",
                     r.ceLoss(), r.perplexity(), r.tokens(), r.windows(), t);
             ObjectNode o = JsonOutput.object();

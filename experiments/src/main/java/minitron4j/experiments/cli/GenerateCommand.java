@@ -77,7 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         Generator.Output out;
         try (Backend.Session session = engine.open(loaded.params())) {
-            out = new Generator(loaded.config(), session).generate(promptIds, maxNewTokens, sampler, eos, null);
+            out = new Generator(session).generate(promptIds, maxNewTokens, sampler, eos, null);
         }
         System.err.printf("%d new tokens, prefill %.1f ms, decode %.2f tokens/s%n", out.newTokens(),
                 out.prefillSeconds() * 1e3, out.decodeTokensPerSecond());

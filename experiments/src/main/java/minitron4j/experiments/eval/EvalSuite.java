@@ -148,7 +148,7 @@ public final class EvalSuite {
                     throw new IOException(options.valData() + ": vocab_size " + data.vocabSize() + " exceeds the model's "
                             + config.vocabSize());
                 int seq = Math.min(config.maxPositionEmbeddings(), MAX_VALIDATION_SEQ);
-                validation = new Evaluator(session::forward, config.vocabSize(), seq, Math.max(1, options.batchRows() / 4))
+                validation = new Evaluator(session, seq, Math.max(1, options.batchRows() / 4))
                         .evaluate(data.val(), Long.MAX_VALUE);
             }
         }

@@ -30,7 +30,7 @@ public final class GreedySamples {
     }
 
     public static List<Sample> generate(Backend.Session session, Tokenizer tokenizer, List<String> prompts, int maxNewTokens) {
-        Generator generator = new Generator(session.config(), session);
+        Generator generator = new Generator(session);
         int eos = tokenizer.eosId().orElse(-1);
         List<Sample> out = new ArrayList<>();
         for (String prompt : prompts) {

@@ -57,7 +57,7 @@ public final class SpeedProbe {
             session.forward(batch);
             forward[r] = batch.tokens() / ((System.nanoTime() - t0) / 1e9);
         }
-        Generator generator = new Generator(session.config(), session);
+        Generator generator = new Generator(session);
         int[] prompt = random.ints(s.promptLength(), 0, vocab).toArray();
         double[] decode = new double[s.repeats()];
         generator.generate(prompt, s.decodeTokens(), Sampler.greedy(), -1, null);

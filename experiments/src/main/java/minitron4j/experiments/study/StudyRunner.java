@@ -223,14 +223,8 @@ public final class StudyRunner {
     Evaluator.Result evaluate(Path model, Path data) throws IOException {
         Parameters params = Checkpoint.load(model, backend.weightStorage()).params();
         try (TokenData tokens = TokenData.open(data); Backend.Session session = backend.open(params)) {
-            return new Evaluator(session::forward, params.config().vocabSize(), spec.seqLen(), spec.batch())
-                    .evaluate(tokens.val(), spec.evalBatches());
+            return new Evaluator(session, spec.seqLen(), spec.batch()).evaluate(tokens.val(), spec.evalBatches());
         }
-    }
-
-    /** The backend every stage runs on. */
-    public Backend backend() {
-        return backend;
     }
 
     static void stage(String what) {

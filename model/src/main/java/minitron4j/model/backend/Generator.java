@@ -1,4 +1,5 @@
 package minitron4j.model.backend;
+
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Sampler;
@@ -20,9 +21,9 @@ public final class Generator {
         this(model.config(), maxSeq -> new CpuDecoder(model, maxSeq));
     }
 
-    /** Generation on a backend session of a model with this config. */
-    public Generator(NemotronConfig config, Backend.Session session) {
-        this(config, session::decoder);
+    /** Generation on a backend session. */
+    public Generator(Backend.Session session) {
+        this(session.config(), session::decoder);
     }
 
     private Generator(NemotronConfig config, IntFunction<Backend.Decoder> decoders) {
