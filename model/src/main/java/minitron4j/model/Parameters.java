@@ -1,11 +1,7 @@
 package minitron4j.model;
 
 import minitron4j.kernels.HalfMath;
-import minitron4j.kernels.VectorMath;
 import minitron4j.kernels.WeightMatrix;
-
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,7 +21,6 @@ import java.util.SplittableRandom;
  * refused with a message that says so, and {@link #toF32} decodes a trainable copy.
  */
 public final class Parameters implements TensorRows {
-    private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String NORM_W = "model.norm.weight";
     public static final String NORM_B = "model.norm.bias";
@@ -215,14 +210,16 @@ public final class Parameters implements TensorRows {
     public String firstNonFinite() {
         for (String name : names()) {
             WeightMatrix.Half h = stored.get(name);
+            String bad;
             if (h != null) {
                 long i = HalfMath.firstNonFinite(h.bytes(), 0, h.format(), (long) h.rows() * h.cols());
-                if (i >= 0) return name + "[" + i + "] = " + h.format().toFloat(h.bytes().get(LE, 2 * i));
+                float[] value = new float[1];
+                if (i >= 0) h.decodeRow((int) (i / h.cols()), (int) (i % h.cols()), 1, value, 0);
+                bad = i < 0 ? null : name + "[" + i + "] = " + value[0];
             } else {
-                float[] d = get(name).data();
-                int i = VectorMath.firstNonFinite(d, 0, d.length);
-                if (i >= 0) return name + "[" + i + "] = " + d[i];
+                bad = get(name).firstNonFinite();
             }
+            if (bad != null) return bad;
         }
         return null;
     }

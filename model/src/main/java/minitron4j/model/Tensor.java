@@ -1,5 +1,7 @@
 package minitron4j.model;
 
+import minitron4j.kernels.VectorMath;
+
 import java.util.Arrays;
 
 /** A named fp32 tensor: row-major data with its shape. The data array is owned, not copied, on construction. */
@@ -9,6 +11,12 @@ public record Tensor(String name, int[] shape, float[] data) {
         if (n != data.length)
             throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape) + " holds " + n
                     + " values but data has " + data.length);
+    }
+
+    /** The first entry that is NaN or infinite as "name[index] = value", or null when all are finite (vectorised). */
+    public String firstNonFinite() {
+        int i = VectorMath.firstNonFinite(data, 0, data.length);
+        return i < 0 ? null : name + "[" + i + "] = " + data[i];
     }
 
     public static Tensor zeros(String name, int... shape) {

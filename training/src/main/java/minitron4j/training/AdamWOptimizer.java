@@ -154,9 +154,8 @@ public final class AdamWOptimizer {
     /** {@link #firstNonFinite(Parameters)} over any tensors, in the order given. */
     public static String firstNonFinite(Collection<Tensor> tensors) {
         for (Tensor t : tensors) {
-            float[] d = t.data();
-            for (int i = 0; i < d.length; i++)
-                if (!Float.isFinite(d[i])) return t.name() + "[" + i + "] = " + d[i];
+            String bad = t.firstNonFinite();
+            if (bad != null) return bad;
         }
         return null;
     }
