@@ -45,12 +45,12 @@ public final class Trainer {
         if (resume && !Files.isRegularFile(run.file(RunFolder.CONFIG)))
             throw new IOException(dir + ": not a run folder (no " + RunFolder.CONFIG + ")");
         try (FolderLock lock = FolderLock.inside(dir, resume ? "train --resume" : "train")) {
-            return run(spec, run, resume, options);
+            return runOwned(spec, run, resume, options);
         }
     }
 
     /** {@link #run(TrainSpec, Path, boolean, TrainOptions)} in a run folder this process owns. */
-    private static TrainingSummary run(TrainSpec spec, RunFolder run, boolean resume, TrainOptions options) throws IOException {
+    private static TrainingSummary runOwned(TrainSpec spec, RunFolder run, boolean resume, TrainOptions options) throws IOException {
         Path dir = run.dir();
         if (resume) {
             Path saved = run.file(RunFolder.CONFIG);

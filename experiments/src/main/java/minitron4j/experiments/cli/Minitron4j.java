@@ -1,9 +1,13 @@
 package minitron4j.experiments.cli;
 
+import minitron4j.model.ModelFormatException;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.training.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 
 /**
@@ -77,9 +81,9 @@ public final class Minitron4j implements Callable<Integer> {
      * exception types this project throws for them. Anything else is an internal error.
      */
     static boolean isUserError(Throwable e) {
-        return e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof java.io.IOException
-                || e instanceof java.io.UncheckedIOException || e instanceof minitron4j.model.ModelFormatException
-                || e instanceof minitron4j.training.TrainingDivergedException || e instanceof UnsupportedOperationException;
+        return e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof IOException
+                || e instanceof UncheckedIOException || e instanceof ModelFormatException
+                || e instanceof TrainingDivergedException || e instanceof UnsupportedOperationException;
     }
 
     static String describe(Throwable e) {

@@ -7,7 +7,6 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.WeightStorage;
 
-
 /**
  * Where the model's passes run: the CPU kernels ({@code cpu}, always present) or another
  * implementation of the same op contract found on the class path through {@link java.util.ServiceLoader}

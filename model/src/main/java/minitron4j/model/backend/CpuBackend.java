@@ -5,7 +5,6 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.Activations;
 import minitron4j.model.AdamWSettings;
 import minitron4j.model.Batch;
-import minitron4j.model.backend.CpuDecoder;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.GradientNorm;
 import minitron4j.model.LogitLoss;
@@ -78,23 +77,20 @@ public final class CpuBackend implements Backend, BenchProbes {
 
             @Override
             public float[] forward(Batch batch, ForwardObserver observer) {
-                if (inference == null || inference.batch() != batch.batch() || inference.seq() != batch.seq())
-                    inference = model.inferenceActivations(batch.batch(), batch.seq());
+                if (!fits(inference, batch)) inference = model.inferenceActivations(batch.batch(), batch.seq());
                 model.forward(batch, inference, observer);
                 return inference.logits().clone();
             }
 
             @Override
             public void observe(Batch batch, ForwardObserver observer) {
-                if (observation == null || observation.batch() != batch.batch() || observation.seq() != batch.seq())
-                    observation = model.hiddenStateActivations(batch.batch(), batch.seq());
+                if (!fits(observation, batch)) observation = model.hiddenStateActivations(batch.batch(), batch.seq());
                 model.forward(batch, observation, observer);
             }
 
             @Override
             public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-                if (training == null || training.batch() != batch.batch() || training.seq() != batch.seq())
-                    training = model.trainingActivations(batch.batch(), batch.seq());
+                if (!fits(training, batch)) training = model.trainingActivations(batch.batch(), batch.seq());
                 return model.step(batch, training, grads, loss(teacherLogits, tau, 1f));
             }
 
@@ -118,6 +114,11 @@ public final class CpuBackend implements Backend, BenchProbes {
                 inference = training = observation = null;
             }
         };
+    }
+
+    /** Whether buffers exist for the batch's shape (they are reused across calls of one shape). */
+    private static boolean fits(Activations acts, Batch batch) {
+        return acts != null && acts.batch() == batch.batch() && acts.seq() == batch.seq();
     }
 
     private static LogitLoss loss(float[] teacherLogits, float tau, float weight) {

@@ -9,9 +9,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -92,8 +95,7 @@ public final class AtomicWrites {
     }
 
     /** The hidden siblings {@link #sibling} names: {@code .NAME.tmp-UUID} and {@code .NAME.old-UUID}. */
-    private static final java.util.regex.Pattern LEFTOVER =
-            java.util.regex.Pattern.compile("\\.(.+)\\.(tmp|old)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern LEFTOVER = Pattern.compile("\\.(.+)\\.(tmp|old)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     /**
      * Cleans up after writes that a crash interrupted, in folder (whose writer must own it): removes
@@ -108,9 +110,9 @@ public final class AtomicWrites {
         try (Stream<Path> list = Files.list(folder)) {
             entries = list.sorted().toList();
         }
-        List<Path> removed = new java.util.ArrayList<>();
+        List<Path> removed = new ArrayList<>();
         for (Path p : entries) {
-            java.util.regex.Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+            Matcher m = LEFTOVER.matcher(p.getFileName().toString());
             if (!m.matches()) continue;
             Path target = folder.resolve(m.group(1));
             if (m.group(2).equals("old") && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {

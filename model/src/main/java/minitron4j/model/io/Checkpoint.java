@@ -51,6 +51,12 @@ public final class Checkpoint {
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "generation_config.json");
 
+    /**
+     * The system property that skips the check of every weight for NaN and infinity on load (the
+     * command line's {@code --allow-nonfinite}).
+     */
+    public static final String ALLOW_NONFINITE = "minitron4j.allowNonFinite";
+
     static final String CONFIG = "config.json";
     static final String SAFETENSORS = "model.safetensors";
     static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
@@ -100,12 +106,6 @@ public final class Checkpoint {
         }
         return model;
     }
-
-    /**
-     * The system property that skips the check of every weight for NaN and infinity on load (the
-     * command line's {@code --allow-nonfinite}).
-     */
-    public static final String ALLOW_NONFINITE = "minitron4j.allowNonFinite";
 
     private static LoadedModel read(Path dir, WeightStorage storage) throws IOException {
         if (Files.isRegularFile(dir))
