@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.AdamWSettings;
+import minitron4j.model.Parameters;
+import minitron4j.model.backend.Loss;
+import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.LayerPair;
+import minitron4j.model.loss.LogitLossKind;
 import minitron4j.training.LoopSettings;
 import minitron4j.training.LrSchedule;
 
@@ -82,6 +87,11 @@ public record DistillOptions(int steps, int batch, int seqLen, int gradAccum, do
 
     public DistillationLoss lossSpec() {
         return lossSpec(loss, tau, topK, ceWeight);
+    }
+
+    /** The loss these options train with, distilling from teacher. */
+    public Loss.Distillation distillation(Parameters teacher) {
+        return new Loss.Distillation(teacher, lossSpec(), intermediatePairs, seed);
     }
 
     private static DistillationLoss lossSpec(LogitLossKind loss, double tau, int topK, double ceWeight) {

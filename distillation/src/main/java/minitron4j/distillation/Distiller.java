@@ -8,26 +8,25 @@ import minitron4j.kernels.KlDivergence;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.Batch;
 import minitron4j.model.MemoryCheck;
-import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.CpuBackend;
+import minitron4j.model.backend.Loss;
+import minitron4j.model.io.FolderLock;
+import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
-import minitron4j.training.AdamWOptimizer;
-import minitron4j.training.BackendSteps;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
-import minitron4j.model.io.FolderLock;
 import minitron4j.training.TokenData;
 import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainSpec;
 import minitron4j.training.Trainer;
 import minitron4j.training.TrainingListener;
 import minitron4j.training.TrainingLoop;
+import minitron4j.training.TrainingSteps;
 import minitron4j.training.TrainingSummary;
-import minitron4j.training.Validation;
 import minitron4j.training.WindowSampler;
 
 import java.io.IOException;
@@ -37,14 +36,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Entry points of {@code minitron4j distill}: distillation of a student from a frozen teacher on a
  * data folder, and the teacher-correction stage that fine-tunes the teacher on that data first.
  *
- * <p>Distillation runs the training module's {@link TrainingLoop} with a
- * {@link DistillationObjective}, so checkpoints ({@code checkpoints/step-N/}: the student as an HF
+ * <p>Distillation runs the training module's {@link TrainingLoop} with {@link TrainingSteps} of a
+ * {@link Loss.Distillation} on the chosen backend, so checkpoints ({@code checkpoints/step-N/}: the student as an HF
  * checkpoint, the optimizer, the data position, and the learned projections when the
  * intermediate-state loss needs them), resume, the JSONL log, the NaN guard and the progress bar
  * behave exactly as in plain training. The run folder's {@code config.json} holds the teacher,
@@ -77,11 +76,9 @@ public final class Distiller {
     }
 
     /**
-     * {@link #distill(Path, Path, Path, DistillOptions, Path, boolean, TrainingListener)} on a backend.
-     * One that {@link Backend#runsHostObjectives() runs host objectives} (the CPU) takes every loss
-     * and option, as the host {@link DistillationObjective}; another keeps teacher and student on its
-     * device and runs the forward KL without a CE term or intermediate-state loss (the paper's best),
-     * refusing other options.
+     * {@link #distill(Path, Path, Path, DistillOptions, Path, boolean, TrainingListener)} on a backend,
+     * which holds teacher and student and runs every step and validation; a loss or option it does
+     * not run ({@link Backend#unsupported}) is refused before anything is written.
      */
     public static TrainingSummary distill(Path teacherDir, Path studentDir, Path dataDir, DistillOptions options,
                                           Path outDir, boolean resume, TrainingListener listener, Backend backend)
@@ -93,31 +90,11 @@ public final class Distiller {
             if (!Files.isRegularFile(saved)) throw new IOException(outDir + ": not a distillation run folder (no " + RunFolder.CONFIG + ")");
             config = RunConfig.read(saved).agreeingWith(config, saved);
             if (options != null) config = config.withProgressBar(options.progressBar());
-            checkBackendOptions(config.options(), backend);
         } else {
             if (teacherDir == null || studentDir == null || dataDir == null || options == null)
                 throw new IllegalArgumentException("distill needs a teacher, a student, a data folder and options");
-            checkBackendOptions(options, backend);
         }
-        try (FolderLock lock = FolderLock.inside(outDir, resume ? "distill --resume" : "distill")) {
-            if (!resume) {
-                if (run.latestStep().isPresent())
-                    throw new IllegalStateException(outDir + " already holds a run; resume it or choose another folder");
-                writeJson(run.file(RunFolder.CONFIG), config.toJson());
-            }
-            return run(config, run, resume, listener, backend);
-        }
-    }
-
-    private static void checkBackendOptions(DistillOptions o, Backend backend) {
-        if (backend.runsHostObjectives()) return;
-        List<String> unsupported = new java.util.ArrayList<>();
-        if (o.loss() != LogitLossKind.FORWARD_KL) unsupported.add("--loss " + o.loss().id());
-        if (o.ceWeight() != 0) unsupported.add("--ce-weight " + o.ceWeight());
-        if (!o.intermediatePairs().isEmpty()) unsupported.add("--intermediate");
-        if (!unsupported.isEmpty())
-            throw new IllegalArgumentException("--backend " + backend.name() + " distils with the forward KL alone (--loss forward_kl,"
-                    + " --ce-weight 0, no --intermediate); use --backend cpu for " + String.join(", ", unsupported));
+        return run(config, run, resume, listener, backend);
     }
 
     private static TrainingSummary run(RunConfig config, RunFolder run, boolean resume, TrainingListener listener,
@@ -130,67 +107,39 @@ public final class Distiller {
                     .weights(teacherParams).activations(teacherParams.config(), o.batch(), o.seqLen(), false, o.batch() * o.seqLen())
                     .check();
             Parameters studentParams = Checkpoint.load(config.student()).params();
-            Nemotron student = new Nemotron(studentParams), teacher = new Nemotron(teacherParams);
-            check(student.config(), config.student(), teacher.config(), config.teacher(), data, o.seqLen());
-            if (!backend.runsHostObjectives()) return runOnBackend(backend, teacher, studentParams, data, run, resume, listener, o);
-            FrozenTeacher frozen = new FrozenTeacher(teacher, o.batch(), o.seqLen(),
-                    IntermediateStateLoss.teacherIndices(o.intermediatePairs()));
-            IntermediateStateLoss intermediate = o.intermediatePairs().isEmpty() ? null
-                    : new IntermediateStateLoss(student.config(), frozen, o.intermediatePairs(), o.batch(), o.seqLen(), o.seed());
-            DistillationObjective objective = new DistillationObjective(student, frozen, o.lossSpec(), intermediate,
+            check(studentParams.config(), config.student(), teacherParams.config(), config.teacher(), data, o.seqLen());
+            int vocab = studentParams.config().vocabSize();
+            // the backend takes the loss (or refuses it) before the run folder is locked and written
+            try (TrainingSteps steps = new TrainingSteps(backend, studentParams, o.distillation(teacherParams), o.optimizerSettings(),
                     o.batch(), o.seqLen());
-            TrainingLoop loop = new TrainingLoop(run, studentParams, objective,
-                    new AdamWOptimizer(studentParams, objective.extraParameters(), o.optimizerSettings()), o.lrSchedule(),
-                    new WindowSampler(data.train(), o.seqLen(), o.seed()), o.loopSettings(), o.seed());
-            return runLoop(loop, data, o, listener, resume, () -> {
-                Evaluator evaluator = new Evaluator(student, o.seqLen(), o.batch());
-                return () -> validate(evaluator, frozen, data, o, student.config().vocabSize());
-            });
-        }
-    }
-
-    /**
-     * What both paths share: checkpoints carry the tokenizer, the listener and progress bar, and
-     * validation when val.bin holds a window (made by the supplier only then); then the run.
-     */
-    private static TrainingSummary runLoop(TrainingLoop loop, TokenData data, DistillOptions o, TrainingListener listener,
-                                           boolean resume, Supplier<Validation> validation) throws IOException {
-        loop.checkpointFiles(List.of(data.tokenizerFile()))
-                .listener(listener)
-                .progressBar(o.progressBar())
-                .taskName("distill");
-        if (data.val().length() >= 2) loop.validation(validation.get());
-        else System.err.println(data.val().path() + " holds no validation tokens: distilling without validation");
-        return loop.run(resume);
-    }
-
-    /**
-     * Teacher and student resident on the backend: per micro-batch the teacher's forward gives the
-     * logits that the student's KD step takes there; validation runs both forwards there too.
-     */
-    private static TrainingSummary runOnBackend(Backend backend, Nemotron teacher, Parameters studentParams, TokenData data,
-                                                RunFolder run, boolean resume, TrainingListener listener, DistillOptions o)
-            throws IOException {
-        int vocab = studentParams.config().vocabSize();
-        try (BackendSteps steps = BackendSteps.distillation(backend, teacher.parameters(), studentParams,
-                new AdamWOptimizer(studentParams, o.optimizerSettings()), o.batch(), o.seqLen(), (float) o.tau(),
-                List.of(DistillationObjective.OBJECTIVE, o.loss().metric()))) {
-            TrainingLoop loop = new TrainingLoop(run, steps, o.lrSchedule(), new WindowSampler(data.train(), o.seqLen(), o.seed()),
-                    o.loopSettings(), o.seed());
-            return runLoop(loop, data, o, listener, resume, () -> {
-                Evaluator evaluator = new Evaluator(steps::logits, vocab, o.seqLen(), o.batch());
-                return () -> validate(evaluator, steps::teacherLogits, data, o, vocab);
-            });
+                 FolderLock lock = FolderLock.inside(run.dir(), resume ? "distill --resume" : "distill")) {
+                if (!resume && run.latestStep().isPresent())
+                    throw new IllegalStateException(run.dir() + " already holds a run; resume it or choose another folder");
+                if (!resume) writeJson(run.file(RunFolder.CONFIG), config.toJson());
+                TrainingLoop loop = new TrainingLoop(run, steps, o.lrSchedule(), new WindowSampler(data.train(), o.seqLen(), o.seed()),
+                        o.loopSettings(), o.seed())
+                        .checkpointFiles(List.of(data.tokenizerFile()))
+                        .listener(listener)
+                        .progressBar(o.progressBar())
+                        .taskName("distill");
+                if (data.val().length() >= 2) {
+                    Evaluator evaluator = new Evaluator(steps::logits, vocab, o.seqLen(), o.batch());
+                    loop.validation(() -> validate(evaluator, steps::teacherLogits, data, o, vocab));
+                } else {
+                    System.err.println(data.val().path() + " holds no validation tokens: distilling without validation");
+                }
+                return loop.run(resume);
+            }
         }
     }
 
     /** val_ce_loss and val_ppl of the student, and its KL to the teacher, over the same validation windows. */
-    static Map<String, Double> validate(Evaluator evaluator, TeacherLogits teacher, TokenData data, DistillOptions o, int vocab) {
+    static Map<String, Double> validate(Evaluator evaluator, Function<Batch, float[]> teacher, TokenData data, DistillOptions o, int vocab) {
         double[] kl = new double[2]; // token-weighted sum, positions
         Evaluator.Result r = evaluator.evaluate(data.val(), o.evalBatches(), (Batch batch, float[] logits) -> {
             boolean[] valid = batch.realMask();
             int count = DistillationLoss.count(valid);
-            kl[0] += KlDivergence.forward(logits, teacher.logits(batch), valid, batch.tokens(), vocab, (float) o.tau()) * count;
+            kl[0] += KlDivergence.forward(logits, teacher.apply(batch), valid, batch.tokens(), vocab, (float) o.tau()) * count;
             kl[1] += count;
         });
         Map<String, Double> m = new LinkedHashMap<>();
@@ -223,10 +172,11 @@ public final class Distiller {
      * The teacher-correction stage (P2): fine-tunes the teacher on the distillation data with
      * plain cross-entropy through the {@link Trainer}, at {@code lr} (P2: {@link #correctionLr} of its
      * original peak) with a cosine decay to lr/10 and a 5% warm-up, batch shape, seed, threads and
-     * intervals taken from {@code like}. Returns the corrected teacher: the run's final checkpoint,
+     * intervals taken from {@code like}, on backend. Returns the corrected teacher: the run's final checkpoint,
      * an HF checkpoint folder to distil from.
      */
-    public static Path correctTeacher(Path teacherDir, Path dataDir, int steps, double lr, DistillOptions like, Path outDir)
+    public static Path correctTeacher(Path teacherDir, Path dataDir, int steps, double lr, DistillOptions like, Path outDir,
+                                      Backend backend)
             throws IOException {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("init", abs(teacherDir).toString());
@@ -246,13 +196,13 @@ public final class Distiller {
         spec.put("checkpoint_interval", 0);
         spec.put("threads", like.threads());
         TrainingSummary s = Trainer.run(TrainSpec.fromJson(spec), outDir, false,
-                TrainOptions.defaults().withProgressBar(like.progressBar()));
+                TrainOptions.defaults().withProgressBar(like.progressBar()).withBackend(backend));
         return s.lastCheckpoint();
     }
 
-    /** {@link #correctTeacher(Path, Path, int, double, DistillOptions, Path)} with default batch shape and intervals. */
+    /** {@link #correctTeacher(Path, Path, int, double, DistillOptions, Path, Backend)} on the CPU with default batch shape and intervals. */
     public static Path correctTeacher(Path teacherDir, Path dataDir, int steps, double lr, Path outDir) throws IOException {
-        return correctTeacher(teacherDir, dataDir, steps, lr, DistillOptions.defaults(steps), outDir);
+        return correctTeacher(teacherDir, dataDir, steps, lr, DistillOptions.defaults(steps), outDir, new CpuBackend());
     }
 
     /** Writes JSON so that the file is either the old one or the complete new one, whatever happens. */

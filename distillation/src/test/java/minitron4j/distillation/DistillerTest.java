@@ -2,7 +2,11 @@ package minitron4j.distillation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minitron4j.model.backend.CpuAsDevice;
+import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
+import minitron4j.model.backend.Loss;
+import minitron4j.model.loss.LayerPair;
+import minitron4j.model.loss.LogitLossKind;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
@@ -88,30 +92,30 @@ class DistillerTest {
     }
 
     /** Before any update (after one, weight decay moves the copy off its teacher). */
+    /** A backend that refuses the loss stops the run before the run folder is created or written. */
     @Test
-    void theBackendPathDistilsAsTheHostPathDoes(@TempDir Path tmp) throws IOException {
-        NemotronConfig narrow = TinyModels.teacherConfig().withShape(12, 2, 1, 24, 2);
-        Path student = TinyModels.save(Parameters.initialize(narrow, 3), tmp.resolve("student"));
-        Path host = tmp.resolve("host"), backend = tmp.resolve("backend");
-        Distiller.distill(teacher, student, data, options(8), host);
-        Distiller.distill(teacher, student, data, options(8), backend, false, row -> {}, new CpuAsDevice());
-        List<Map<String, Object>> want = rows(host, "kd_loss"), got = rows(backend, "kd_loss");
-        assertEquals(8, got.size());
-        for (int i = 0; i < want.size(); i++) {
-            double kd = value(want.get(i), "kd_loss");
-            assertEquals(kd, value(got.get(i), "kd_loss"), 1e-4 * kd, "kd_loss at step " + (i + 1));
-            assertEquals(value(got.get(i), "kd_loss"), value(got.get(i), DistillationObjective.OBJECTIVE), "objective = kd_loss");
-        }
-        List<Map<String, Object>> wantVal = rows(host, Distiller.VAL_KD_LOSS), gotVal = rows(backend, Distiller.VAL_KD_LOSS);
-        assertEquals(wantVal.size(), gotVal.size());
-        for (int i = 0; i < wantVal.size(); i++)
-            for (String key : List.of(Distiller.VAL_KD_LOSS, "val_ce_loss"))
-                assertEquals(value(wantVal.get(i), key), value(gotVal.get(i), key), 1e-4 * value(wantVal.get(i), key), key);
+    void aLossTheBackendRefusesLeavesNothingBehind(@TempDir Path tmp) {
+        CpuBackend cpu = new CpuBackend();
+        Backend withoutMse = new Backend() {
+            @Override
+            public String name() {
+                return "no-mse";
+            }
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(teacher, student, data,
-                options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, new CpuAsDevice()));
-        assertTrue(e.getMessage().contains("--loss mse") && e.getMessage().contains("--ce-weight 0.5"), e.getMessage());
-        assertFalse(Files.exists(tmp.resolve("refused")), "nothing written for refused options");
+            @Override
+            public String unsupported(Loss loss) {
+                return loss instanceof Loss.Distillation d && d.kind() == LogitLossKind.MSE ? "the mse loss is not here" : null;
+            }
+
+            @Override
+            public Session open(Parameters params) {
+                return cpu.open(params);
+            }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(teacher, teacher, data,
+                options(2).withLoss(LogitLossKind.MSE, 1, 0, 0.5), tmp.resolve("refused"), false, row -> {}, withoutMse));
+        assertEquals("--backend no-mse: the mse loss is not here", e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("refused")), "nothing written for a refused loss");
     }
 
     @Test
@@ -205,7 +209,8 @@ class DistillerTest {
     /** Teacher correction fine-tunes the teacher through the Trainer; distillation then reads the corrected checkpoint. */
     @Test
     void aCorrectedTeacherIsAnHfCheckpointToDistilFrom(@TempDir Path tmp) throws IOException {
-        Path corrected = Distiller.correctTeacher(teacher, data, 4, Distiller.correctionLr(1e-2), options(4), tmp.resolve("correction"));
+        Path corrected = Distiller.correctTeacher(teacher, data, 4, Distiller.correctionLr(1e-2), options(4), tmp.resolve("correction"),
+                new CpuBackend());
         assertEquals(tmp.resolve("correction/checkpoints/step-4"), corrected);
         Parameters before = Checkpoint.load(teacher).params(), after = Checkpoint.load(corrected).params();
         assertFalse(java.util.Arrays.equals(before.embedding(), after.embedding()), "the teacher was fine-tuned");

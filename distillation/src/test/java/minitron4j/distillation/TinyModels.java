@@ -1,9 +1,10 @@
 package minitron4j.distillation;
 
 import minitron4j.model.AdamWSettings;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.CpuBackend;
+import minitron4j.model.backend.Loss;
 import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
@@ -16,8 +17,6 @@ import minitron4j.pruning.PruningOptions;
 import minitron4j.pruning.PruningPlan;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.pruning.Trimmer;
-import minitron4j.training.AdamWOptimizer;
-import minitron4j.training.CrossEntropyObjective;
 import minitron4j.training.LrSchedule;
 import minitron4j.training.TinyData;
 import minitron4j.training.TokenData;
@@ -25,7 +24,6 @@ import minitron4j.training.WindowSampler;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 
 /** Tiny teachers and students on the training module's Markov-chain data (TinyData). */
 final class TinyModels {
@@ -44,20 +42,17 @@ final class TinyModels {
     /** A teacher trained with plain cross-entropy for a few steps (in memory, no run folder). */
     static Parameters trainedTeacher(Path data, int steps) throws IOException {
         Parameters p = Parameters.initialize(teacherConfig(), 5);
-        Nemotron model = new Nemotron(p);
-        CrossEntropyObjective ce = new CrossEntropyObjective(model, BATCH, SEQ);
-        AdamWOptimizer opt = new AdamWOptimizer(p, AdamWSettings.of(0.9, 0.95, 1e-8, 0.0));
         LrSchedule lr = LrSchedule.warmupCosine(1e-2, 1e-3, 3, steps);
-        Parameters grads = Parameters.zeros(p.config());
-        try (TokenData d = TokenData.open(data)) {
+        try (TokenData d = TokenData.open(data);
+             Backend.Session session = new CpuBackend().open(p);
+             Backend.Training training = session.training(Loss.crossEntropy(), BATCH, SEQ, AdamWSettings.of(0.9, 0.95, 1e-8, 0.0))) {
             WindowSampler sampler = new WindowSampler(d.train(), SEQ, 3);
             int[] ids = new int[BATCH * SEQ];
             for (int s = 0; s < steps; s++) {
                 sampler.next(ids, BATCH);
-                grads.zero();
-                ce.accumulate(Batch.of(ids, BATCH, SEQ), grads, 1f);
-                AdamWOptimizer.clipByGlobalNorm(grads, 1.0);
-                opt.update(grads, lr.lr(s));
+                training.zeroGradients();
+                training.accumulate(Batch.of(ids, BATCH, SEQ), 1f);
+                training.update(training.gradientNorm(), 1.0, lr.lr(s), s + 1);
             }
         }
         return p;
@@ -73,16 +68,5 @@ final class TinyModels {
     static Path save(Parameters p, Path dir) throws IOException {
         Checkpoint.save(dir, p.config(), p, Dtype.F32);
         return dir;
-    }
-
-    /** A batch of random ids, the last row padded to half length. */
-    static Batch randomBatch(int vocab, int batch, int seq, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] ids = new int[batch * seq];
-        for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(vocab);
-        int[] lengths = new int[batch];
-        java.util.Arrays.fill(lengths, seq);
-        lengths[batch - 1] = seq / 2;
-        return new Batch(ids, batch, seq, lengths);
     }
 }

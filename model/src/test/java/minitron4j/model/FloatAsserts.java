@@ -21,4 +21,11 @@ public final class FloatAsserts {
         }
         assertTrue(worst <= tol, what + ": max |diff| " + worst + " at " + at + " > " + tol);
     }
+
+    /** Every entry of got within relative times the largest |want| of want. */
+    public static void assertCloseToScale(float[] want, float[] got, double relative, String what) {
+        double max = 0;
+        for (float v : want) max = Math.max(max, Math.abs(v));
+        assertClose(want, got, relative * max + 1e-12, what);
+    }
 }

@@ -1,9 +1,9 @@
 package minitron4j.pruning;
 
 import minitron4j.model.Batch;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Fixtures;
-import minitron4j.model.Nemotron;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
@@ -61,8 +61,8 @@ class ModelComparisonTest {
 
         List<ModelComparison.Row> rows = ModelComparison.compare(List.of(src, pruned), data, 32, 2);
         assertEquals(2, rows.size());
-        try (TokenData d = TokenData.open(data)) {
-            Evaluator.Result direct = Evaluator.evaluate(new Nemotron(Checkpoint.load(pruned).params()), d, 32, 2);
+        try (TokenData d = TokenData.open(data); Backend.Session session = new CpuBackend().open(Checkpoint.load(pruned).params())) {
+            Evaluator.Result direct = new Evaluator(session, 32, 2).evaluate(d.val(), Long.MAX_VALUE);
             assertEquals(direct.ceLoss(), rows.get(1).valLoss(), 0);
             assertEquals(direct.perplexity(), rows.get(1).perplexity(), 0);
         }

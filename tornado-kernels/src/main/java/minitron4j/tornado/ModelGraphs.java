@@ -3,6 +3,7 @@ package minitron4j.tornado;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
+import minitron4j.model.loss.DistillationLoss;
 import minitron4j.tornado.GemmVariant.Product;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -74,12 +75,12 @@ final class ModelGraphs implements AutoCloseable {
     // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
     final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
-    // losses and statistics: [loss, gradient scale], [gradient norm, finite flag]
+    // losses and statistics: the CE's [loss, gradient scale] or the KD's LossKernels.RESULTS, [gradient norm, finite flag]
     final FloatArray lossResult, gradStats;
     // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows)
     final FloatArray dres, dnorm, dact, datt, dq, dk, dv, dscores, partialW, partialB, normPartials;
     final IntArray targets;
-    final FloatArray rowLse, rowLseTeacher, rowLoss;
+    final FloatArray rowLse, rowLoss, rowStats;
 
     private final RopeTables rope;
     private final Offsets forwardOffsets = new Offsets(32), backwardOffsets = new Offsets(32), fixedOffsets = new Offsets(4);
@@ -177,7 +178,7 @@ final class ModelGraphs implements AutoCloseable {
         lnfRstd = new FloatArray(n);
         logits = new FloatArray(Math.multiplyExact(n, vocab));
         dlogits = backwardOnly(Math.multiplyExact(n, vocab));
-        lossResult = new FloatArray(2);
+        lossResult = new FloatArray(LossKernels.RESULTS);
         gradStats = new FloatArray(2);
         dres = backwardOnly(n * hs);
         dnorm = backwardOnly(n * hs);
@@ -192,7 +193,7 @@ final class ModelGraphs implements AutoCloseable {
         normPartials = forwardOnly ? null : new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
         targets = forwardOnly ? null : new IntArray(n);
         rowLse = backwardOnly(n);
-        rowLseTeacher = backwardOnly(n);
+        rowStats = backwardOnly(n * LossKernels.STATS);
         rowLoss = backwardOnly(n);
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), c.maxPositionEmbeddings());
         forwardSlots = new BatchLayerSlots(forwardOffsets);
@@ -379,11 +380,13 @@ final class ModelGraphs implements AutoCloseable {
         TaskGraph g = chain.next("kd");
         if (teacher != null) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, teacher);
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, lossSettings);
-        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::klRows, ctx, logits, teacherSource, lengths, lossSettings, rowLse,
-                rowLseTeacher, rowLoss, seq, vocab);
-        g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::klMean, ctx, lengths, rowLoss, lossSettings, lossResult, batch, seq);
-        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::klGradient, ctx, logits, teacherSource, lengths, lossSettings,
-                rowLse, rowLseTeacher, lossResult, dlogits, seq, vocab, n);
+        g.task(chain.task(g, "targets", Launch.threads(n)), LossKernels::nextTokenTargets, ctx, ids, lengths, targets, batch, seq);
+        g.task(chain.task(g, "rows", Launch.groupPerRow(n)), LossKernels::distillationRows, ctx, logits, teacherSource, lengths, targets,
+                lossSettings, rowStats, seq, vocab);
+        g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::distillationMean, ctx, lengths, targets, rowStats, lossSettings,
+                lossResult, batch, seq);
+        g.task(chain.task(g, "gradient", Launch.threads(n * vocab)), LossKernels::distillationGradient, ctx, logits, teacherSource, lengths,
+                targets, lossSettings, rowStats, lossResult, dlogits, seq, vocab, n);
         return chain.close(g);
     }
 
@@ -543,24 +546,49 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     /**
-     * After {@link #forward}: the loss, then the backward pass, adding weight times the gradients
-     * into {@link #grads}. The loss is the KD at tau against teacherLogits sent from the host, or
-     * (teacherLogits null) against the resident teacher's logits of a {@link Distillation}, or
-     * else next-token CE. Returns the (unweighted) loss.
+     * After {@link #forward}: next-token CE, then the backward pass, adding weight times the
+     * gradients into {@link #grads}. Returns the (unweighted) loss.
      */
-    double lossAndBackward(float[] teacherLogits, float tau, float weight) {
-        if (forwardOnly) throw new IllegalStateException("forward-only graphs have no backward pass");
-        lossSettings.set(LossKernels.TAU, tau);
+    double crossEntropyBackward(float weight) {
+        requireBackward();
         lossSettings.set(LossKernels.WEIGHT, weight);
+        run(CE);
+        backward();
+        return lossResult.get(0);
+    }
+
+    /**
+     * After {@link #forward}: the distillation loss against teacherLogits sent from the host, or
+     * (teacherLogits null) against the resident teacher's logits of a {@link Distillation}, then the
+     * backward pass, adding weight times the gradients into {@link #grads}. Returns the unweighted
+     * [objective, logit loss, CE].
+     */
+    double[] distillationBackward(float[] teacherLogits, DistillationLoss loss, float weight) {
+        requireBackward();
+        lossSettings.set(LossKernels.TAU, (float) loss.tau());
+        lossSettings.set(LossKernels.WEIGHT, weight);
+        lossSettings.set(LossKernels.KIND, loss.kind().ordinal());
+        lossSettings.set(LossKernels.TOP_K_SETTING, loss.topK());
+        lossSettings.set(LossKernels.CE_WEIGHT, (float) loss.ceWeight());
         if (teacherLogits != null) {
             if (teacher == null) throw new IllegalStateException("the student of a resident teacher takes no teacher logits from the host");
             if (teacherLogits.length != teacher.getSize())
                 throw new IllegalArgumentException("teacher logits hold " + teacherLogits.length + " values, the batch needs " + teacher.getSize());
             teacher.getSegment().copyFrom(MemorySegment.ofArray(teacherLogits));
-            run(KD);
-        } else {
-            run(teacher == null ? KD : CE);
+        } else if (teacher != null) {
+            throw new IllegalStateException("these graphs hold no teacher: pass its logits");
         }
+        run(KD);
+        backward();
+        return new double[]{lossResult.get(LossKernels.OBJECTIVE), lossResult.get(LossKernels.LOGIT_LOSS), lossResult.get(LossKernels.CE_LOSS)};
+    }
+
+    private void requireBackward() {
+        if (forwardOnly) throw new IllegalStateException("forward-only graphs have no backward pass");
+    }
+
+    /** The backward pass from {@link #dlogits}; fetches the loss graph's results. */
+    private void backward() {
         run(HEAD_BACK);
         for (int l = config.numHiddenLayers() - 1; l >= 0; l--) {
             backwardSlots.select(l);
@@ -568,7 +596,6 @@ final class ModelGraphs implements AutoCloseable {
         }
         run(EMBED_BACK).transferToHost(lossResult);
         gradientsDirty = true;
-        return lossResult.get(0);
     }
 
     /** The global norm of {@link #grads} into {@link #gradStats} (norm, finite flag), fetched; returns the norm. */

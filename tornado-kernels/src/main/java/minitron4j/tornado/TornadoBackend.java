@@ -7,9 +7,12 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.BenchProbes;
+import minitron4j.model.backend.Loss;
+import minitron4j.model.loss.DistillationLoss;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -56,6 +59,18 @@ public final class TornadoBackend implements Backend, BenchProbes {
             seconds.put(v.label() + "_kernel", s.kernel());
         }
         return seconds;
+    }
+
+    /** The intermediate-state loss (its learned projections and hidden-state hooks) has no device graphs yet. */
+    @Override
+    public String unsupported(Loss loss) {
+        return unsupportedLoss(loss);
+    }
+
+    private static String unsupportedLoss(Loss loss) {
+        if (loss instanceof Loss.Distillation d && !d.intermediate().isEmpty())
+            return "the intermediate-state loss (--intermediate) runs on the CPU backend only (--backend cpu)";
+        return null;
     }
 
     @Override
@@ -112,11 +127,27 @@ public final class TornadoBackend implements Backend, BenchProbes {
         }
 
         @Override
-        public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+        public double crossEntropyGradients(Batch batch, Parameters grads) {
+            ModelGraphs g = gradientPass(batch);
+            double loss = g.crossEntropyBackward(1f);
+            return fetchGradients(g, grads, loss);
+        }
+
+        @Override
+        public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+            ModelGraphs g = gradientPass(batch);
+            double loss = g.distillationBackward(teacherLogits, DistillationLoss.forwardKl(tau), 1f)[0];
+            return fetchGradients(g, grads, loss);
+        }
+
+        private ModelGraphs gradientPass(Batch batch) {
             ModelGraphs g = graphs(batch, true);
             g.zeroGradients();
             g.forward(batch.ids(), batch.lengths(), false);
-            double loss = g.lossAndBackward(teacherLogits, tau, 1f);
+            return g;
+        }
+
+        private double fetchGradients(ModelGraphs g, Parameters grads, double loss) {
             g.gradientNorm();
             g.fetch(g.grads.arrays());
             g.grads.addTo(grads);
@@ -130,25 +161,26 @@ public final class TornadoBackend implements Backend, BenchProbes {
             return new DecodeGraphs(weights, maxSeq);
         }
 
+        /**
+         * Cross-entropy: this model's training graphs. Distillation: the teacher's forward graphs
+         * and this model's training graphs in one plan, so the teacher's logits stay on the device.
+         */
         @Override
-        public Training training(int batch, int seq, AdamWSettings settings) {
+        public Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
+            String unsupported = unsupportedLoss(loss);
+            if (unsupported != null) throw new IllegalArgumentException(unsupported);
+            if (loss instanceof Loss.Distillation d) d.checkTeacher(weights.config);
             beginTraining();
-            graphs = new ModelGraphs(weights, batch, seq, settings.decays());
-            training = new TornadoTraining(graphs, null, settings);
-            return training;
-        }
-
-        /** The teacher's forward graphs and this model's training graphs in one plan: the teacher's logits stay on the device. */
-        @Override
-        public Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
-            if (teacher.config().vocabSize() != weights.config.vocabSize())
-                throw new IllegalArgumentException("the teacher's vocab_size " + teacher.config().vocabSize()
-                        + " differs from the student's " + weights.config.vocabSize());
-            beginTraining();
-            ModelGraphs.Distillation pair = ModelGraphs.distillation(StackedParameters.of(teacher), weights, batch, seq,
-                    settings.decays());
-            graphs = pair.student();
-            training = new TornadoTraining(graphs, pair.teacher(), settings);
+            ModelGraphs teacherGraphs = null;
+            if (loss instanceof Loss.Distillation d) {
+                ModelGraphs.Distillation pair = ModelGraphs.distillation(StackedParameters.of(d.teacher()), weights, batch, seq,
+                        settings.decays());
+                graphs = pair.student();
+                teacherGraphs = pair.teacher();
+            } else {
+                graphs = new ModelGraphs(weights, batch, seq, settings.decays());
+            }
+            training = new TornadoTraining(graphs, teacherGraphs, loss, settings);
             return training;
         }
 
@@ -158,7 +190,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
             graphs = null;
         }
 
-        /** The L2 norm over every gradient of the last {@link #lossAndGradients}, computed on the device. */
+        /** The L2 norm over every gradient of the last gradient pass, computed on the device. */
         public double lastGradientNorm() {
             return graphs.gradStats.get(0);
         }
@@ -180,16 +212,23 @@ public final class TornadoBackend implements Backend, BenchProbes {
          * weights. Host pools are written into the device arrays only before the first step (then
          * the first execution sends them), which is when a resumed run restores its checkpoint.
          */
-        private final class TornadoTraining implements Distillation {
+        private final class TornadoTraining implements Training {
             private final ModelGraphs g;
             /** The resident teacher's forward graphs (in g's plan), or null. */
             private final ModelGraphs residentTeacher;
+            private final Loss loss;
             private final AdamWSettings settings;
 
-            TornadoTraining(ModelGraphs g, ModelGraphs residentTeacher, AdamWSettings settings) {
+            TornadoTraining(ModelGraphs g, ModelGraphs residentTeacher, Loss loss, AdamWSettings settings) {
                 this.g = g;
                 this.residentTeacher = residentTeacher;
+                this.loss = loss;
                 this.settings = settings;
+            }
+
+            @Override
+            public List<String> metrics() {
+                return loss.metrics();
             }
 
             @Override
@@ -198,16 +237,21 @@ public final class TornadoBackend implements Backend, BenchProbes {
             }
 
             @Override
-            public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+            public double[] accumulate(Batch batch, float weight) {
                 if (batch.batch() != g.batch || batch.seq() != g.seq)
                     throw new IllegalArgumentException("training was opened for [" + g.batch + ", " + g.seq + "], got ["
                             + batch.batch() + ", " + batch.seq() + "]");
-                if (residentTeacher != null) {
-                    if (teacherLogits != null) throw new IllegalArgumentException("a resident teacher gives the logits; pass null");
-                    residentTeacher.forward(batch.ids(), batch.lengths(), false);
-                }
-                g.forward(batch.ids(), batch.lengths(), false);
-                return g.lossAndBackward(teacherLogits, tau, weight);
+                return switch (loss) {
+                    case Loss.CrossEntropy ce -> {
+                        g.forward(batch.ids(), batch.lengths(), false);
+                        yield new double[]{g.crossEntropyBackward(weight)};
+                    }
+                    case Loss.Distillation d -> {
+                        residentTeacher.forward(batch.ids(), batch.lengths(), false);
+                        g.forward(batch.ids(), batch.lengths(), false);
+                        yield g.distillationBackward(null, d.logits(), weight);
+                    }
+                };
             }
 
             @Override

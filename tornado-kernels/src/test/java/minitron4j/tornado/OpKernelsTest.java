@@ -4,11 +4,14 @@ import minitron4j.kernels.AdamW;
 import minitron4j.kernels.Attention;
 import minitron4j.kernels.CrossEntropy;
 import minitron4j.kernels.Embedding;
-import minitron4j.kernels.KlDivergence;
 import minitron4j.kernels.LayerNorm1P;
 import minitron4j.kernels.Rope;
 import minitron4j.kernels.SquaredRelu;
+import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.LogitLossKind;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -137,46 +140,79 @@ class OpKernelsTest {
     }
 
     @Test
-    void crossEntropyAndDistillationLossesWithGradients() {
+    void crossEntropyWithItsGradient() {
         int batch = 2, seq = 4, n = batch * seq, vocab = 301;
-        float tau = 2f;
         SplittableRandom r = new SplittableRandom(5);
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = r.nextInt(vocab);
         int[] lengths = {4, 3};
         minitron4j.model.Batch b = new minitron4j.model.Batch(ids, batch, seq, lengths);
-        float[] logits = random(r, n * vocab, 4), teacher = random(r, n * vocab, 4);
+        float[] logits = random(r, n * vocab, 4);
         int[] targets = b.nextTokenTargets();
         double ce = CrossEntropy.forward(logits, targets, n, vocab, null);
         float[] ceGrad = new float[logits.length];
         float weight = 0.5f;  // a gradient-accumulation weight scales the gradients, not the losses
         CrossEntropy.backwardInPlace(logits, targets, n, vocab, weight, ceGrad, false);
-        boolean[] valid = b.realMask();
-        double kd = KlDivergence.forward(logits, teacher, valid, n, vocab, tau);
-        float[] kdGrad = new float[logits.length];
-        KlDivergence.backward(kdGrad, logits, teacher, valid, n, vocab, tau, weight, false);
 
         IntArray dIds = device(ids), dLengths = device(lengths), dTargets = new IntArray(n);
-        FloatArray dLogits = device(logits), dTeacher = device(teacher), settings = FloatArray.fromElements(tau, weight),
-                lse = new FloatArray(n), lseT = new FloatArray(n), rowLoss = new FloatArray(n), ceResult = new FloatArray(2),
-                kdResult = new FloatArray(2), dCe = new FloatArray(logits.length), dKd = new FloatArray(logits.length);
-        DeviceRun.once(new Object[]{dIds, dLengths, dLogits, dTeacher, settings}, new Object[]{dTargets, ceResult, dCe, kdResult, dKd},
-                g -> g.graph
+        FloatArray dLogits = device(logits), settings = new FloatArray(LossKernels.SETTINGS), lse = new FloatArray(n),
+                rowLoss = new FloatArray(n), ceResult = new FloatArray(2), dCe = new FloatArray(logits.length);
+        settings.set(LossKernels.WEIGHT, weight);
+        DeviceRun.once(new Object[]{dIds, dLengths, dLogits, settings}, new Object[]{dTargets, ceResult, dCe}, g -> g.graph
                 .task(g.task(Launch.threads(n)), LossKernels::nextTokenTargets, g.ctx, dIds, dLengths, dTargets, batch, seq)
                 .task(g.task(Launch.groupPerRow(n)), LossKernels::crossEntropyRows, g.ctx, dLogits, dTargets, lse, rowLoss, vocab)
                 .task(g.task(Launch.oneGroup()), LossKernels::crossEntropyMean, g.ctx, dTargets, rowLoss, settings, ceResult, n)
                 .task(g.task(Launch.threads(n * vocab)), LossKernels::crossEntropyGradient, g.ctx, dLogits, dTargets, lse, ceResult, dCe,
-                        n, vocab)
-                .task(g.task(Launch.groupPerRow(n)), LossKernels::klRows, g.ctx, dLogits, dTeacher, dLengths, settings, lse, lseT,
-                        rowLoss, seq, vocab)
-                .task(g.task(Launch.oneGroup()), LossKernels::klMean, g.ctx, dLengths, rowLoss, settings, kdResult, batch, seq)
-                .task(g.task(Launch.threads(n * vocab)), LossKernels::klGradient, g.ctx, dLogits, dTeacher, dLengths, settings, lse, lseT,
-                        kdResult, dKd, seq, vocab, n));
+                        n, vocab));
         assertEquals(ce, ceResult.get(0), 1e-5 * ce, "CE loss");
         assertClose(ceGrad, dCe, 1e-5, "CE gradient");
-        assertEquals(kd, kdResult.get(0), 1e-5 * kd, "KD loss");
-        assertClose(kdGrad, dKd, 1e-5, "KD gradient");
         for (int i = 0; i < n; i++) assertEquals(targets[i], dTargets.get(i), "target " + i);
+    }
+
+    /**
+     * The distillation loss kernels against {@link DistillationLoss} for every kind, with a CE term,
+     * padding and a micro-batch weight; the teacher rows hold ties, so top-k's rule for them (the
+     * lower index first) is tested too.
+     */
+    @ParameterizedTest
+    @EnumSource(LogitLossKind.class)
+    void distillationLossesWithGradients(LogitLossKind kind) {
+        int batch = 2, seq = 4, n = batch * seq, vocab = 301, topK = 7;
+        float tau = 2f, weight = 0.5f, ceWeight = 0.25f;
+        SplittableRandom r = new SplittableRandom(6);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = r.nextInt(vocab);
+        int[] lengths = {4, 3};
+        minitron4j.model.Batch b = new minitron4j.model.Batch(ids, batch, seq, lengths);
+        float[] logits = random(r, n * vocab, 4), teacher = random(r, n * vocab, 4);
+        for (int row = 0; row < n; row++) // ties among each row's largest teacher logits
+            for (int j = 0; j < 4; j++) teacher[row * vocab + 17 * j + row] = 9f;
+        DistillationLoss loss = new DistillationLoss(kind, tau, topK, ceWeight);
+        float[] grad = logits.clone();
+        DistillationLoss.Values want = loss.lossAndGradient(grad, teacher, b, vocab, weight);
+
+        IntArray dIds = device(ids), dLengths = device(lengths), dTargets = new IntArray(n);
+        FloatArray dLogits = device(logits), dTeacher = device(teacher), settings = new FloatArray(LossKernels.SETTINGS),
+                stats = new FloatArray(n * LossKernels.STATS), result = new FloatArray(LossKernels.RESULTS),
+                dGrad = new FloatArray(logits.length);
+        settings.set(LossKernels.TAU, tau);
+        settings.set(LossKernels.WEIGHT, weight);
+        settings.set(LossKernels.KIND, kind.ordinal());
+        settings.set(LossKernels.TOP_K_SETTING, topK);
+        settings.set(LossKernels.CE_WEIGHT, ceWeight);
+        DeviceRun.once(new Object[]{dIds, dLengths, dLogits, dTeacher, settings}, new Object[]{result, dGrad}, g -> g.graph
+                .task(g.task(Launch.threads(n)), LossKernels::nextTokenTargets, g.ctx, dIds, dLengths, dTargets, batch, seq)
+                .task(g.task(Launch.groupPerRow(n)), LossKernels::distillationRows, g.ctx, dLogits, dTeacher, dLengths, dTargets, settings,
+                        stats, seq, vocab)
+                .task(g.task(Launch.oneGroup()), LossKernels::distillationMean, g.ctx, dLengths, dTargets, stats, settings, result, batch, seq)
+                .task(g.task(Launch.threads(n * vocab)), LossKernels::distillationGradient, g.ctx, dLogits, dTeacher, dLengths, dTargets,
+                        settings, stats, result, dGrad, seq, vocab, n));
+        assertEquals(want.objective(), result.get(LossKernels.OBJECTIVE), 1e-5 * want.objective(), kind + " objective");
+        assertEquals(want.logitLoss(), result.get(LossKernels.LOGIT_LOSS), 1e-5 * want.logitLoss(), kind + " logit loss");
+        assertEquals(want.ceLoss(), result.get(LossKernels.CE_LOSS), 1e-5 * want.ceLoss(), kind + " CE");
+        double max = 0;
+        for (float x : grad) max = Math.max(max, Math.abs(x));
+        assertClose(grad, dGrad, 1e-5 * max, kind + " gradient");
     }
 
     @Test

@@ -11,6 +11,7 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.Loss;
 import minitron4j.model.backend.Backends;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.SafetensorsFile;
@@ -150,18 +151,18 @@ class TornadoDecoderTest {
         }
 
         @Override
-        public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-            return device.lossAndGradients(batch, teacherLogits, tau, grads);
+        public double crossEntropyGradients(Batch batch, Parameters grads) {
+            return device.crossEntropyGradients(batch, grads);
         }
 
         @Override
-        public Backend.Training training(int batch, int seq, AdamWSettings settings) {
-            return device.training(batch, seq, settings);
+        public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+            return device.klGradients(batch, teacherLogits, tau, grads);
         }
 
         @Override
-        public Backend.Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
-            return device.distillation(teacher, batch, seq, settings);
+        public Backend.Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
+            return device.training(loss, batch, seq, settings);
         }
 
         @Override

@@ -8,15 +8,22 @@ import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.Backends;
+import minitron4j.model.backend.Loss;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.IntTensor;
 import minitron4j.model.io.SafetensorsFile;
+import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.LayerPair;
+import minitron4j.model.loss.LogitLossKind;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static minitron4j.tornado.DeviceRun.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,11 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Whole optimizer steps on the TornadoVM backend against the CPU backend, buffer by buffer: two
- * steps from restored (non-zero) AdamW moments, the first over two accumulated CE micro-batches (one
- * right-padded) with clipping in force, the second a KD step without clipping. After each: the
- * losses, the gradient norm, every gradient, then every weight and both moments after the update;
- * at the end the logits of the trained model, through the same session.
+ * Whole optimizer steps on the TornadoVM backend against the CPU backend, buffer by buffer: two CE
+ * steps from restored (non-zero) AdamW moments, the first over two accumulated micro-batches (one
+ * right-padded) with clipping in force, the second without clipping; then distillation from a
+ * resident teacher with every logit loss kind and a CE term. After each step: the losses, the
+ * gradient norm, every gradient, then every weight and both moments after the update; at the end
+ * the logits of the trained model, through the same session.
  */
 class TrainingStepParityTest {
     // eps 1e-3 keeps AdamW's first steps (about lr * sign(g)) from amplifying the last-bit
@@ -41,15 +49,13 @@ class TrainingStepParityTest {
     void optimizerStepsMatchTheCpuBackend(String name) throws IOException {
         Path dir = Fixtures.hfNemotron(name);
         Parameters start = Checkpoint.load(dir).params();
-        try (SafetensorsFile forward = SafetensorsFile.open(dir.resolve("forward.safetensors"));
-             SafetensorsFile kd = SafetensorsFile.open(dir.resolve("kd_grads.safetensors"))) {
+        try (SafetensorsFile forward = SafetensorsFile.open(dir.resolve("forward.safetensors"))) {
             IntTensor ids = forward.readInts("input_ids");
             int b = ids.shape()[0], t = ids.shape()[1];
             Batch first = Batch.of(ids.data(), b, t);
             int[] reversed = new int[b * t];
             for (int i = 0; i < reversed.length; i++) reversed[i] = ids.data()[reversed.length - 1 - i];
             Batch padded = new Batch(reversed, b, t, new int[]{t, t - 5});
-            float[] teacher = kd.readFloats("teacher_logits").data();
 
             // a resumed run: weights and moments written before the first step
             Parameters weights = perturbed(start, 11, 1e-2), m = perturbed(Parameters.zeros(start.config()), 12, 1e-3),
@@ -57,8 +63,8 @@ class TrainingStepParityTest {
             Parameters cpuParams = weights.copy();
             try (Backend.Session cpu = Backends.get("cpu").open(cpuParams);
                  Backend.Session device = Backends.get("tornado").open(start);
-                 Backend.Training cpuTraining = cpu.training(b, t, ADAMW);
-                 Backend.Training deviceTraining = device.training(b, t, ADAMW)) {
+                 Backend.Training cpuTraining = cpu.training(Loss.crossEntropy(), b, t, ADAMW);
+                 Backend.Training deviceTraining = device.training(Loss.crossEntropy(), b, t, ADAMW)) {
                 cpuTraining.writeMoments(m, v);
                 deviceTraining.writeParameters(weights);
                 deviceTraining.writeMoments(m, v);
@@ -66,18 +72,18 @@ class TrainingStepParityTest {
                 // step 1: two CE micro-batches of weight 1/2, clipped to half the norm
                 for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
                 for (Batch micro : new Batch[]{first, padded}) {
-                    double want = cpuTraining.accumulate(micro, null, 1f, 0.5f);
-                    assertEquals(want, deviceTraining.accumulate(micro, null, 1f, 0.5f), 1e-5 * want, name + " CE loss");
+                    double want = cpuTraining.accumulate(micro, 0.5f)[0];
+                    assertEquals(want, deviceTraining.accumulate(micro, 0.5f)[0], 1e-5 * want, name + " CE loss");
                 }
                 double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, start.config(), name + " step 1");
                 cpuTraining.update(norm, norm / 2, LR, 1);
                 deviceTraining.update(deviceTraining.gradientNorm(), norm / 2, LR, 1);
                 compareState(cpuTraining, deviceTraining, start, name + " step 1");
 
-                // step 2: KD at tau 2, no clipping
+                // step 2: one micro-batch, no clipping
                 for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
-                double want = cpuTraining.accumulate(first, teacher, 2f, 1f);
-                assertEquals(want, deviceTraining.accumulate(first, teacher, 2f, 1f), 1e-5 * want, name + " KD loss");
+                double want = cpuTraining.accumulate(padded, 1f)[0];
+                assertEquals(want, deviceTraining.accumulate(padded, 1f)[0], 1e-5 * want, name + " CE loss");
                 norm = compareGradientsAndNorm(cpuTraining, deviceTraining, start.config(), name + " step 2");
                 cpuTraining.update(norm, 0, LR, 2);
                 deviceTraining.update(norm, 0, LR, 2);
@@ -93,13 +99,22 @@ class TrainingStepParityTest {
         }
     }
 
+    /** Every logit loss kind, and the forward KL with a CE term: what {@code distill --loss} and {@code --ce-weight} offer. */
+    static Stream<DistillationLoss> losses() {
+        return Stream.of(DistillationLoss.forwardKl(2), new DistillationLoss(LogitLossKind.REVERSE_KL, 2, 0, 0),
+                new DistillationLoss(LogitLossKind.MSE, 1, 0, 0), new DistillationLoss(LogitLossKind.COSINE, 1, 0, 0),
+                new DistillationLoss(LogitLossKind.TOP_K, 2, 5, 0), new DistillationLoss(LogitLossKind.FORWARD_KL, 2, 0, 0.5));
+    }
+
     /**
      * Distillation with the teacher held beside the student on the device (one plan, its logits
      * never leave the device): a teacher of another width and depth, two steps; the teacher's
-     * logits, the losses, the gradients and the state after each update match the CPU backend.
+     * logits, every logged value (within 1e-4 relative), the gradients and the state after each
+     * update match the CPU backend.
      */
-    @org.junit.jupiter.api.Test
-    void distillationFromAResidentTeacherMatchesTheCpuBackend() throws IOException {
+    @ParameterizedTest
+    @MethodSource("losses")
+    void distillationFromAResidentTeacherMatchesTheCpuBackend(DistillationLoss logits) throws IOException {
         Path dir = Fixtures.hfNemotron("tiny-mqa-tied");
         Parameters student = Checkpoint.load(dir).params();
         Parameters teacher = Parameters.initialize(NemotronConfig.of(student.config().vocabSize(), 64, 128, 2, 4, 2, 16, false), 5);
@@ -109,23 +124,37 @@ class TrainingStepParityTest {
         }
         int b = ids.shape()[0], t = ids.shape()[1];
         Batch batch = new Batch(ids.data(), b, t, new int[]{t, t - 4});
+        Loss loss = new Loss.Distillation(teacher, logits, List.of(), 0);
+        String what = logits.kind().id() + " ce_weight " + logits.ceWeight();
         try (Backend.Session cpu = Backends.get("cpu").open(student.copy());
              Backend.Session device = Backends.get("tornado").open(student);
-             Backend.Distillation cpuTraining = cpu.distillation(teacher, b, t, ADAMW);
-             Backend.Distillation deviceTraining = device.distillation(teacher, b, t, ADAMW)) {
+             Backend.Training cpuTraining = cpu.training(loss, b, t, ADAMW);
+             Backend.Training deviceTraining = device.training(loss, b, t, ADAMW)) {
+            assertEquals(cpuTraining.metrics(), deviceTraining.metrics());
             assertClose(cpuTraining.teacherLogits(batch).clone(), deviceTraining.teacherLogits(batch), 1e-4, "teacher logits");
             for (int step = 1; step <= 2; step++) {
                 for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
-                double want = cpuTraining.accumulate(batch, null, 2f, 1f);
-                assertEquals(want, deviceTraining.accumulate(batch, null, 2f, 1f), 1e-5 * want, "KD loss, step " + step);
-                double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, student.config(), "resident teacher, step " + step);
+                double[] want = cpuTraining.accumulate(batch, 1f), got = deviceTraining.accumulate(batch, 1f);
+                for (int i = 0; i < want.length; i++)
+                    assertEquals(want[i], got[i], 1e-4 * Math.abs(want[i]) + 1e-7, what + " " + cpuTraining.metrics().get(i) + ", step " + step);
+                double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, student.config(), what + ", step " + step);
                 cpuTraining.update(norm, norm / 2, LR, step);
                 deviceTraining.update(norm, norm / 2, LR, step);
-                compareState(cpuTraining, deviceTraining, student, "resident teacher, step " + step);
+                compareState(cpuTraining, deviceTraining, student, what + ", step " + step);
             }
-            assertClose(cpu.forward(batch), device.forward(batch), 1e-4, "student logits after training");
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> deviceTraining.accumulate(batch, new float[1], 2f, 1f))
-                    .getMessage().contains("resident teacher"));
+            assertClose(cpu.forward(batch), device.forward(batch), 1e-4, what + ": student logits after training");
+        }
+    }
+
+    /** The intermediate-state loss has no device graphs: refused up front, with the backend that runs it named. */
+    @org.junit.jupiter.api.Test
+    void theIntermediateStateLossIsRefused() throws IOException {
+        Parameters student = Checkpoint.load(Fixtures.hfNemotron("tiny-gqa")).params();
+        Loss loss = new Loss.Distillation(student.copy(), DistillationLoss.forwardKl(1), List.of(new LayerPair(1, 1)), 0);
+        Backend tornado = Backends.get("tornado");
+        assertTrue(tornado.unsupported(loss).contains("--backend cpu"), tornado.unsupported(loss));
+        try (Backend.Session device = tornado.open(student)) {
+            assertThrows(IllegalArgumentException.class, () -> device.training(loss, 1, 4, ADAMW));
         }
     }
 

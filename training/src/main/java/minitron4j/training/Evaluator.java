@@ -1,9 +1,7 @@
 package minitron4j.training;
 
 import minitron4j.kernels.CrossEntropy;
-import minitron4j.model.Activations;
 import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
 import minitron4j.model.backend.Backend;
 
 import java.util.function.Function;
@@ -14,7 +12,8 @@ import java.util.function.Function;
  * file in order; a tail of two or more tokens makes a last, shorter window. A limited evaluation
  * (during training) takes windows spread evenly over the whole file, the same ones every time, so
  * that it stands for all of the file's documents and not just the first. One instance keeps its
- * activation buffers, so repeated evaluations during training allocate nothing large.
+ * id buffers and its forward pass its activations, so repeated evaluations during training
+ * allocate nothing large.
  */
 public final class Evaluator {
 
@@ -29,11 +28,6 @@ public final class Evaluator {
     private final int[] ids;
     private final int[] lengths;
 
-    /** Evaluation on the CPU kernels, with activation buffers for [batch, seqLen] allocated here once. */
-    public Evaluator(Nemotron model, int seqLen, int batch) {
-        this(cpuForward(model, seqLen, batch), model.config().vocabSize(), seqLen, batch);
-    }
-
     /** Evaluation through a backend session's forward pass. */
     public Evaluator(Backend.Session session, int seqLen, int batch) {
         this(session::forward, session.config().vocabSize(), seqLen, batch);
@@ -44,32 +38,14 @@ public final class Evaluator {
      * of that shape (a backend session's, for one).
      */
     public Evaluator(Function<Batch, float[]> forward, int vocab, int seqLen, int batch) {
-        checkShape(seqLen, batch);
+        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         this.forward = forward;
         this.vocab = vocab;
         this.seqLen = seqLen;
         this.batch = batch;
         this.ids = new int[batch * seqLen];
         this.lengths = new int[batch];
-    }
-
-    private static void checkShape(int seqLen, int batch) {
-        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
-        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
-    }
-
-    private static Function<Batch, float[]> cpuForward(Nemotron model, int seqLen, int batch) {
-        checkShape(seqLen, batch);
-        Activations acts = model.inferenceActivations(batch, seqLen);
-        return b -> {
-            model.forward(b, acts, null);
-            return acts.logits();
-        };
-    }
-
-    /** Evaluates the validation split of data over all of its windows. */
-    public static Result evaluate(Nemotron model, TokenData data, int seqLen, int batch) {
-        return new Evaluator(model, seqLen, batch).evaluate(data.val(), Long.MAX_VALUE);
     }
 
     /** Sees each evaluated batch with the model's logits [N, V] (read only), e.g. to score them against a teacher's. */

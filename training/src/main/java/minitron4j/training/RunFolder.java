@@ -81,7 +81,7 @@ public final class RunFolder {
      * by a run that was killed before it moved {@code latest}) is replaced. Weights are fp32, so a
      * resumed run continues from exactly the same values.
      */
-    public Path writeCheckpoint(TrainingState state, Parameters params, AdamWOptimizer optimizer, List<Path> extraFiles)
+    public Path writeCheckpoint(TrainingState state, Parameters params, OptimizerState optimizer, List<Path> extraFiles)
             throws IOException {
         Path target = checkpoint(state.step());
         AtomicWrites.replaceDirectory(target, tmp -> {
@@ -100,7 +100,7 @@ public final class RunFolder {
     }
 
     /** Loads checkpoint step-N into params and optimizer (their arrays are overwritten) and returns its state. */
-    public TrainingState readCheckpoint(int step, Parameters params, AdamWOptimizer optimizer) throws IOException {
+    public TrainingState readCheckpoint(int step, Parameters params, OptimizerState optimizer) throws IOException {
         Path ckpt = checkpoint(step);
         Parameters loaded = Checkpoint.load(ckpt).params();
         if (!architecture(loaded.config()).equals(architecture(params.config())))

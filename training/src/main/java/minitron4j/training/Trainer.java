@@ -1,14 +1,14 @@
 package minitron4j.training;
 
-import minitron4j.model.io.FolderLock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.MemoryCheck;
-import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Loss;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.FolderLock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,26 +86,17 @@ public final class Trainer {
                 throw new IllegalArgumentException("spec: seq_len " + spec.seqLen() + " exceeds max_position_embeddings "
                         + config.maxPositionEmbeddings() + " (" + source + ")");
             WindowSampler sampler = new WindowSampler(data.train(), spec.seqLen(), spec.seed());
-            AdamWOptimizer optimizer = new AdamWOptimizer(params, spec.optimizerSettings());
             boolean validate = data.val().length() >= 2;
             if (!validate) System.err.println(data.val().path() + " holds no validation tokens: training without validation");
-            if (options.crossEntropyOnly()) {
-                try (BackendSteps steps = BackendSteps.crossEntropy(options.backend(), params, optimizer, spec.batch(),
-                        spec.seqLen())) {
-                    TrainingLoop loop = loop(new TrainingLoop(run, steps, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()),
-                            data, options);
-                    if (validate)
-                        loop.validation(crossEntropyValidation(new Evaluator(steps::logits, config.vocabSize(), spec.seqLen(),
-                                spec.batch()), data, spec));
-                    return loop.run(resume);
-                }
+            try (TrainingSteps steps = new TrainingSteps(options.backend(), params, Loss.crossEntropy(), spec.optimizerSettings(),
+                    spec.batch(), spec.seqLen())) {
+                TrainingLoop loop = loop(new TrainingLoop(run, steps, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()),
+                        data, options);
+                if (validate)
+                    loop.validation(crossEntropyValidation(new Evaluator(steps::logits, config.vocabSize(), spec.seqLen(),
+                            spec.batch()), data, spec));
+                return loop.run(resume);
             }
-            // another objective: host code over the model, beside a backend that allows it (TrainOptions checks)
-            Nemotron model = new Nemotron(params);
-            TrainingLoop loop = loop(new TrainingLoop(run, params, options.objective().create(model, spec.batch(), spec.seqLen()),
-                    optimizer, spec.lrSchedule(), sampler, spec.loopSettings(), spec.seed()), data, options);
-            if (validate) loop.validation(options.validation().create(model, data, spec));
-            return loop.run(resume);
         }
     }
 

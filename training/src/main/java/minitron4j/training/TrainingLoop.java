@@ -6,7 +6,6 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.Batch;
-import minitron4j.model.Parameters;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +18,7 @@ import java.util.OptionalInt;
 
 /**
  * The step loop shared by plain training and distillation. Per optimizer step: draw
- * {@code gradAccum} micro-batches from the sampler, let the {@link Objective} add each one's
+ * {@code gradAccum} micro-batches from the sampler, let the {@link TrainingSteps} add each one's
  * gradients (weighted 1/gradAccum), check the losses and gradients are finite, clip by global norm,
  * update with AdamW at the schedule's lr, log a row; validate and checkpoint at their intervals.
  *
@@ -27,9 +26,8 @@ import java.util.OptionalInt;
  * is in a checkpoint, and the schedule is a function of the step, so a run resumed from its
  * {@code latest} checkpoint logs exactly the losses an uninterrupted run would (same thread count).
  *
- * <p>Buffers are allocated once: the objective's activations, one gradient pool, one id array.
- * How the gradients are computed and applied is the {@link TrainingSteps}' business: on the host
- * ({@link ObjectiveSteps}) or on a backend's device ({@link BackendSteps}).
+ * <p>Buffers are allocated once: the backend's training state, one id array. How the gradients
+ * are computed and applied is the {@link TrainingSteps}' business, on whichever backend they run.
  */
 public final class TrainingLoop {
     private final RunFolder run;
@@ -46,17 +44,11 @@ public final class TrainingLoop {
     private String taskName = "train";
 
     /**
-     * @param run       the run folder (created if absent); its config.json is the caller's business
-     * @param params    the trained parameters; objective and optimizer must work on this same pool
-     * @param sampler   draws the training windows; its seq_len must be settings.seqLen()
-     * @param seed      recorded in the manifest (the seed the caller built model and sampler from)
+     * @param run      the run folder (created if absent); its config.json is the caller's business
+     * @param steps    the training steps, on their backend
+     * @param sampler  draws the training windows; its seq_len must be settings.seqLen()
+     * @param seed     recorded in the manifest (the seed the caller built model and sampler from)
      */
-    public TrainingLoop(RunFolder run, Parameters params, Objective objective, AdamWOptimizer optimizer,
-                        LrSchedule schedule, WindowSampler sampler, LoopSettings settings, long seed) {
-        this(run, new ObjectiveSteps(params, objective, optimizer), schedule, sampler, settings, seed);
-    }
-
-    /** The loop over any {@link TrainingSteps}, e.g. {@link BackendSteps} on a device. */
     public TrainingLoop(RunFolder run, TrainingSteps steps, LrSchedule schedule, WindowSampler sampler, LoopSettings settings,
                         long seed) {
         if (sampler.seqLen() != settings.seqLen())
@@ -195,7 +187,7 @@ public final class TrainingLoop {
                         lastValidation = validate(step, log);
                     if (last || (settings.checkpointInterval() > 0 && step % settings.checkpointInterval() == 0)) {
                         steps.syncToHost();
-                        String badParam = firstNonFiniteParameter();
+                        String badParam = steps.firstNonFiniteParameter();
                         if (badParam != null)
                             throw diverged(step, "parameter " + badParam + " after the update", lastCheckpoint, log, manifest);
                         lastCheckpoint = run.writeCheckpoint(new TrainingState(step, sampler.state()), steps.parameters(),
@@ -250,16 +242,10 @@ public final class TrainingLoop {
     /** Names the first non-finite parameter, else the first non-finite gradient; empty when all are finite. */
     private String describeNonFinite() {
         steps.syncToHost();
-        String p = firstNonFiniteParameter();
+        String p = steps.firstNonFiniteParameter();
         if (p != null) return "; parameter " + p;
         String g = steps.firstNonFiniteGradient();
         return g == null ? "; every parameter and gradient is finite (the logits overflowed?)" : "; gradient " + g;
-    }
-
-    /** The first non-finite entry of the host parameters, else of the optimizer's extra tensors; null when all are finite. */
-    private String firstNonFiniteParameter() {
-        String p = AdamWOptimizer.firstNonFinite(steps.parameters());
-        return p != null ? p : AdamWOptimizer.firstNonFinite(steps.optimizer().extraValues());
     }
 
     private TrainingDivergedException diverged(int step, String culprit, Path lastCheckpoint, JsonlLog log,

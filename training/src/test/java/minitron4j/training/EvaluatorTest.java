@@ -5,6 +5,8 @@ import minitron4j.model.Batch;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.CpuBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,10 +23,12 @@ class EvaluatorTest {
     @Test
     void tokenWeightedMeanOverNonOverlappingWindows(@TempDir Path dir) throws Exception {
         NemotronConfig c = NemotronConfig.of(TinyData.VOCAB, 16, 24, 2, 2, 1, 8, false);
-        Nemotron model = new Nemotron(Parameters.initialize(c, 1));
+        Parameters params = Parameters.initialize(c, 1);
+        Nemotron model = new Nemotron(params);
         // 5 full windows of 8 and a tail of 5: batches of 4 leave a partial last batch
-        try (TokenData data = TokenData.open(TinyData.write(dir, 100, 5 * 8 + 5))) {
-            Evaluator.Result r = Evaluator.evaluate(model, data, 8, 4);
+        try (TokenData data = TokenData.open(TinyData.write(dir, 100, 5 * 8 + 5));
+             Backend.Session session = new CpuBackend().open(params)) {
+            Evaluator.Result r = new Evaluator(session, 8, 4).evaluate(data.val(), Long.MAX_VALUE);
             assertEquals(6, r.windows());
             assertEquals(5 * 7 + 4, r.tokens());
             double[] windowLoss = new double[6];
@@ -44,13 +48,13 @@ class EvaluatorTest {
             assertEquals(Math.log(TinyData.VOCAB), r.ceLoss(), 0.2, "an untrained model is near uniform");
 
             // one batch of 4 takes windows floor(j * 6 / 4) = 0, 1, 3, 4: spread over the file
-            Evaluator.Result spread = new Evaluator(model, 8, 4).evaluate(data.val(), 1);
+            Evaluator.Result spread = new Evaluator(session, 8, 4).evaluate(data.val(), 1);
             assertEquals(4, spread.windows());
             assertEquals(4 * 7, spread.tokens());
             double expected = (windowLoss[0] + windowLoss[1] + windowLoss[3] + windowLoss[4]) / (4 * 7);
             assertEquals(expected, spread.ceLoss(), 1e-5);
             // two batches cover all six windows: the same as the full evaluation
-            assertEquals(r.ceLoss(), new Evaluator(model, 8, 4).evaluate(data.val(), 2).ceLoss(), 0.0);
+            assertEquals(r.ceLoss(), new Evaluator(session, 8, 4).evaluate(data.val(), 2).ceLoss(), 0.0);
         }
     }
 

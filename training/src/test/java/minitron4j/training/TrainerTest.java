@@ -3,7 +3,7 @@ package minitron4j.training;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.AdamWSettings;
-import minitron4j.model.Nemotron;
+import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.Parameters;
 import minitron4j.model.io.Checkpoint;
 import org.junit.jupiter.api.Test;
@@ -97,7 +97,7 @@ class TrainerTest {
         // the final checkpoint is an ordinary model checkpoint whose validation loss matches the log
         Parameters trained = Checkpoint.load(run.resolve("checkpoints/step-30")).params();
         try (TokenData d = TokenData.open(data)) {
-            Evaluator.Result r = new Evaluator(new Nemotron(trained), 16, 4).evaluate(d.val(), 2);
+            Evaluator.Result r = new Evaluator(new CpuBackend().open(trained), 16, 4).evaluate(d.val(), 2);
             assertEquals(valEnd, r.ceLoss(), 0.0);
         }
     }
@@ -193,23 +193,7 @@ class TrainerTest {
     void nanInAParameterStopsWithTheStepAndTensorAndKeepsTheLastCheckpoint(@TempDir Path tmp) throws Exception {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400), run = tmp.resolve("run");
         String poisoned = "model.layers.1.mlp.up_proj.weight";
-        TrainOptions poison = QUIET.withObjective((model, batch, seq) -> new Objective() {
-            final CrossEntropyObjective ce = new CrossEntropyObjective(model, batch, seq);
-            int calls;
-
-            public List<String> metrics() {
-                return ce.metrics();
-            }
-
-            public double[] accumulate(minitron4j.model.Batch b, Parameters grads, float weight) {
-                if (++calls == 5) model.parameters().data(poisoned)[3] = Float.NaN;
-                return ce.accumulate(b, grads, weight);
-            }
-
-            public double flopsPerMicroBatch() {
-                return ce.flopsPerMicroBatch();
-            }
-        });
+        TrainOptions poison = QUIET.withBackend(new FaultyBackend(5, FaultyBackend.Where.WEIGHT, poisoned, 3, Float.NaN));
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
                 () -> Trainer.run(TrainSpec.fromJson(spec(data, 10)), run, false, poison));
         assertEquals(5, e.step());
@@ -221,7 +205,7 @@ class TrainerTest {
         assertFalse(Files.exists(run.resolve("checkpoints/step-5")));
         assertCompleteCheckpoints(run);
         Parameters kept = Checkpoint.load(run.resolve("checkpoints/step-4")).params();
-        assertNull(AdamWOptimizer.firstNonFinite(kept), "the kept checkpoint is finite");
+        assertNull(kept.firstNonFinite(), "the kept checkpoint is finite");
         List<Map<String, Object>> log = JsonlLog.read(run.resolve(RunFolder.LOG));
         assertEquals(e.getMessage(), log.getLast().get("error"));
         assertEquals("diverged", RunFolder.JSON.readTree(run.resolve(RunFolder.MANIFEST).toFile()).get("status").asText());
@@ -230,24 +214,8 @@ class TrainerTest {
     @Test
     void infiniteGradientIsNamed(@TempDir Path tmp) throws Exception {
         Path data = TinyData.write(tmp.resolve("data"), 4000, 400), run = tmp.resolve("run");
-        TrainOptions poison = QUIET.withObjective((model, batch, seq) -> new Objective() {
-            final CrossEntropyObjective ce = new CrossEntropyObjective(model, batch, seq);
-            int calls;
-
-            public List<String> metrics() {
-                return ce.metrics();
-            }
-
-            public double[] accumulate(minitron4j.model.Batch b, Parameters grads, float weight) {
-                double[] loss = ce.accumulate(b, grads, weight);
-                if (++calls == 3) grads.data(Parameters.NORM_W)[2] = Float.POSITIVE_INFINITY;
-                return loss;
-            }
-
-            public double flopsPerMicroBatch() {
-                return ce.flopsPerMicroBatch();
-            }
-        });
+        TrainOptions poison = QUIET.withBackend(new FaultyBackend(3, FaultyBackend.Where.GRADIENT, Parameters.NORM_W, 2,
+                Float.POSITIVE_INFINITY));
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
                 () -> Trainer.run(TrainSpec.fromJson(spec(data, 10)), run, false, poison));
         assertEquals(3, e.step());
@@ -261,7 +229,7 @@ class TrainerTest {
         Trainer.run(TrainSpec.fromJson(spec(data, 2)), run, false, QUIET);
         RunFolder folder = new RunFolder(run);
         Parameters params = Checkpoint.load(run.resolve("checkpoints/step-2")).params();
-        AdamWOptimizer opt = new AdamWOptimizer(params, AdamWSettings.of(0.9, 0.95, 1e-8, 0.1));
+        OptimizerState opt = new OptimizerState(params, AdamWSettings.of(0.9, 0.95, 1e-8, 0.1));
         // the weights and optimizer are written, then copying a missing file fails
         assertThrows(IOException.class, () -> folder.writeCheckpoint(new TrainingState(3, new WindowSampler.State(11, 99)),
                 params, opt, List.of(tmp.resolve("missing.json"))));

@@ -10,6 +10,7 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.backend.Loss;
 import minitron4j.model.backend.BenchProbes;
 
 import java.io.PrintStream;
@@ -151,7 +152,7 @@ public final class BackendBench {
         BenchShape shape = settings.shape();
         List<Step> steps = new ArrayList<>();
         double firstStep;
-        try (Backend.Training training = student.distillation(teacher, shape.batch(), shape.seq(),
+        try (Backend.Training training = student.training(Loss.Distillation.forwardKl(teacher, 1), shape.batch(), shape.seq(),
                 AdamWSettings.of(0.9, 0.95, 1e-8, 0.1))) {
             // two untimed steps: gradients start at zero, so a backend may first run its zeroing on the second
             firstStep = step(training, batch, 1).total();
@@ -181,7 +182,7 @@ public final class BackendBench {
     private static Step step(Backend.Training training, Batch batch, int t) {
         long t0 = System.nanoTime();
         training.zeroGradients();
-        double loss = training.accumulate(batch, null, 1f, 1f);
+        double loss = training.accumulate(batch, 1f)[1];
         long t1 = System.nanoTime();
         double norm = training.gradientNorm();
         long t2 = System.nanoTime();

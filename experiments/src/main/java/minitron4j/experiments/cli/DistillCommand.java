@@ -3,8 +3,8 @@ package minitron4j.experiments.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
 import minitron4j.distillation.Distiller;
-import minitron4j.distillation.LayerPair;
-import minitron4j.distillation.LogitLossKind;
+import minitron4j.model.loss.LayerPair;
+import minitron4j.model.loss.LogitLossKind;
 import minitron4j.kernels.Parallel;
 import minitron4j.training.TrainingSummary;
 import picocli.CommandLine.Command;
@@ -75,7 +75,7 @@ final class DistillCommand implements Callable<Integer> {
             if (intermediate != null) o = o.withIntermediatePairs(LayerPair.parse(intermediate));
             if (correctTeacher != null) {
                 teacher = Distiller.correctTeacher(teacher, data, correctTeacher, Distiller.correctionLr(peak), o,
-                        out.resolveSibling(out.getFileName() + "-corrected-teacher"));
+                        out.resolveSibling(out.getFileName() + "-corrected-teacher"), backend.backend());
                 System.err.println("corrected teacher: " + teacher);
             }
         }

@@ -50,7 +50,8 @@ final class GradsCommand implements Callable<Integer> {
         }
         double value;
         try (Backend.Session session = backend.backend().open(params)) {
-            value = session.lossAndGradients(batch, teacher, temperature, grads);
+            value = teacher == null ? session.crossEntropyGradients(batch, grads)
+                    : session.klGradients(batch, teacher, temperature, grads);
         }
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         w.add(new Tensor(lossName, new int[]{1}, new float[]{(float) value}), Dtype.F32);

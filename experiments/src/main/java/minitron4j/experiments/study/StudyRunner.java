@@ -5,6 +5,7 @@ import minitron4j.model.backend.Backend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
 import minitron4j.distillation.Distiller;
+import minitron4j.model.loss.LogitLossKind;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -169,7 +170,7 @@ public final class StudyRunner {
         if (arm.endsWith("_kd")) {
             DistillOptions o = DistillOptions.defaults(spec.armSteps()).withShape(spec.batch(), spec.seqLen())
                     .withSchedule(spec.armLr(), Math.max(1, spec.armSteps() / 20)).withSeed(seed)
-                    .withLoss(minitron4j.distillation.LogitLossKind.FORWARD_KL, spec.tau(), 0, 0)
+                    .withLoss(LogitLossKind.FORWARD_KL, spec.tau(), 0, 0)
                     .withIntervals(Math.max(1, spec.armSteps() / 5), spec.evalBatches(), spec.armSteps());
             s = Distiller.distill(teacher, student, data, o, trainDir, false, row -> {}, backend);
         } else {

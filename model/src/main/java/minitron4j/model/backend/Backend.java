@@ -5,7 +5,10 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 import minitron4j.model.io.WeightStorage;
+
+import java.util.List;
 
 /**
  * Where the model's passes run: the CPU kernels ({@code cpu}, always present) or another
@@ -31,14 +34,11 @@ public interface Backend {
     }
 
     /**
-     * Whether host code may run the model beside a session of this backend: a session works on the
-     * caller's parameter pool itself, with the CPU kernels, so an objective outside this contract
-     * (distillation's reverse KL, MSE, cosine and top-k losses, its CE mix, intermediate-state loss
-     * and teacher correction) can train that pool. True for the CPU backend only; a device backend
-     * trains with the losses of this contract.
+     * Why this backend cannot train with loss, or null when it can. Commands ask before they
+     * start, so that a run is refused with this reason before anything is written.
      */
-    default boolean runsHostObjectives() {
-        return false;
+    default String unsupported(Loss loss) {
+        return null;
     }
 
     /**
@@ -75,26 +75,29 @@ public interface Backend {
         }
 
         /**
-         * One forward + loss + backward: returns the loss and adds d loss / d parameter into grads
-         * (a pool mirroring the parameters). teacherLogits [B*T, V] selects the KD loss at
-         * temperature tau (HF tau^2 convention); null selects next-token cross-entropy.
+         * One forward + next-token cross-entropy + backward: returns the loss and adds d loss / d
+         * parameter into grads (a pool mirroring the parameters).
          */
-        double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads);
+        double crossEntropyGradients(Batch batch, Parameters grads);
+
+        /**
+         * One forward + KL(teacher || student) at temperature tau (HF tau^2 convention) against
+         * teacherLogits [B*T, V] computed elsewhere (a file, another framework) + backward: returns
+         * the loss and adds its gradients into grads.
+         */
+        double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads);
 
         /** Generation state for one sequence: a KV cache of up to maxSeq positions on this backend. */
         Decoder decoder(int maxSeq);
 
         /**
          * Training state on this backend beside the weights: a gradient pool and AdamW's moments,
-         * for micro-batches of [batch, seq]. The weights this session holds are the ones trained.
+         * for micro-batches of [batch, seq], minimising loss (a distillation's teacher is held
+         * beside the student on this backend, so that its logits need not travel). The weights this
+         * session holds are the ones trained. Refused, with {@link Backend#unsupported}'s reason,
+         * for a loss this backend does not run.
          */
-        Training training(int batch, int seq, AdamWSettings settings);
-
-        /**
-         * {@link #training} of this session's model by distillation from a teacher (same vocabulary)
-         * held beside it on this backend, so that its logits need not travel to the student.
-         */
-        Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings);
+        Training training(Loss loss, int batch, int seq, AdamWSettings settings);
 
         @Override
         void close();
@@ -127,30 +130,35 @@ public interface Backend {
     }
 
     /**
-     * Training against a resident teacher: {@link #accumulate} runs the teacher's forward on the
-     * micro-batch and the student's KD loss at tau on its logits (pass null teacher logits).
-     */
-    interface Distillation extends Training {
-        /** The teacher's logits [B*T, V] of a batch of the training shape (for validation; a buffer the next call may reuse). */
-        float[] teacherLogits(Batch batch);
-    }
-
-    /**
      * Training steps whose state stays on the backend: per step {@link #zeroGradients}, one
-     * {@link #accumulate} per micro-batch, {@link #gradientNorm}, {@link #update}. Only the ids (and
-     * a teacher's logits) go in and the scalars come out; the read and write methods move the
+     * {@link #accumulate} per micro-batch, {@link #gradientNorm}, {@link #update}. Only the ids go in
+     * and the scalars come out; the read and write methods move the
      * weights, gradients and moments between the backend and host pools (for checkpoints,
      * validation on the host, resume and error messages).
      */
     interface Training extends AutoCloseable {
+        /** The JSONL keys of what {@link #accumulate} returns: the loss's {@link Loss#metrics()}. */
+        List<String> metrics();
+
+        /**
+         * Tensors trained beside the model's weights (the learned projections of an
+         * intermediate-state loss), as host copies of their initial values; none by default. The
+         * read and write methods of extras move them, in this order.
+         */
+        default List<Tensor> extraParameters() {
+            return List.of();
+        }
+
         void zeroGradients();
 
         /**
          * Forward, loss and backward of one micro-batch, adding weight * d loss / d parameter into the
-         * gradients. teacherLogits [B*T, V] selects the KD loss at tau (tau^2 convention), null
-         * next-token cross-entropy. Returns the (unweighted) loss.
+         * gradients. Returns the unweighted values of {@link #metrics()}.
          */
-        double accumulate(Batch batch, float[] teacherLogits, float tau, float weight);
+        double[] accumulate(Batch batch, float weight);
+
+        /** The teacher's logits [B*T, V] of a batch of the training shape (validation of a distillation; a buffer the next call may reuse). */
+        float[] teacherLogits(Batch batch);
 
         /** The global L2 norm of the accumulated gradients; not finite when any gradient is not. */
         double gradientNorm();
@@ -176,6 +184,21 @@ public interface Backend {
 
         /** Replaces AdamW's moments; before the first {@link #accumulate} only, as {@link #writeParameters}. */
         void writeMoments(Parameters expAvg, Parameters expAvgSq);
+
+        /** Copies the {@link #extraParameters()}' values, gradients and moments into host tensors of their shapes. */
+        default void readExtras(List<Tensor> values, List<Tensor> gradients, List<Tensor> expAvg, List<Tensor> expAvgSq) {
+            noExtras(values, gradients, expAvg, expAvgSq);
+        }
+
+        /** Replaces the extras' values and moments; before the first {@link #accumulate} only. */
+        default void writeExtras(List<Tensor> values, List<Tensor> expAvg, List<Tensor> expAvgSq) {
+            noExtras(values, expAvg, expAvgSq);
+        }
+
+        private static void noExtras(List<?>... lists) {
+            for (List<?> l : lists)
+                if (!l.isEmpty()) throw new IllegalArgumentException("this training has no extra parameters; got " + l.size());
+        }
 
         /** The message both backends give when a write comes after the first step. */
         static String writeAfterFirstStep(String backend, String what) {

@@ -12,8 +12,15 @@ import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.TrainableTensor;
+import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.FrozenTeacher;
+import minitron4j.model.loss.IntermediateStateLoss;
 import minitron4j.model.io.WeightStorage;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -25,12 +32,6 @@ public final class CpuBackend implements Backend, BenchProbes {
     @Override
     public String name() {
         return "cpu";
-    }
-
-    /** Sessions work on the caller's pool with the CPU kernels: host objectives may run beside them. */
-    @Override
-    public boolean runsHostObjectives() {
-        return true;
     }
 
     @Override
@@ -89,9 +90,18 @@ public final class CpuBackend implements Backend, BenchProbes {
             }
 
             @Override
-            public double lossAndGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+            public double crossEntropyGradients(Batch batch, Parameters grads) {
+                return model.step(batch, training(batch), grads, LogitLoss.crossEntropy(1f));
+            }
+
+            @Override
+            public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+                return model.step(batch, training(batch), grads, LogitLoss.forwardKl(teacherLogits, tau));
+            }
+
+            private Activations training(Batch batch) {
                 if (!fits(training, batch)) training = model.trainingActivations(batch.batch(), batch.seq());
-                return model.step(batch, training, grads, loss(teacherLogits, tau, 1f));
+                return training;
             }
 
             @Override
@@ -100,13 +110,8 @@ public final class CpuBackend implements Backend, BenchProbes {
             }
 
             @Override
-            public Training training(int batch, int seq, AdamWSettings settings) {
-                return new CpuTraining(model, null, batch, seq, settings);
-            }
-
-            @Override
-            public Distillation distillation(Parameters teacher, int batch, int seq, AdamWSettings settings) {
-                return new CpuTraining(model, new Nemotron(teacher), batch, seq, settings);
+            public Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
+                return new CpuTraining(model, loss, batch, seq, settings);
             }
 
             @Override
@@ -121,70 +126,124 @@ public final class CpuBackend implements Backend, BenchProbes {
         return acts != null && acts.batch() == batch.batch() && acts.seq() == batch.seq();
     }
 
-    private static LogitLoss loss(float[] teacherLogits, float tau, float weight) {
-        return teacherLogits == null ? LogitLoss.crossEntropy(weight) : LogitLoss.forwardKl(teacherLogits, tau, weight);
-    }
-
     /**
      * Gradients and moments in host pools mirroring the parameters; the update is torch's AdamW.
-     * With a teacher, each micro-batch's KD target is its forward pass.
+     * A distillation runs its frozen teacher forward on each micro-batch, then the student's
+     * forward, the {@link DistillationLoss} on the logits and, with layer pairs, the
+     * {@link IntermediateStateLoss} (its learned projections trained beside the weights), then one
+     * backward pass.
      */
-    private static final class CpuTraining implements Distillation {
-        private final Nemotron model, teacher;
+    private static final class CpuTraining implements Training {
+        private final Nemotron model;
+        private final Loss loss;
         private final Parameters params, grads, expAvg, expAvgSq;
-        private final Activations acts, teacherActs;
+        private final Activations acts;
         private final AdamWSettings settings;
+        // a distillation's parts (null for cross-entropy): the teacher, its logit loss, the intermediate-state loss
+        private final FrozenTeacher teacher;
+        private final DistillationLoss logitLoss;
+        private final IntermediateStateLoss intermediate;
+        private final List<TrainableTensor> extras;
+        private final List<Tensor> extraExpAvg, extraExpAvgSq;
         private boolean started;
 
-        CpuTraining(Nemotron model, Nemotron teacher, int batch, int seq, AdamWSettings settings) {
+        CpuTraining(Nemotron model, Loss loss, int batch, int seq, AdamWSettings settings) {
             this.model = model;
-            this.teacher = teacher;
-            this.teacherActs = teacher == null ? null : teacher.inferenceActivations(batch, seq);
+            this.loss = loss;
             this.params = model.parameters();
+            this.settings = settings;
+            if (loss instanceof Loss.Distillation d) {
+                d.checkTeacher(model.config());
+                teacher = new FrozenTeacher(new Nemotron(d.teacher()), batch, seq, IntermediateStateLoss.teacherIndices(d.intermediate()));
+                logitLoss = d.logits();
+                intermediate = d.intermediate().isEmpty() ? null
+                        : new IntermediateStateLoss(model.config(), teacher, d.intermediate(), batch, seq, d.projectionSeed());
+            } else {
+                teacher = null;
+                logitLoss = null;
+                intermediate = null;
+            }
+            this.extras = intermediate == null ? List.of() : intermediate.projections();
+            this.extraExpAvg = extras.stream().map(e -> Tensor.zeros(e.name(), e.value().shape())).toList();
+            this.extraExpAvgSq = extras.stream().map(e -> Tensor.zeros(e.name(), e.value().shape())).toList();
             this.grads = Parameters.zeros(params.config());
             this.expAvg = Parameters.zeros(params.config());
             this.expAvgSq = Parameters.zeros(params.config());
             this.acts = model.trainingActivations(batch, seq);
-            this.settings = settings;
+        }
+
+        @Override
+        public List<String> metrics() {
+            return loss.metrics();
+        }
+
+        @Override
+        public List<Tensor> extraParameters() {
+            return extras.stream().map(e -> e.value().copy()).toList();
         }
 
         @Override
         public void zeroGradients() {
             grads.zero();
+            for (TrainableTensor e : extras) Arrays.fill(e.gradient().data(), 0f);
         }
 
         @Override
-        public double accumulate(Batch batch, float[] teacherLogits, float tau, float weight) {
+        public double[] accumulate(Batch batch, float weight) {
+            if (acts.batch() != batch.batch() || acts.seq() != batch.seq())
+                throw new IllegalArgumentException("training was opened for [" + acts.batch() + ", " + acts.seq() + "], got ["
+                        + batch.batch() + ", " + batch.seq() + "]");
             started = true;
-            if (teacher != null) {
-                if (teacherLogits != null) throw new IllegalArgumentException("a resident teacher gives the logits; pass null");
-                teacherLogits = teacherLogits(batch);
+            return switch (loss) {
+                case Loss.CrossEntropy ce -> new double[]{model.crossEntropyStep(batch, acts, grads, weight)};
+                case Loss.Distillation d -> distil(batch, weight);
+            };
+        }
+
+        private double[] distil(Batch batch, float weight) {
+            float[] teacherLogits = teacher.logits(batch);
+            model.forward(batch, acts, intermediate == null ? null : intermediate.studentObserver());
+            DistillationLoss.Values v = logitLoss.lossAndGradient(acts.logits(), teacherLogits, batch, model.config().vocabSize(), weight);
+            if (intermediate == null) {
+                model.backward(batch, acts, acts.logits(), grads);
+                return new double[]{v.objective(), v.logitLoss(), v.ceLoss()};
             }
-            return model.step(batch, acts, grads, loss(teacherLogits, tau, weight));
+            double is = intermediate.loss(batch, acts);
+            double alpha = is == 0 ? 0 : v.objective() / is;
+            model.backward(batch, acts, acts.logits(), grads, intermediate.gradient((float) (alpha * weight)));
+            return new double[]{v.objective() + alpha * is, v.logitLoss(), v.ceLoss(), is};
         }
 
         @Override
         public float[] teacherLogits(Batch batch) {
             if (teacher == null) throw new IllegalStateException("this training has no teacher");
-            teacher.forward(batch, teacherActs, null);
-            return teacherActs.logits();
+            return teacher.logits(batch);
+        }
+
+        private List<Tensor> allGradients() {
+            List<Tensor> all = new ArrayList<>(grads.tensors());
+            for (TrainableTensor e : extras) all.add(e.gradient());
+            return all;
         }
 
         @Override
         public double gradientNorm() {
-            return GradientNorm.of(grads.tensors());
+            return GradientNorm.of(allGradients());
         }
 
         @Override
         public void update(double norm, double maxNorm, double lr, int step) {
-            GradientNorm.clip(grads.tensors(), norm, maxNorm);
+            GradientNorm.clip(allGradients(), norm, maxNorm);
             for (Tensor p : params.tensors())
                 settings.update(p, grads.data(p.name()), expAvg.data(p.name()), expAvgSq.data(p.name()), lr, step);
+            for (int i = 0; i < extras.size(); i++)
+                settings.update(extras.get(i).value(), extras.get(i).gradient().data(), extraExpAvg.get(i).data(),
+                        extraExpAvgSq.get(i).data(), lr, step);
         }
 
         @Override
         public void readParameters(Parameters into) {
-            into.copyFrom(params);
+            if (into != params) into.copyFrom(params);
         }
 
         @Override
@@ -201,7 +260,7 @@ public final class CpuBackend implements Backend, BenchProbes {
         @Override
         public void writeParameters(Parameters from) {
             beforeFirstStep("parameters");
-            params.copyFrom(from);
+            if (from != params) params.copyFrom(from);
         }
 
         @Override
@@ -209,6 +268,35 @@ public final class CpuBackend implements Backend, BenchProbes {
             beforeFirstStep("AdamW moments");
             expAvg.copyFrom(m);
             expAvgSq.copyFrom(v);
+        }
+
+        @Override
+        public void readExtras(List<Tensor> values, List<Tensor> gradients, List<Tensor> m, List<Tensor> v) {
+            copy(extras.stream().map(TrainableTensor::value).toList(), values);
+            copy(extras.stream().map(TrainableTensor::gradient).toList(), gradients);
+            copy(extraExpAvg, m);
+            copy(extraExpAvgSq, v);
+        }
+
+        @Override
+        public void writeExtras(List<Tensor> values, List<Tensor> m, List<Tensor> v) {
+            beforeFirstStep("extra parameters");
+            copy(values, extras.stream().map(TrainableTensor::value).toList());
+            copy(m, extraExpAvg);
+            copy(v, extraExpAvgSq);
+        }
+
+        /** Copies tensor by tensor; the lists name the same tensors in the same order. */
+        private static void copy(List<Tensor> from, List<Tensor> to) {
+            if (from.size() != to.size())
+                throw new IllegalArgumentException("expected " + from.size() + " extra tensors, got " + to.size());
+            for (int i = 0; i < from.size(); i++) {
+                Tensor a = from.get(i), b = to.get(i);
+                if (!a.name().equals(b.name()) || a.size() != b.size())
+                    throw new IllegalArgumentException("extra tensor " + b.name() + " " + b.shapeString() + " does not mirror "
+                            + a.name() + " " + a.shapeString());
+                System.arraycopy(a.data(), 0, b.data(), 0, a.size());
+            }
         }
 
         /** The contract's rule, kept here too although host pools could take writes at any time: both backends behave alike. */

@@ -31,7 +31,7 @@ class CpuBackendTest {
         Parameters restored = params.copy(), m = Parameters.zeros(params.config()), v = Parameters.zeros(params.config());
         restored.data(Parameters.NORM_B)[0] = 0.25f;
         try (Backend.Session session = new CpuBackend().open(params.copy());
-             Backend.Training training = session.training(batch.batch(), batch.seq(), ADAMW)) {
+             Backend.Training training = session.training(Loss.crossEntropy(), batch.batch(), batch.seq(), ADAMW)) {
             // a resumed run: the restored state goes in before the first step, and is what trains
             training.writeParameters(restored);
             training.writeMoments(m, v);
@@ -40,7 +40,7 @@ class CpuBackendTest {
             assertEquals(0.25f, seen.data(Parameters.NORM_B)[0]);
 
             training.zeroGradients();
-            training.accumulate(batch, null, 1f, 1f);
+            training.accumulate(batch, 1f);
             IllegalStateException late = assertThrows(IllegalStateException.class, () -> training.writeParameters(restored));
             assertTrue(late.getMessage().contains("the cpu backend takes parameters from the host only before its first step"), late.getMessage());
             assertThrows(IllegalStateException.class, () -> training.writeMoments(m, v));

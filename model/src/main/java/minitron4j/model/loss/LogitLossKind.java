@@ -1,4 +1,4 @@
-package minitron4j.distillation;
+package minitron4j.model.loss;
 
 import java.util.Arrays;
 

@@ -1,13 +1,12 @@
-package minitron4j.training;
+package minitron4j.model;
 
-import minitron4j.model.Tensor;
 
 import java.util.Arrays;
 
 /**
- * A tensor an {@link Objective} trains beside the model's parameters (distillation's learned
- * projections), with the gradient buffer the objective accumulates into. The loop zeroes, clips,
- * updates, checks and checkpoints it exactly as it does the model's parameters.
+ * A tensor trained beside a model's parameters (distillation's learned projections) with the
+ * gradient buffer its loss accumulates into. Training zeroes, clips, updates, checks and
+ * checkpoints it exactly as it does the model's parameters.
  */
 public record TrainableTensor(Tensor value, Tensor gradient) {
     public TrainableTensor {

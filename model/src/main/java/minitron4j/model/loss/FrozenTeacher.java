@@ -1,4 +1,4 @@
-package minitron4j.distillation;
+package minitron4j.model.loss;
 
 import minitron4j.model.Activations;
 import minitron4j.model.Batch;
@@ -16,19 +16,13 @@ import java.util.TreeMap;
  * optimizer. Besides the logits it keeps copies of the post-norm hidden states (see
  * {@link LayerPair}) that an intermediate-state loss asked for at construction.
  */
-public final class FrozenTeacher implements TeacherLogits {
+public final class FrozenTeacher {
     private final Nemotron model;
     private final Activations acts;
     private final Map<Integer, float[]> hidden = new TreeMap<>(); // index k -> [N, H] copy
     private final ForwardObserver observer;
-    private final double flops;
 
-    /** Buffers for batches of [batch, seqLen]; keeps no hidden states. */
-    public FrozenTeacher(Nemotron model, int batch, int seqLen) {
-        this(model, batch, seqLen, java.util.List.of());
-    }
-
-    /** Also keeps the post-norm hidden states of the given indices (1..layers) after each call. */
+    /** Buffers for batches of [batch, seqLen]; keeps the post-norm hidden states of the given indices (1..layers) after each call. */
     public FrozenTeacher(Nemotron model, int batch, int seqLen, Collection<Integer> hiddenStates) {
         NemotronConfig c = model.config();
         this.model = model;
@@ -45,10 +39,9 @@ public final class FrozenTeacher implements TeacherLogits {
                 if (copy != null) System.arraycopy(out, 0, copy, 0, copy.length);
             }
         };
-        this.flops = Nemotron.forwardFlops(c, batch, seqLen);
     }
 
-    @Override
+    /** Runs the teacher forward on batch: its logits [N, V] (a buffer the next call reuses) and the kept hidden states. */
     public float[] logits(Batch batch) {
         model.forward(batch, acts, observer);
         float[] last = hidden.get(model.config().numHiddenLayers());
@@ -65,10 +58,5 @@ public final class FrozenTeacher implements TeacherLogits {
 
     public NemotronConfig config() {
         return model.config();
-    }
-
-    @Override
-    public double flopsPerBatch() {
-        return flops;
     }
 }

@@ -1,4 +1,4 @@
-package minitron4j.distillation;
+package minitron4j.model.loss;
 
 import minitron4j.kernels.Gemm;
 import minitron4j.model.Activations;
@@ -7,7 +7,7 @@ import minitron4j.model.ForwardObserver;
 import minitron4j.model.Nemotron;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Tensor;
-import minitron4j.training.TrainableTensor;
+import minitron4j.model.TrainableTensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -77,10 +77,6 @@ public final class IntermediateStateLoss {
     /** The teacher indices a {@link FrozenTeacher} must keep for these pairs. */
     public static List<Integer> teacherIndices(List<LayerPair> pairs) {
         return pairs.stream().map(LayerPair::teacher).distinct().toList();
-    }
-
-    FrozenTeacher teacher() {
-        return teacher;
     }
 
     /** The learned projections (empty when every pair has equal widths). */

@@ -1,4 +1,4 @@
-package minitron4j.distillation;
+package minitron4j.model.loss;
 
 import minitron4j.kernels.CrossEntropy;
 import minitron4j.kernels.KlDivergence;
@@ -90,7 +90,8 @@ public record DistillationLoss(LogitLossKind kind, double tau, int topK, double 
         return new Values(logit + ceWeight * ce, logit, ce);
     }
 
-    static int count(boolean[] valid) {
+    /** The real (unpadded) positions of a mask. */
+    public static int count(boolean[] valid) {
         int c = 0;
         for (boolean v : valid) if (v) c++;
         return c;

@@ -1,9 +1,9 @@
 package minitron4j.training;
 
 import minitron4j.model.AdamWSettings;
-import minitron4j.model.GradientNorm;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
+import minitron4j.model.TrainableTensor;
 import minitron4j.model.io.Dtype;
 import minitron4j.model.io.SafetensorsFile;
 import minitron4j.model.io.SafetensorsWriter;
@@ -14,18 +14,19 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * AdamW over a whole parameter pool, with torch.optim.AdamW semantics (decoupled weight decay,
- * bias-corrected moments). The moment pools mirror the parameter pool name by name; weight decay
- * applies to the tensors {@code decays} accepts (by default all but norms and biases).
+ * AdamW's state on the host, as checkpoints hold it (torch.optim.AdamW's {@code state}): the
+ * moment pools, mirroring the parameter pool name by name, the moments of the tensors trained
+ * beside the model, and the number of steps taken. The update itself runs on the backend
+ * ({@link minitron4j.model.backend.Backend.Training#update}); {@link TrainingSteps} brings its
+ * moments here before each checkpoint and sends restored ones back on resume.
  */
-public final class AdamWOptimizer {
+public final class OptimizerState {
     /** Key prefixes of the moment tensors in {@code optimizer.safetensors}, as torch names them. */
     public static final String EXP_AVG = "exp_avg.";
     public static final String EXP_AVG_SQ = "exp_avg_sq.";
     /** Metadata key of the number of steps taken. */
     public static final String STEP = "step";
 
-    private final Parameters params;
     private final AdamWSettings settings;
     private final Parameters expAvg;
     private final Parameters expAvgSq;
@@ -34,13 +35,12 @@ public final class AdamWOptimizer {
     private final List<Tensor> extraExpAvgSq;
     private int step;
 
-    public AdamWOptimizer(Parameters params, AdamWSettings settings) {
+    public OptimizerState(Parameters params, AdamWSettings settings) {
         this(params, List.of(), settings);
     }
 
-    /** Also updates extras (an objective's own trained tensors, named apart from the model's) from their gradients. */
-    public AdamWOptimizer(Parameters params, List<TrainableTensor> extras, AdamWSettings settings) {
-        this.params = params;
+    /** Also the state of extras (tensors trained beside the model's parameters, named apart from them). */
+    public OptimizerState(Parameters params, List<TrainableTensor> extras, AdamWSettings settings) {
         this.settings = settings;
         this.expAvg = Parameters.zeros(params.config());
         this.expAvgSq = Parameters.zeros(params.config());
@@ -52,7 +52,7 @@ public final class AdamWOptimizer {
         this.extraExpAvgSq = this.extras.stream().map(e -> Tensor.zeros(e.name(), e.value().shape())).toList();
     }
 
-    /** The tensors trained beside the model's parameters, in the order given. */
+    /** The tensors trained beside the model's parameters, in the order given: their values and gradients. */
     public List<TrainableTensor> extras() {
         return extras;
     }
@@ -76,17 +76,17 @@ public final class AdamWOptimizer {
         return expAvgSq;
     }
 
-    /** One AdamW update of every parameter from grads (a pool with the same names) at learning rate lr. */
-    public void update(Parameters grads, double lr) {
-        step++;
-        for (Tensor p : params.tensors())
-            settings.update(p, grads.data(p.name()), expAvg.data(p.name()), expAvgSq.data(p.name()), lr, step);
-        for (int i = 0; i < extras.size(); i++)
-            settings.update(extras.get(i).value(), extras.get(i).gradient().data(), extraExpAvg.get(i).data(),
-                    extraExpAvgSq.get(i).data(), lr, step);
+    /** The extras' first moments, in the order of {@link #extras()}. */
+    public List<Tensor> extraExpAvg() {
+        return extraExpAvg;
     }
 
-    /** The extras' gradient tensors, for {@link #clipByGlobalNorm(Parameters, List, double)} and finite checks. */
+    /** The extras' second moments. */
+    public List<Tensor> extraExpAvgSq() {
+        return extraExpAvgSq;
+    }
+
+    /** The extras' gradient tensors. */
     public List<Tensor> extraGradients() {
         return extras.stream().map(TrainableTensor::gradient).toList();
     }
@@ -96,68 +96,9 @@ public final class AdamWOptimizer {
         return extras.stream().map(TrainableTensor::value).toList();
     }
 
-    /**
-     * sqrt of the sum of squares of every entry of the pool, in double. Blocks of fixed size are
-     * summed in parallel and combined in order, so the result does not depend on the thread count.
-     */
-    public static double globalNorm(Parameters pool) {
-        return globalNorm(pool, List.of());
-    }
-
-    /** {@link #globalNorm(Parameters)} over the pool and further tensors together. */
-    public static double globalNorm(Parameters pool, List<Tensor> more) {
-        return GradientNorm.of(all(pool, more));
-    }
-
-    private static List<Tensor> all(Parameters pool, List<Tensor> more) {
-        List<Tensor> all = new java.util.ArrayList<>(pool.tensors());
-        all.addAll(more);
-        return all;
-    }
-
-    /**
-     * torch's clip_grad_norm_: when the global norm exceeds maxNorm, scales every gradient by
-     * maxNorm / (norm + 1e-6). Returns the norm before clipping. maxNorm &lt;= 0 turns clipping off.
-     */
-    public static double clipByGlobalNorm(Parameters grads, double maxNorm) {
-        return clipByGlobalNorm(grads, List.of(), maxNorm);
-    }
-
-    /** {@link #clipByGlobalNorm(Parameters, double)} over the pool and further gradients together (one norm). */
-    public static double clipByGlobalNorm(Parameters grads, List<Tensor> more, double maxNorm) {
-        double norm = globalNorm(grads, more);
-        clip(grads, more, norm, maxNorm);
-        return norm;
-    }
-
-    /** The scaling of {@link #clipByGlobalNorm(Parameters, List, double)} given their norm, already computed. */
-    public static void clip(Parameters grads, List<Tensor> more, double norm, double maxNorm) {
-        GradientNorm.clip(all(grads, more), norm, maxNorm);
-    }
-
-    /**
-     * Counts a step taken elsewhere: a backend that updates its own copy of the moments, brought
-     * into {@link #expAvg()} and {@link #expAvgSq()} before each checkpoint. Returns the new count.
-     */
+    /** Counts a step the backend took. Returns the new count (the update's step, from 1). */
     public int countStep() {
         return ++step;
-    }
-
-    /**
-     * The first entry of the pool, in HF tensor order, that is NaN or infinite, as
-     * "name[index] = value"; null when every entry is finite.
-     */
-    public static String firstNonFinite(Parameters pool) {
-        return firstNonFinite(pool.tensors());
-    }
-
-    /** {@link #firstNonFinite(Parameters)} over any tensors, in the order given. */
-    public static String firstNonFinite(Collection<Tensor> tensors) {
-        for (Tensor t : tensors) {
-            String bad = t.firstNonFinite();
-            if (bad != null) return bad;
-        }
-        return null;
     }
 
     /** Writes the moments (fp32, under {@link #EXP_AVG} / {@link #EXP_AVG_SQ} + HF name) and the step count. */
