@@ -373,4 +373,97 @@ public final class LossKernels {
             dstudent.set(id, g);
         }
     }
+
+    /** Row statistics of the intermediate-state loss, IS_STATS per row: z.t, |z|^2, |t|^2 and the row's 1 - cos. */
+    public static final int IS_DOT = 0, IS_ZZ = 1, IS_TT = 2, IS_ROW = 3, IS_STATS = 4;
+    /** The intermediate-state result: L_is, the gradient scale alpha * weight / (real rows * pairs), the objective with alpha L_is. */
+    public static final int IS_LOSS = 0, IS_SCALE = 1, IS_OBJECTIVE = 2, IS_RESULTS = 3;
+
+    /**
+     * One work-group per row of one pair: z [N, H] (the student's state, projected) against the
+     * teacher's t [N, H]; into stats[off(statsAt) + row * IS_STATS ..] the three sums and 1 - cos
+     * (cos 0 for a zero vector, as {@link minitron4j.model.loss.IntermediateStateLoss}; 0 for a
+     * padded row).
+     */
+    public static void intermediateRows(KernelContext ctx, IntArray off, FloatArray z, int zAt, FloatArray t, int tAt,
+                                        IntArray lengths, FloatArray stats, int statsAt, int seq, int h) {
+        int row = ctx.groupIdx, lid = ctx.localIdx, G = Launch.GROUP;
+        int zo = off.get(zAt) + row * h, to = off.get(tAt) + row * h;
+        float[] red = ctx.allocateFloatLocalArray(Launch.GROUP * 3);
+        float dot = 0f, zz = 0f, tt = 0f;
+        for (int j = lid; j < h; j += G) {
+            float a = z.get(zo + j), b = t.get(to + j);
+            dot += a * b;
+            zz += a * a;
+            tt += b * b;
+        }
+        red[lid] = dot;
+        red[G + lid] = zz;
+        red[2 * G + lid] = tt;
+        for (int stride = G / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) for (int q = 0; q < 3; q++) red[q * G + lid] += red[q * G + lid + stride];
+        }
+        ctx.localBarrier();
+        if (lid == 0) {
+            int at = off.get(statsAt) + row * IS_STATS;
+            dot = red[0];
+            zz = red[G];
+            tt = red[2 * G];
+            float cos = 0f;
+            if (zz != 0f && tt != 0f) cos = dot / TornadoMath.sqrt(zz * tt);
+            float loss = 0f;
+            if (row % seq < lengths.get(row / seq)) loss = 1f - cos;
+            stats.set(at + IS_DOT, dot);
+            stats.set(at + IS_ZZ, zz);
+            stats.set(at + IS_TT, tt);
+            stats.set(at + IS_ROW, loss);
+        }
+    }
+
+    /**
+     * One thread: L_is = the mean over pairs of each pair's mean 1 - cos over real rows; alpha =
+     * the logit objective (result[OBJECTIVE] of the distillation graph) / L_is, 0 when L_is is 0;
+     * into isResult L_is, alpha * weight / (real rows * pairs), and the objective plus alpha L_is.
+     */
+    public static void intermediateMean(KernelContext ctx, IntArray lengths, FloatArray stats, FloatArray result, FloatArray settings,
+                                        FloatArray isResult, int pairs, int batch, int seq) {
+        if (ctx.globalIdx == 0) {
+            int n = batch * seq;
+            float real = 0f;
+            for (int b = 0; b < batch; b++) real += lengths.get(b);
+            float total = 0f;
+            for (int p = 0; p < pairs; p++) {
+                float sum = 0f;
+                for (int i = 0; i < n; i++) sum += stats.get((p * n + i) * IS_STATS + IS_ROW);
+                if (real > 0f) total += sum / real;
+            }
+            float loss = total / pairs, objective = result.get(OBJECTIVE);
+            float alpha = 0f;
+            if (loss != 0f) alpha = objective / loss;
+            float scale = 0f;
+            if (real > 0f) scale = alpha * settings.get(WEIGHT) / (real * pairs);
+            isResult.set(IS_LOSS, loss);
+            isResult.set(IS_SCALE, scale);
+            isResult.set(IS_OBJECTIVE, objective + alpha * loss);
+        }
+    }
+
+    /** One thread per entry of one pair: dz [N, H] = -(t / (|z||t|) - cos z / |z|^2) * isResult[IS_SCALE]; 0 on padded rows and zero vectors. */
+    public static void intermediateGradient(KernelContext ctx, IntArray off, FloatArray z, int zAt, FloatArray t, int tAt,
+                                            IntArray lengths, FloatArray stats, int statsAt, FloatArray isResult, FloatArray dz,
+                                            int n, int h, int seq) {
+        int id = ctx.globalIdx;
+        if (id < n * h) {
+            int row = id / h, at = off.get(statsAt) + row * IS_STATS;
+            float zz = stats.get(at + IS_ZZ), tt = stats.get(at + IS_TT), g = 0f;
+            if (row % seq < lengths.get(row / seq)) {
+                if (zz != 0f && tt != 0f) {
+                    float norms = TornadoMath.sqrt(zz * tt), cos = stats.get(at + IS_DOT) / norms;
+                    g = -(t.get(off.get(tAt) + id) / norms - cos * z.get(off.get(zAt) + id) / zz) * isResult.get(IS_SCALE);
+                }
+            }
+            dz.set(id, g);
+        }
+    }
 }

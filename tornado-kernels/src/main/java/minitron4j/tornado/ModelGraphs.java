@@ -3,7 +3,9 @@ package minitron4j.tornado;
 import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
+import minitron4j.model.Tensor;
 import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.LayerPair;
 import minitron4j.tornado.GemmVariant.Product;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
@@ -43,6 +45,10 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  *             micro-batches accumulate; the loss graphs scale d logits by the micro-batch's weight)
  * OPTIMIZER   clipping by the norm, AdamW over every parameter (moments kept on the device);
  *             built only for training
+ * INTERMEDIATE a distillation's intermediate-state loss: per pair the student's post-norm state
+ *             (through its learned projection) against the teacher's, 1 - cos, alpha; d state into
+ *             a stack the backward graphs add to their norms' output gradients, d projection
+ *             (built only for a distillation with layer pairs)
  * </pre>
  * Every buffer that outlives a graph (weights, saved activations, gradients, d residual) stays
  * on the device: each graph consumes the whole shared set from the graph that ran before it and
@@ -56,7 +62,7 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
 final class ModelGraphs implements AutoCloseable {
     /** The graphs of one model, counted from its first graph in the plan. */
     static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, NORM = 8,
-            ZERO = 9, OPTIMIZER = 10;
+            ZERO = 9, OPTIMIZER = 10, INTERMEDIATE = 11;
     private static final int INPUT = 0;
 
     final NemotronConfig config;
@@ -95,6 +101,24 @@ final class ModelGraphs implements AutoCloseable {
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
     private final List<Boolean> decays;
     private boolean gradientsDirty;
+    /** A distillation's intermediate-state pairs on the device (empty without), and what they share. */
+    final List<DevicePair> pairs;
+    /** [(L+1), N, H]: d L_is / d post-norm state k at slice k, added into the norms' output gradients; null without pairs. */
+    final FloatArray dhStack;
+    /** [L_is, gradient scale, objective with alpha L_is] of the last micro-batch; null without pairs. */
+    final FloatArray isResult;
+    private final FloatArray isStats;
+    private final Offsets isOffsets;
+    private final ModelGraphs teacherGraphs;
+
+    /**
+     * One intermediate-state pair on the device: the post-norm state indices, and the learned
+     * projection [Ht, Hs] (its initial values on the host, named) with its gradient and moments, z = W s [N, Ht] and dz (all null when the
+     * widths agree: z is then the student's state itself).
+     */
+    record DevicePair(int student, int teacher, Tensor initial, FloatArray projection, FloatArray gradient, FloatArray expAvg,
+                      FloatArray expAvgSq, FloatArray z, FloatArray dz) {
+    }
 
     /** Graphs for forward and gradient passes (no optimizer), in a plan of their own. */
     ModelGraphs(StackedParameters weights, int batch, int seq) {
@@ -106,7 +130,7 @@ final class ModelGraphs implements AutoCloseable {
      * moments; null builds no optimizer. In a plan of their own.
      */
     ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays) {
-        this(weights, batch, seq, decays, false, new IntArray(batch * seq), new IntArray(batch), null);
+        this(weights, batch, seq, decays, false, new IntArray(batch * seq), new IntArray(batch), null, List.of(), null);
         plan(List.of(this));
     }
 
@@ -120,16 +144,23 @@ final class ModelGraphs implements AutoCloseable {
 
     /** Forward graphs alone (EMBED, LAYER, HEAD): no gradients or backward buffers on the device. */
     static ModelGraphs forwardOnly(StackedParameters weights, int batch, int seq) {
-        ModelGraphs g = new ModelGraphs(weights, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null);
+        ModelGraphs g = new ModelGraphs(weights, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null, List.of(),
+                null);
         plan(List.of(g));
         return g;
     }
 
-    /** {@link Distillation} graphs of [batch, seq]; decays as for the student's optimizer. */
+    /**
+     * {@link Distillation} graphs of [batch, seq]; decays as for the student's optimizer. With
+     * pairs, the intermediate-state loss too, its projections starting from projections (per
+     * pair, null where the widths agree).
+     */
     static Distillation distillation(StackedParameters teacher, StackedParameters student, int batch, int seq,
-                                     Predicate<String> decays) {
-        ModelGraphs t = new ModelGraphs(teacher, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null);
-        ModelGraphs s = new ModelGraphs(student, batch, seq, decays, false, t.ids, t.lengths, t.logits);
+                                     Predicate<String> decays, List<LayerPair> pairs, Tensor[] projections) {
+        ModelGraphs t = new ModelGraphs(teacher, batch, seq, null, true, new IntArray(batch * seq), new IntArray(batch), null,
+                List.of(), null);
+        ModelGraphs s = new ModelGraphs(student, batch, seq, decays, false, t.ids, t.lengths, t.logits,
+                devicePairs(pairs, projections, batch * seq, teacher.config.hiddenSize()), t);
         plan(List.of(t, s));
         return new Distillation(t, s);
     }
@@ -139,13 +170,18 @@ final class ModelGraphs implements AutoCloseable {
      * teacher logits the KD graph reads (residentTeacher, null for logits sent from the host).
      */
     private ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays, boolean forwardOnly,
-                        IntArray ids, IntArray lengths, FloatArray residentTeacher) {
+                        IntArray ids, IntArray lengths, FloatArray residentTeacher, List<DevicePair> pairs, ModelGraphs teacherGraphs) {
         NemotronConfig c = weights.config;
         this.config = c;
         this.weights = weights;
         this.forwardOnly = forwardOnly;
         this.grads = forwardOnly ? null : StackedParameters.zeros(c);
-        this.decays = decays == null ? null : weights.decays(decays);
+        this.pairs = pairs;
+        this.teacherGraphs = teacherGraphs;
+        if (!pairs.isEmpty() && decays == null) throw new IllegalArgumentException("the intermediate-state loss trains: it needs an optimizer");
+        List<Boolean> decayList = decays == null ? null : new ArrayList<>(weights.decays(decays));
+        if (decays != null) for (DevicePair p : pairs) if (p.projection() != null) decayList.add(decays.test(p.initial().name()));
+        this.decays = decayList;
         this.expAvg = decays == null ? null : StackedParameters.zeros(c);
         this.expAvgSq = decays == null ? null : StackedParameters.zeros(c);
         this.batch = batch;
@@ -190,7 +226,11 @@ final class ModelGraphs implements AutoCloseable {
         dscores = backwardOnly(batch * nh * seq * seq);
         partialW = backwardOnly(LayerNormKernels.CHUNKS * hs);
         partialB = backwardOnly(LayerNormKernels.CHUNKS * hs);
-        normPartials = forwardOnly ? null : new FloatArray(grads.arrays().size() * OptimizerKernels.GROUPS);
+        dhStack = pairs.isEmpty() ? null : new FloatArray((layers + 1) * n * hs);
+        isResult = pairs.isEmpty() ? null : new FloatArray(LossKernels.IS_RESULTS);
+        isStats = pairs.isEmpty() ? null : new FloatArray(pairs.size() * n * LossKernels.IS_STATS);
+        isOffsets = new Offsets(1 + 4 * pairs.size());
+        normPartials = forwardOnly ? null : new FloatArray(gradientArrays().size() * OptimizerKernels.GROUPS);
         targets = forwardOnly ? null : new IntArray(n);
         rowLse = backwardOnly(n);
         rowStats = backwardOnly(n * LossKernels.STATS);
@@ -211,14 +251,15 @@ final class ModelGraphs implements AutoCloseable {
     private List<Object> shared() {
         List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, probs,
                 att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits));
-        s.addAll(weights.arrays());
+        s.addAll(weightArrays());
         if (forwardOnly) return s;
         s.addAll(List.of(dlogits, lossResult, gradStats, dres));
-        s.addAll(grads.arrays());
+        s.addAll(gradientArrays());
         if (expAvg != null) {
-            s.addAll(expAvg.arrays());
-            s.addAll(expAvgSq.arrays());
+            s.addAll(momentArrays(true));
+            s.addAll(momentArrays(false));
         }
+        if (dhStack != null) s.addAll(List.of(dhStack, isResult));
         return s;
     }
 
@@ -248,11 +289,56 @@ final class ModelGraphs implements AutoCloseable {
         for (ModelGraphs m : models) m.plan = plan;
     }
 
+    /** The trained arrays: the weights, then the pairs' projections. */
+    List<FloatArray> weightArrays() {
+        return withProjections(weights.arrays(), DevicePair::projection);
+    }
+
+    /** Their gradients, in the same order. */
+    List<FloatArray> gradientArrays() {
+        return withProjections(grads.arrays(), DevicePair::gradient);
+    }
+
+    /** AdamW's first (or second) moments, in the same order. */
+    List<FloatArray> momentArrays(boolean first) {
+        return withProjections((first ? expAvg : expAvgSq).arrays(), first ? DevicePair::expAvg : DevicePair::expAvgSq);
+    }
+
+    private List<FloatArray> withProjections(List<FloatArray> model, java.util.function.Function<DevicePair, FloatArray> part) {
+        List<FloatArray> all = new ArrayList<>(model);
+        for (DevicePair p : pairs) if (p.projection() != null) all.add(part.apply(p));
+        return all;
+    }
+
+    private static List<DevicePair> devicePairs(List<LayerPair> pairs, Tensor[] projections, int n, int teacherHidden) {
+        List<DevicePair> device = new ArrayList<>();
+        for (int p = 0; p < pairs.size(); p++) {
+            Tensor w = projections[p];
+            FloatArray value = null, gradient = null, m = null, v = null, z = null, dz = new FloatArray(n * teacherHidden);
+            if (w != null) {
+                value = FloatArray.fromArray(w.data());
+                gradient = zeros(w.size());
+                m = zeros(w.size());
+                v = zeros(w.size());
+                z = new FloatArray(n * teacherHidden);
+            }
+            device.add(new DevicePair(pairs.get(p).student(), pairs.get(p).teacher(), w, value, gradient, m, v, z, dz));
+        }
+        return device;
+    }
+
+    private static FloatArray zeros(int size) {
+        FloatArray a = new FloatArray(size);
+        a.init(0f);
+        return a;
+    }
+
     private List<ImmutableTaskGraph> graphs() {
         if (forwardOnly) return List.of(embed(), layer(), head());
         List<ImmutableTaskGraph> g = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
                 headBackward(), layerBackward(), embedBackward(), norm(), zero()));
         if (expAvg != null) g.add(optimizer());
+        if (!pairs.isEmpty()) g.add(intermediateState());
         return g;
     }
 
@@ -399,6 +485,8 @@ final class ModelGraphs implements AutoCloseable {
         // with tied embeddings this adds into the embedding gradient, as EMBED_BACK does the lookup's share
         gemm(g, "dLmHead", AT_B, off, dlogits, z, lnf, z, grads.lmHead, z, vocab, hs, n, 1);
         gemm(g, "dLnf", AB, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
+        if (dhStack != null) // the intermediate-state loss's share at the final norm's output (state L)
+            g.task(chain.task(g, "isLnf", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, dhStack, lastInputSlot, dnorm, z, n * hs);
         g.task(chain.task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
                 lnfMean, lnfRstd, z, weights.normW, z, dres, z, hs, 0);
         g.task(chain.task(g, "lnfPartials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,
@@ -445,6 +533,8 @@ final class ModelGraphs implements AutoCloseable {
         gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
         gemm(g, "dLn1V", AB, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
+        if (dhStack != null) // the intermediate-state loss's share at this layer's input norm output (state l, at l*N*H as x[l])
+            g.task(chain.task(g, "isLn1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, dhStack, s.nh, dnorm, z, n * hs);
         gemm(g, "dQw", AT_B, off, dq, z, ln1, s.nh, gr.q, s.wq, qd, hs, n, 1);
         gemm(g, "dKw", AT_B, off, dk, z, ln1, s.nh, gr.k, s.wkv, kvd, hs, n, 1);
         gemm(g, "dVw", AT_B, off, dv, z, ln1, s.nh, gr.v, s.wkv, kvd, hs, n, 1);
@@ -466,7 +556,7 @@ final class ModelGraphs implements AutoCloseable {
 
     private ImmutableTaskGraph norm() {
         TaskGraph g = chain.next("norm");
-        List<FloatArray> all = grads.arrays();
+        List<FloatArray> all = gradientArrays();
         for (int i = 0; i < all.size(); i++)
             g.task(chain.task(g, "norm" + i, Launch.groupPerRow(OptimizerKernels.GROUPS)), OptimizerKernels::sumOfSquaresPartials, ctx,
                     all.get(i), normPartials, all.get(i).getSize(), i);
@@ -477,7 +567,7 @@ final class ModelGraphs implements AutoCloseable {
 
     private ImmutableTaskGraph zero() {
         TaskGraph g = chain.next("zero");
-        List<FloatArray> all = grads.arrays();
+        List<FloatArray> all = gradientArrays();
         for (int i = 0; i < all.size(); i++)
             g.task(chain.task(g, "zero" + i, Launch.threads(all.get(i).getSize())), ElementwiseKernels::zero, ctx, all.get(i),
                     all.get(i).getSize());
@@ -487,11 +577,71 @@ final class ModelGraphs implements AutoCloseable {
     private ImmutableTaskGraph optimizer() {
         TaskGraph g = chain.next("adamw");
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamSettings);
-        List<FloatArray> params = weights.arrays(), gradients = grads.arrays(), m = expAvg.arrays(), v = expAvgSq.arrays();
+        List<FloatArray> params = weightArrays(), gradients = gradientArrays(), m = momentArrays(true), v = momentArrays(false);
         for (int i = 0; i < params.size(); i++) {
             FloatArray p = params.get(i);
             g.task(chain.task(g, "adamw" + i, Launch.threads(p.getSize())), OptimizerKernels::adamW, ctx, p, gradients.get(i), m.get(i),
                     v.get(i), adamSettings, gradStats, p.getSize(), decays.get(i) ? 1 : 0);
+        }
+        return chain.close(g);
+    }
+
+    /**
+     * The intermediate-state loss after the distillation graph (which leaves the logit objective
+     * in {@link #lossResult}): per pair z = W s (or s), the rows' cosines, then L_is and alpha, then
+     * per pair dz, d projection and d s into {@link #dhStack}. The offsets are fixed: slots per
+     * pair for its student state, teacher state, stack slice and statistics.
+     */
+    private ImmutableTaskGraph intermediateState() {
+        TaskGraph g = chain.next("is");
+        IntArray off = isOffsets.array();
+        int hs = config.hiddenSize(), ht = teacherGraphs.config.hiddenSize(), ls = config.numHiddenLayers(),
+                lt = teacherGraphs.config.numHiddenLayers(), z = Offsets.ZERO, np = pairs.size();
+        int[] sSlot = new int[np], tSlot = new int[np], dhSlot = new int[np], statsSlot = new int[np];
+        for (int p = 0; p < np; p++) {
+            DevicePair pair = pairs.get(p);
+            sSlot[p] = isOffsets.slot();
+            isOffsets.set(sSlot[p], pair.student() < ls ? pair.student() * n * hs : 0);
+            tSlot[p] = isOffsets.slot();
+            isOffsets.set(tSlot[p], pair.teacher() < lt ? pair.teacher() * n * ht : 0);
+            dhSlot[p] = isOffsets.slot();
+            isOffsets.set(dhSlot[p], pair.student() * n * hs);
+            statsSlot[p] = isOffsets.slot();
+            isOffsets.set(statsSlot[p], p * n * LossKernels.IS_STATS);
+        }
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, lossSettings);
+        g.task(chain.task(g, "zeroDh", Launch.threads(dhStack.getSize())), ElementwiseKernels::zero, ctx, dhStack, dhStack.getSize());
+        for (int p = 0; p < np; p++) {
+            DevicePair pair = pairs.get(p);
+            // post-norm state k: the input norm's output of layer k, or the final norm's for k = L
+            FloatArray s = pair.student() < ls ? ln1 : lnf, t = pair.teacher() < lt ? teacherGraphs.ln1 : teacherGraphs.lnf;
+            FloatArray zs = s;
+            int zAt = sSlot[p];
+            if (pair.projection() != null) {
+                gemm(g, "project" + p, X_WT, off, s, sSlot[p], pair.projection(), z, pair.z(), z, n, ht, hs, 0);
+                zs = pair.z();
+                zAt = z;
+            }
+            g.task(chain.task(g, "rows" + p, Launch.groupPerRow(n)), LossKernels::intermediateRows, ctx, off, zs, zAt, t, tSlot[p],
+                    lengths, isStats, statsSlot[p], seq, ht);
+        }
+        g.task(chain.task(g, "mean", Launch.oneGroup()), LossKernels::intermediateMean, ctx, lengths, isStats, lossResult, lossSettings,
+                isResult, np, batch, seq);
+        for (int p = 0; p < np; p++) {
+            DevicePair pair = pairs.get(p);
+            FloatArray s = pair.student() < ls ? ln1 : lnf, t = pair.teacher() < lt ? teacherGraphs.ln1 : teacherGraphs.lnf;
+            boolean projected = pair.projection() != null;
+            g.task(chain.task(g, "dz" + p, Launch.threads(n * ht)), LossKernels::intermediateGradient, ctx, off,
+                    projected ? pair.z() : s, projected ? z : sSlot[p], t, tSlot[p], lengths, isStats, statsSlot[p], isResult, pair.dz(),
+                    n, ht, seq);
+            if (projected) {
+                gemm(g, "dState" + p, AB, off, pair.dz(), z, pair.projection(), z, dhStack, dhSlot[p], n, hs, ht, 1);
+                gemm(g, "dProjection" + p, AT_B, off, pair.dz(), z, s, sSlot[p], pair.gradient(), z, ht, hs, n, 1);
+            } else {
+                g.task(chain.task(g, "dState" + p, Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, pair.dz(), z, dhStack,
+                        dhSlot[p], n * hs);
+            }
         }
         return chain.close(g);
     }
@@ -560,8 +710,9 @@ final class ModelGraphs implements AutoCloseable {
     /**
      * After {@link #forward}: the distillation loss against teacherLogits sent from the host, or
      * (teacherLogits null) against the resident teacher's logits of a {@link Distillation}, then the
-     * backward pass, adding weight times the gradients into {@link #grads}. Returns the unweighted
-     * [objective, logit loss, CE].
+     * backward pass, adding weight times the gradients into {@link #grads} (and, with pairs, the
+     * intermediate-state loss's into the projections'). Returns the unweighted [objective, logit
+     * loss, CE] and, with pairs, L_is.
      */
     double[] distillationBackward(float[] teacherLogits, DistillationLoss loss, float weight) {
         requireBackward();
@@ -579,8 +730,11 @@ final class ModelGraphs implements AutoCloseable {
             throw new IllegalStateException("these graphs hold no teacher: pass its logits");
         }
         run(KD);
+        if (!pairs.isEmpty()) run(INTERMEDIATE).transferToHost(isResult);
         backward();
-        return new double[]{lossResult.get(LossKernels.OBJECTIVE), lossResult.get(LossKernels.LOGIT_LOSS), lossResult.get(LossKernels.CE_LOSS)};
+        double logit = lossResult.get(LossKernels.LOGIT_LOSS), ce = lossResult.get(LossKernels.CE_LOSS);
+        if (pairs.isEmpty()) return new double[]{lossResult.get(LossKernels.OBJECTIVE), logit, ce};
+        return new double[]{isResult.get(LossKernels.IS_OBJECTIVE), logit, ce, isResult.get(LossKernels.IS_LOSS)};
     }
 
     private void requireBackward() {

@@ -5,15 +5,21 @@ import minitron4j.model.Batch;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.Tensor;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.BenchProbes;
 import minitron4j.model.backend.Loss;
 import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.IntermediateStateLoss;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The TornadoVM backend ({@code --backend tornado}): the model's passes as task graphs on
@@ -59,18 +65,6 @@ public final class TornadoBackend implements Backend, BenchProbes {
             seconds.put(v.label() + "_kernel", s.kernel());
         }
         return seconds;
-    }
-
-    /** The intermediate-state loss (its learned projections and hidden-state hooks) has no device graphs yet. */
-    @Override
-    public String unsupported(Loss loss) {
-        return unsupportedLoss(loss);
-    }
-
-    private static String unsupportedLoss(Loss loss) {
-        if (loss instanceof Loss.Distillation d && !d.intermediate().isEmpty())
-            return "the intermediate-state loss (--intermediate) runs on the CPU backend only (--backend cpu)";
-        return null;
     }
 
     @Override
@@ -167,14 +161,17 @@ public final class TornadoBackend implements Backend, BenchProbes {
          */
         @Override
         public Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
-            String unsupported = unsupportedLoss(loss);
-            if (unsupported != null) throw new IllegalArgumentException(unsupported);
-            if (loss instanceof Loss.Distillation d) d.checkTeacher(weights.config);
+            Tensor[] projections = null;
+            if (loss instanceof Loss.Distillation d) {
+                d.checkTeacher(weights.config);
+                projections = IntermediateStateLoss.initialProjections(weights.config, d.teacher().config(), d.intermediate(),
+                        d.projectionSeed());
+            }
             beginTraining();
             ModelGraphs teacherGraphs = null;
             if (loss instanceof Loss.Distillation d) {
                 ModelGraphs.Distillation pair = ModelGraphs.distillation(StackedParameters.of(d.teacher()), weights, batch, seq,
-                        settings.decays());
+                        settings.decays(), d.intermediate(), projections);
                 graphs = pair.student();
                 teacherGraphs = pair.teacher();
             } else {
@@ -229,6 +226,61 @@ public final class TornadoBackend implements Backend, BenchProbes {
             @Override
             public List<String> metrics() {
                 return loss.metrics();
+            }
+
+            /** The projections' host arrays as tensors: their initial values until the first step, as the CPU's. */
+            @Override
+            public List<Tensor> extraParameters() {
+                return projected().stream().map(p -> new Tensor(p.initial().name(), p.initial().shape(), p.projection().toHeapArray()))
+                        .toList();
+            }
+
+            private List<ModelGraphs.DevicePair> projected() {
+                return g.pairs.stream().filter(p -> p.projection() != null).toList();
+            }
+
+            @Override
+            public void readExtras(List<Tensor> values, List<Tensor> gradients, List<Tensor> expAvg, List<Tensor> expAvgSq) {
+                List<ModelGraphs.DevicePair> pairs = projected();
+                List<FloatArray> all = new java.util.ArrayList<>();
+                for (ModelGraphs.DevicePair p : pairs) all.addAll(List.of(p.projection(), p.gradient(), p.expAvg(), p.expAvgSq()));
+                g.fetch(all);
+                copyOut(pairs, ModelGraphs.DevicePair::projection, values);
+                copyOut(pairs, ModelGraphs.DevicePair::gradient, gradients);
+                copyOut(pairs, ModelGraphs.DevicePair::expAvg, expAvg);
+                copyOut(pairs, ModelGraphs.DevicePair::expAvgSq, expAvgSq);
+            }
+
+            @Override
+            public void writeExtras(List<Tensor> values, List<Tensor> expAvg, List<Tensor> expAvgSq) {
+                beforeFirstStep("extra parameters");
+                List<ModelGraphs.DevicePair> pairs = projected();
+                copyIn(values, pairs, ModelGraphs.DevicePair::projection);
+                copyIn(expAvg, pairs, ModelGraphs.DevicePair::expAvg);
+                copyIn(expAvgSq, pairs, ModelGraphs.DevicePair::expAvgSq);
+            }
+
+            private static void copyOut(List<ModelGraphs.DevicePair> pairs, Function<ModelGraphs.DevicePair, FloatArray> part,
+                                        List<Tensor> into) {
+                checkExtras(pairs, into);
+                for (int i = 0; i < pairs.size(); i++)
+                    MemorySegment.copy(part.apply(pairs.get(i)).getSegment(), ValueLayout.JAVA_FLOAT, 0, into.get(i).data(), 0,
+                            into.get(i).size());
+            }
+
+            private static void copyIn(List<Tensor> from, List<ModelGraphs.DevicePair> pairs, Function<ModelGraphs.DevicePair, FloatArray> part) {
+                checkExtras(pairs, from);
+                for (int i = 0; i < pairs.size(); i++)
+                    part.apply(pairs.get(i)).getSegment().copyFrom(MemorySegment.ofArray(from.get(i).data()));
+            }
+
+            private static void checkExtras(List<ModelGraphs.DevicePair> pairs, List<Tensor> tensors) {
+                if (tensors.size() != pairs.size())
+                    throw new IllegalArgumentException("expected " + pairs.size() + " extra tensors, got " + tensors.size());
+                for (int i = 0; i < pairs.size(); i++)
+                    if (!tensors.get(i).name().equals(pairs.get(i).initial().name()) || tensors.get(i).size() != pairs.get(i).initial().size())
+                        throw new IllegalArgumentException("extra tensor " + tensors.get(i).name() + " does not mirror "
+                                + pairs.get(i).initial().name());
             }
 
             @Override

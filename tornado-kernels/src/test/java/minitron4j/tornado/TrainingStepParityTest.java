@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static minitron4j.tornado.DeviceRun.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Whole optimizer steps on the TornadoVM backend against the CPU backend, buffer by buffer: two CE
  * steps from restored (non-zero) AdamW moments, the first over two accumulated micro-batches (one
  * right-padded) with clipping in force, the second without clipping; then distillation from a
- * resident teacher with every logit loss kind and a CE term. After each step: the losses, the
+ * resident teacher with every logit loss kind, a CE term, and the intermediate-state loss with and
+ * without learned projections. After each step: the losses, the
  * gradient norm, every gradient, then every weight and both moments after the update; at the end
  * the logits of the trained model, through the same session.
  */
@@ -115,22 +117,45 @@ class TrainingStepParityTest {
     @ParameterizedTest
     @MethodSource("losses")
     void distillationFromAResidentTeacherMatchesTheCpuBackend(DistillationLoss logits) throws IOException {
-        Path dir = Fixtures.hfNemotron("tiny-mqa-tied");
-        Parameters student = Checkpoint.load(dir).params();
+        Parameters student = Checkpoint.load(Fixtures.hfNemotron("tiny-mqa-tied")).params();
         Parameters teacher = Parameters.initialize(NemotronConfig.of(student.config().vocabSize(), 64, 128, 2, 4, 2, 16, false), 5);
+        assertDistillationMatches(student, new Loss.Distillation(teacher, logits, List.of(), 0),
+                logits.kind().id() + " ce_weight " + logits.ceWeight());
+    }
+
+    /**
+     * The intermediate-state loss with its learned projections (a teacher 64 wide against the
+     * student's 48, pairs at an inner layer and at both final norms) and without them (a teacher
+     * of the student's width), with a CE term so that alpha carries the whole objective.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void theIntermediateStateLossMatchesTheCpuBackend(boolean projected) throws IOException {
+        Parameters student = Checkpoint.load(Fixtures.hfNemotron("tiny-mqa-tied")).params();
+        Parameters teacher = projected
+                ? Parameters.initialize(NemotronConfig.of(student.config().vocabSize(), 64, 128, 2, 4, 2, 16, false), 5)
+                : Parameters.initialize(student.config(), 6);
+        List<LayerPair> pairs = LayerPair.parse(projected ? "1:1,3:2" : "2:1,3:3");
+        Loss loss = new Loss.Distillation(teacher, new DistillationLoss(LogitLossKind.FORWARD_KL, 2, 0, 0.5), pairs, 9);
+        assertDistillationMatches(student, loss, "intermediate " + pairs + (projected ? " projected" : ""));
+    }
+
+    private static void assertDistillationMatches(Parameters student, Loss loss, String what) throws IOException {
         IntTensor ids;
-        try (SafetensorsFile forward = SafetensorsFile.open(dir.resolve("forward.safetensors"))) {
+        try (SafetensorsFile forward = SafetensorsFile.open(Fixtures.hfNemotron("tiny-mqa-tied").resolve("forward.safetensors"))) {
             ids = forward.readInts("input_ids");
         }
         int b = ids.shape()[0], t = ids.shape()[1];
         Batch batch = new Batch(ids.data(), b, t, new int[]{t, t - 4});
-        Loss loss = new Loss.Distillation(teacher, logits, List.of(), 0);
-        String what = logits.kind().id() + " ce_weight " + logits.ceWeight();
         try (Backend.Session cpu = Backends.get("cpu").open(student.copy());
              Backend.Session device = Backends.get("tornado").open(student);
              Backend.Training cpuTraining = cpu.training(loss, b, t, ADAMW);
              Backend.Training deviceTraining = device.training(loss, b, t, ADAMW)) {
             assertEquals(cpuTraining.metrics(), deviceTraining.metrics());
+            List<Tensor> extras = cpuTraining.extraParameters();
+            assertEquals(extras.stream().map(Tensor::name).toList(), deviceTraining.extraParameters().stream().map(Tensor::name).toList());
+            for (int i = 0; i < extras.size(); i++)
+                assertArrayEquals(extras.get(i).data(), deviceTraining.extraParameters().get(i).data(), "initial " + extras.get(i).name());
             assertClose(cpuTraining.teacherLogits(batch).clone(), deviceTraining.teacherLogits(batch), 1e-4, "teacher logits");
             for (int step = 1; step <= 2; step++) {
                 for (Backend.Training tr : new Backend.Training[]{cpuTraining, deviceTraining}) tr.zeroGradients();
@@ -138,24 +163,37 @@ class TrainingStepParityTest {
                 for (int i = 0; i < want.length; i++)
                     assertEquals(want[i], got[i], 1e-4 * Math.abs(want[i]) + 1e-7, what + " " + cpuTraining.metrics().get(i) + ", step " + step);
                 double norm = compareGradientsAndNorm(cpuTraining, deviceTraining, student.config(), what + ", step " + step);
+                compareExtras(cpuTraining, deviceTraining, extras, true, what + ", step " + step);
                 cpuTraining.update(norm, norm / 2, LR, step);
                 deviceTraining.update(norm, norm / 2, LR, step);
                 compareState(cpuTraining, deviceTraining, student, what + ", step " + step);
+                compareExtras(cpuTraining, deviceTraining, extras, false, what + ", step " + step);
             }
             assertClose(cpu.forward(batch), device.forward(batch), 1e-4, what + ": student logits after training");
         }
     }
 
-    /** The intermediate-state loss has no device graphs: refused up front, with the backend that runs it named. */
-    @org.junit.jupiter.api.Test
-    void theIntermediateStateLossIsRefused() throws IOException {
-        Parameters student = Checkpoint.load(Fixtures.hfNemotron("tiny-gqa")).params();
-        Loss loss = new Loss.Distillation(student.copy(), DistillationLoss.forwardKl(1), List.of(new LayerPair(1, 1)), 0);
-        Backend tornado = Backends.get("tornado");
-        assertTrue(tornado.unsupported(loss).contains("--backend cpu"), tornado.unsupported(loss));
-        try (Backend.Session device = tornado.open(student)) {
-            assertThrows(IllegalArgumentException.class, () -> device.training(loss, 1, 4, ADAMW));
+    /**
+     * The learned projections' gradients (before the update: the CPU clips its gradients in place,
+     * the device as it applies them), or their values and moments (after it).
+     */
+    private static void compareExtras(Backend.Training cpu, Backend.Training device, List<Tensor> shapes, boolean gradients,
+                                      String what) {
+        List<List<Tensor>> want = new java.util.ArrayList<>(), got = new java.util.ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            want.add(shapes.stream().map(Tensor::copy).toList());
+            got.add(shapes.stream().map(Tensor::copy).toList());
         }
+        cpu.readExtras(want.get(0), want.get(1), want.get(2), want.get(3));
+        device.readExtras(got.get(0), got.get(1), got.get(2), got.get(3));
+        String[] parts = {"value", "gradient", "exp_avg", "exp_avg_sq"};
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < shapes.size() && (k == 1) == gradients; i++) {
+                float[] w = want.get(k).get(i).data();
+                double max = 0;
+                for (float x : w) max = Math.max(max, Math.abs(x));
+                assertClose(w, got.get(k).get(i).data(), 1e-3 * max + 1e-12, what + " " + shapes.get(i).name() + " " + parts[k]);
+            }
     }
 
     private static double compareGradientsAndNorm(Backend.Training cpu, Backend.Training device, NemotronConfig config,

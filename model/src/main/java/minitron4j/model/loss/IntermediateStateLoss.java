@@ -55,23 +55,39 @@ public final class IntermediateStateLoss {
         projected = new float[count][];
         dz = new float[count][];
         dh = new float[count][];
-        Random random = new Random(seed);
+        Tensor[] initial = initialProjections(studentConfig, teacher.config(), pairs, seed);
         for (int p = 0; p < count; p++) {
-            LayerPair pair = pairs.get(p);
-            pair.check(studentLayers, teacher.config().numHiddenLayers());
-            teacher.hiddenState(pair.teacher()); // fails now, naming the index, if the teacher does not keep it
+            teacher.hiddenState(pairs.get(p).teacher()); // fails now, naming the index, if the teacher does not keep it
             student[p] = new float[n * hs];
             dz[p] = new float[n * ht];
             dh[p] = new float[n * hs];
-            if (hs != ht) {
-                Tensor w = Tensor.zeros(PROJECTION_PREFIX + p + ".weight", ht, hs);
-                double std = 1 / Math.sqrt(hs);
-                for (int i = 0; i < w.size(); i++) w.data()[i] = (float) (random.nextGaussian() * std);
-                projection[p] = TrainableTensor.of(w);
+            if (initial[p] != null) {
+                projection[p] = TrainableTensor.of(initial[p]);
                 trainable.add(projection[p]);
                 projected[p] = new float[n * ht];
             }
         }
+    }
+
+    /**
+     * Checks every pair against both models' layer counts and returns each pair's learned
+     * projection at its initial values: N(0, 1/Hs) from the seed, [Ht, Hs], named
+     * {@code distillation.projection.P.weight}; null for a pair whose widths agree. Every backend
+     * starts from these values.
+     */
+    public static Tensor[] initialProjections(NemotronConfig student, NemotronConfig teacher, List<LayerPair> pairs, long seed) {
+        int hs = student.hiddenSize(), ht = teacher.hiddenSize();
+        Tensor[] initial = new Tensor[pairs.size()];
+        Random random = new Random(seed);
+        for (int p = 0; p < pairs.size(); p++) {
+            pairs.get(p).check(student.numHiddenLayers(), teacher.numHiddenLayers());
+            if (hs == ht) continue;
+            Tensor w = Tensor.zeros(PROJECTION_PREFIX + p + ".weight", ht, hs);
+            double std = 1 / Math.sqrt(hs);
+            for (int i = 0; i < w.size(); i++) w.data()[i] = (float) (random.nextGaussian() * std);
+            initial[p] = w;
+        }
+        return initial;
     }
 
     /** The teacher indices a {@link FrozenTeacher} must keep for these pairs. */
