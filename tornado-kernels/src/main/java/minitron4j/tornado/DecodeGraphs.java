@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * Generation on the device: the Nemotron forward pass of one new token at position pos (batch 1)
  * through a KV cache [L, maxSeq, nkv*hd] that never leaves the device, as three task graphs of one
- * execution plan (the op sequence of {@link minitron4j.model.Nemotron} through its KvCache):
+ * execution plan (the layer is {@link LayerForward}, as in the batch graphs):
  * <pre>
  * EMBED   token -> x                                             (token id in; weights sent once)
  * LAYER   x -> LN1P -> q, k, v (k and v written straight into row pos of the layer's cache)
@@ -125,6 +125,10 @@ final class DecodeGraphs implements Backend.Decoder {
         return ch.close(g);
     }
 
+    /**
+     * One layer's forward ({@link LayerForward}) for the token: k and v go straight into row pos of
+     * the layer's cache, RoPE and attention read the position from the offsets table.
+     */
     private ImmutableTaskGraph layer(StackedParameters w) {
         NemotronConfig c = config;
         GraphChain ch = chain;
@@ -132,32 +136,36 @@ final class DecodeGraphs implements Backend.Decoder {
         IntArray off = layerOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         TokenLayerSlots s = slots;
-        int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
-                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
-        float eps = (float) c.normEps();
-        g.task(ch.task(g, "ln1", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, x, z, w.inW, s.wh, w.inB, s.wh,
-                normed, z, mean, rstd, z, hs, eps);
-        g.task(ch.task(g, "q", Launch.tiles2d(1, qd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.q, s.wq, q, z, 1, qd, hs, 0);
-        g.task(ch.task(g, "k", Launch.tiles2d(1, kvd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.k, s.wkv, keys, s.row, 1, kvd, hs, 0);
-        g.task(ch.task(g, "v", Launch.tiles2d(1, kvd)), GemmKernels::xWt, ch.ctx, off, normed, z, w.v, s.wkv, values, s.row, 1, kvd, hs, 0);
-        g.task(ch.task(g, "ropeQ", Launch.threads(nh * pairs)), DecodeKernels::rope, ch.ctx, off, q, z, rope.cos(), rope.sin(), s.pos,
-                nh, hd, pairs);
-        g.task(ch.task(g, "ropeK", Launch.threads(nkv * pairs)), DecodeKernels::rope, ch.ctx, off, keys, s.row, rope.cos(), rope.sin(),
-                s.pos, nkv, hd, pairs);
-        g.task(ch.task(g, "scores", Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, ch.ctx, off, q, keys, s.cache, s.pos,
-                scores, nh, nkv, hd, maxSeq);
-        g.task(ch.task(g, "softmax", Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, ch.ctx, off, scores, s.pos, maxSeq);
-        g.task(ch.task(g, "values", Launch.threads(qd)), DecodeKernels::attentionValues, ch.ctx, off, scores, values, s.cache, s.pos,
-                att, nh, nkv, hd, maxSeq);
-        g.task(ch.task(g, "o", Launch.tiles2d(1, hs)), GemmKernels::xWt, ch.ctx, off, att, z, w.o, s.wo, h, z, 1, hs, qd, 0);
-        g.task(ch.task(g, "residual1", Launch.threads(hs)), ElementwiseKernels::add, ch.ctx, off, x, z, h, z, hs);
-        g.task(ch.task(g, "ln2", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, h, z, w.postW, s.wh, w.postB, s.wh,
-                normed, z, mean, rstd, z, hs, eps);
-        g.task(ch.task(g, "up", Launch.tiles2d(1, f)), GemmKernels::xWt, ch.ctx, off, normed, z, w.up, s.wf, up, z, 1, f, hs, 0);
-        // in place: each thread reads and writes only its own element
-        g.task(ch.task(g, "relu2", Launch.threads(f)), ElementwiseKernels::squaredReluForward, ch.ctx, off, up, z, up, z, f);
-        g.task(ch.task(g, "down", Launch.tiles2d(1, hs)), GemmKernels::xWt, ch.ctx, off, up, z, w.down, s.wf, x, z, 1, hs, f, 0);
-        g.task(ch.task(g, "residual2", Launch.threads(hs)), ElementwiseKernels::add, ch.ctx, off, h, z, x, z, hs);
+        int qd = c.qDim(), nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2,
+                z = Offsets.ZERO;
+        LayerForward.At normedAt = new LayerForward.At(normed, z), upAt = new LayerForward.At(up, z);
+        LayerForward.Operands o = new LayerForward.Operands(new LayerForward.At(x, z), normedAt, normedAt, mean, rstd, mean, rstd, z,
+                new LayerForward.At(q, z), new LayerForward.At(keys, s.row), new LayerForward.At(values, s.row), new LayerForward.At(att, z),
+                new LayerForward.At(h, z), upAt, upAt, new LayerForward.At(x, z));
+        LayerForward.build(ch, g, off, w, new LayerForward.WeightSlots(s.wh, s.wq, s.wkv, s.wo, s.wf), 1, o, new LayerForward.Ops() {
+            @Override
+            public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray weight, int wSlot, LayerForward.At out,
+                               int outFeatures, int inFeatures) {
+                graph.task(ch.task(graph, id, Launch.tiles2d(1, outFeatures)), GemmKernels::xWt, ch.ctx, off, in.buffer(), in.slot(), weight,
+                        wSlot, out.buffer(), out.slot(), 1, outFeatures, inFeatures, 0);
+            }
+
+            @Override
+            public void rope(TaskGraph graph, String id, LayerForward.At at, int heads) {
+                graph.task(ch.task(graph, id, Launch.threads(heads * pairs)), DecodeKernels::rope, ch.ctx, off, at.buffer(), at.slot(),
+                        DecodeGraphs.this.rope.cos(), DecodeGraphs.this.rope.sin(), s.pos, heads, hd, pairs);
+            }
+
+            @Override
+            public void attention(TaskGraph graph) {
+                graph.task(ch.task(graph, "scores", Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, ch.ctx, off, q, keys, s.cache,
+                        s.pos, scores, nh, nkv, hd, maxSeq);
+                graph.task(ch.task(graph, "softmax", Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, ch.ctx, off, scores, s.pos,
+                        maxSeq);
+                graph.task(ch.task(graph, "values", Launch.threads(qd)), DecodeKernels::attentionValues, ch.ctx, off, scores, values, s.cache,
+                        s.pos, att, nh, nkv, hd, maxSeq);
+            }
+        });
         return ch.close(g);
     }
 

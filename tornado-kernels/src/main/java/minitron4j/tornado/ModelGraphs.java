@@ -404,36 +404,38 @@ final class ModelGraphs implements AutoCloseable {
         return graphPrefix + graph;
     }
 
+    /** One layer's forward ({@link LayerForward}) over the batch's rows, every activation saved at its layer's slice. */
     private ImmutableTaskGraph layer() {
         NemotronConfig c = config;
         TaskGraph g = chain.next(name("layer"));
         IntArray off = forwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         BatchLayerSlots s = forwardSlots;
-        StackedParameters w = weights;
-        int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
-                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
-        float eps = (float) c.normEps();
+        int nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
         // slot 0 is always 0; the layer input x[l] sits at l*N*H = the nh slot's value
-        g.task(chain.task(g, "ln1", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, s.nh, w.inW, s.wh, w.inB, s.wh,
-                ln1, s.nh, ln1Mean, ln1Rstd, s.n1, hs, eps);
-        gemm(g, "q", X_WT, off, ln1, s.nh, w.q, s.wq, q, s.nq, n, qd, hs, 0);
-        gemm(g, "k", X_WT, off, ln1, s.nh, w.k, s.wkv, k, s.nkv, n, kvd, hs, 0);
-        gemm(g, "v", X_WT, off, ln1, s.nh, w.v, s.wkv, v, s.nkv, n, kvd, hs, 0);
-        g.task(chain.task(g, "ropeQ", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, q, s.nq, rope.cos(), rope.sin(),
-                n, nh, hd, pairs, seq, 1f);
-        g.task(chain.task(g, "ropeK", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, k, s.nkv, rope.cos(), rope.sin(),
-                n, nkv, hd, pairs, seq, 1f);
-        g.task(chain.task(g, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v, s.nkv,
-                lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
-        gemm(g, "o", X_WT, off, att, s.nq, w.o, s.wo, h, s.nh, n, hs, qd, 0);
-        g.task(chain.task(g, "residual1", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, x, s.nh, h, s.nh, n * hs);
-        g.task(chain.task(g, "ln2", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, h, s.nh, w.postW, s.wh, w.postB, s.wh,
-                ln2, s.nh, ln2Mean, ln2Rstd, s.n1, hs, eps);
-        gemm(g, "up", X_WT, off, ln2, s.nh, w.up, s.wf, up, s.nf, n, f, hs, 0);
-        g.task(chain.task(g, "relu2", Launch.threads(n * f)), ElementwiseKernels::squaredReluForward, ctx, off, up, s.nf, act, s.nf, n * f);
-        gemm(g, "down", X_WT, off, act, s.nf, w.down, s.wf, x, s.xOut, n, hs, f, 0);
-        g.task(chain.task(g, "residual2", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, h, s.nh, x, s.xOut, n * hs);
+        LayerForward.Operands o = new LayerForward.Operands(new LayerForward.At(x, s.nh), new LayerForward.At(ln1, s.nh),
+                new LayerForward.At(ln2, s.nh), ln1Mean, ln1Rstd, ln2Mean, ln2Rstd, s.n1, new LayerForward.At(q, s.nq),
+                new LayerForward.At(k, s.nkv), new LayerForward.At(v, s.nkv), new LayerForward.At(att, s.nq), new LayerForward.At(h, s.nh),
+                new LayerForward.At(up, s.nf), new LayerForward.At(act, s.nf), new LayerForward.At(x, s.xOut));
+        LayerForward.build(chain, g, off, weights, new LayerForward.WeightSlots(s.wh, s.wq, s.wkv, s.wo, s.wf), n, o, new LayerForward.Ops() {
+            @Override
+            public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray w, int wSlot, LayerForward.At out, int outFeatures,
+                               int inFeatures) {
+                gemm(graph, id, X_WT, off, in.buffer(), in.slot(), w, wSlot, out.buffer(), out.slot(), n, outFeatures, inFeatures, 0);
+            }
+
+            @Override
+            public void rope(TaskGraph graph, String id, LayerForward.At at, int heads) {
+                graph.task(chain.task(graph, id, Launch.threads(n * heads * pairs)), ElementwiseKernels::rope, ctx, off, at.buffer(), at.slot(),
+                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), n, heads, hd, pairs, seq, 1f);
+            }
+
+            @Override
+            public void attention(TaskGraph graph) {
+                graph.task(chain.task(graph, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v,
+                        s.nkv, lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
+            }
+        });
         return chain.close(g);
     }
 
