@@ -13,10 +13,10 @@ import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.CpuBackend;
 import minitron4j.model.backend.Loss;
-import minitron4j.model.io.FolderLock;
-import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
+import minitron4j.model.io.FolderLock;
+import minitron4j.model.loss.DistillationLoss;
 import minitron4j.training.Evaluator;
 import minitron4j.training.RunFolder;
 import minitron4j.training.TokenData;
@@ -198,11 +198,6 @@ public final class Distiller {
         TrainingSummary s = Trainer.run(TrainSpec.fromJson(spec), outDir, false,
                 TrainOptions.defaults().withProgressBar(like.progressBar()).withBackend(backend));
         return s.lastCheckpoint();
-    }
-
-    /** {@link #correctTeacher(Path, Path, int, double, DistillOptions, Path, Backend)} on the CPU with default batch shape and intervals. */
-    public static Path correctTeacher(Path teacherDir, Path dataDir, int steps, double lr, Path outDir) throws IOException {
-        return correctTeacher(teacherDir, dataDir, steps, lr, DistillOptions.defaults(steps), outDir, new CpuBackend());
     }
 
     /** Writes JSON so that the file is either the old one or the complete new one, whatever happens. */

@@ -104,7 +104,7 @@ class DistillerTest {
 
             @Override
             public String unsupported(Loss loss) {
-                return loss instanceof Loss.Distillation d && d.kind() == LogitLossKind.MSE ? "the mse loss is not here" : null;
+                return loss instanceof Loss.Distillation d && d.logitLoss().kind() == LogitLossKind.MSE ? "the mse loss is not here" : null;
             }
 
             @Override

@@ -1,6 +1,5 @@
 package minitron4j.model;
 
-
 import java.util.Arrays;
 
 /**

@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.loss.LogitLossKind;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -11,7 +12,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * logit loss kind plus a CE term (twin of {@link minitron4j.model.loss.DistillationLoss}). Each
  * takes three tasks: per-row statistics and losses (one work-group per row), the means over
  * counted rows (one work-group), then the gradient (one thread per logit), which needs the counts
- * from the second. The CE's {@code result} holds [loss, gradient scale]; {@code settings} holds
+ * from the second. The intermediate-state loss works on hidden states the same way: cosine rows,
+ * a mean (one thread: pairs x rows additions, small beside the rows), then d state. Top-k finds
+ * its k tokens in k passes over the row's vocabulary (O(k V), fine for the k of a distillation). The CE's {@code result} holds [loss, gradient scale]; {@code settings} holds
  * [tau, weight, kind, k, ce weight], the weight scaling the gradient (1/gradient-accumulation
  * steps) but not the loss.
  */
@@ -64,7 +67,7 @@ public final class LossKernels {
 
     /**
      * Indices into the loss settings: tau, the micro-batch's weight, and a distillation's logit loss
-     * kind (an ordinal of {@link minitron4j.model.loss.LogitLossKind}), top-k's k and the CE weight.
+     * kind ({@link #code}), top-k's k and the CE weight.
      */
     public static final int TAU = 0, WEIGHT = 1, KIND = 2, TOP_K_SETTING = 3, CE_WEIGHT = 4, SETTINGS = 5;
 
@@ -118,8 +121,19 @@ public final class LossKernels {
     public static final int ROW_A = 0, ROW_B = 1, ROW_C = 2, ROW_D = 3, ROW_LSE = 4, ROW_LOGIT = 5, ROW_CE = 6, STATS = 7;
     /** Indices into a distillation's result: the objective, the logit loss, the CE, and their gradient scales. */
     public static final int OBJECTIVE = 0, LOGIT_LOSS = 1, CE_LOSS = 2, LOGIT_SCALE = 3, CE_SCALE = 4, RESULTS = 5;
-    /** The kinds, as {@link minitron4j.model.loss.LogitLossKind}'s ordinals. */
+    /** The logit loss kinds as the kernels read them from the settings ({@link #code}). */
     public static final int FORWARD_KL = 0, REVERSE_KL = 1, MSE = 2, COSINE = 3, TOP_K = 4;
+
+    /** The settings' code of a kind (a switch, so that reordering the enum cannot swap kinds on the device). */
+    public static int code(LogitLossKind kind) {
+        return switch (kind) {
+            case FORWARD_KL -> FORWARD_KL;
+            case REVERSE_KL -> REVERSE_KL;
+            case MSE -> MSE;
+            case COSINE -> COSINE;
+            case TOP_K -> TOP_K;
+        };
+    }
     // reductions of the first pass over a row
     private static final int SUM_S = 0, SUM_S_TAU = 1, SUM_T_TAU = 2, SUM_SS = 3, SUM_TT = 4, SUM_ST = 5, SUM_SQ_DIFF = 6, SUMS = 7;
 

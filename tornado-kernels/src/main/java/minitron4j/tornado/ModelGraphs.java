@@ -135,11 +135,7 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     /** A teacher (forward only) and a student trained on its logits in one plan; see the class comment. */
-    record Distillation(ModelGraphs teacher, ModelGraphs student) implements AutoCloseable {
-        @Override
-        public void close() {
-            student.close();
-        }
+    record Distillation(ModelGraphs teacher, ModelGraphs student) {
     }
 
     /** Forward graphs alone (EMBED, LAYER, HEAD): no gradients or backward buffers on the device. */
@@ -411,7 +407,7 @@ final class ModelGraphs implements AutoCloseable {
         IntArray off = forwardOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         BatchLayerSlots s = forwardSlots;
-        int nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2;
+        int nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), ropePairs = c.rotaryDim() / 2;
         // slot 0 is always 0; the layer input x[l] sits at l*N*H = the nh slot's value
         LayerForward.Operands o = new LayerForward.Operands(new LayerForward.At(x, s.nh), new LayerForward.At(ln1, s.nh),
                 new LayerForward.At(ln2, s.nh), ln1Mean, ln1Rstd, ln2Mean, ln2Rstd, s.n1, new LayerForward.At(q, s.nq),
@@ -426,8 +422,8 @@ final class ModelGraphs implements AutoCloseable {
 
             @Override
             public void rope(TaskGraph graph, String id, LayerForward.At at, int heads) {
-                graph.task(chain.task(graph, id, Launch.threads(n * heads * pairs)), ElementwiseKernels::rope, ctx, off, at.buffer(), at.slot(),
-                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), n, heads, hd, pairs, seq, 1f);
+                graph.task(chain.task(graph, id, Launch.threads(n * heads * ropePairs)), ElementwiseKernels::rope, ctx, off, at.buffer(), at.slot(),
+                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), n, heads, hd, ropePairs, seq, 1f);
             }
 
             @Override
@@ -506,7 +502,7 @@ final class ModelGraphs implements AutoCloseable {
         BatchLayerSlots s = backwardSlots;
         StackedParameters w = weights, gr = grads;
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
-                nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
+                nkv = c.numKeyValueHeads(), hd = c.headDim(), ropePairs = c.rotaryDim() / 2, z = Offsets.ZERO;
         // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
         gemm(g, "dAct", AB, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
         gemm(g, "dDown", AT_B, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
@@ -528,10 +524,10 @@ final class ModelGraphs implements AutoCloseable {
                 batch, seq, nh, nkv, hd);
         g.task(chain.task(g, "dKV", Launch.threads(n * kvd)), AttentionKernels::backwardKeyValue, ctx, off, dscores, probs, s.np, q, s.nq,
                 datt, dk, dv, batch, seq, nh, nkv, hd);
-        g.task(chain.task(g, "ropeDq", Launch.threads(n * nh * pairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
-                n, nh, hd, pairs, seq, -1f);
-        g.task(chain.task(g, "ropeDk", Launch.threads(n * nkv * pairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
-                n, nkv, hd, pairs, seq, -1f);
+        g.task(chain.task(g, "ropeDq", Launch.threads(n * nh * ropePairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
+                n, nh, hd, ropePairs, seq, -1f);
+        g.task(chain.task(g, "ropeDk", Launch.threads(n * nkv * ropePairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
+                n, nkv, hd, ropePairs, seq, -1f);
         gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
         gemm(g, "dLn1V", AB, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);
@@ -598,7 +594,7 @@ final class ModelGraphs implements AutoCloseable {
         TaskGraph g = chain.next("is");
         IntArray off = isOffsets.array();
         int hs = config.hiddenSize(), ht = teacherGraphs.config.hiddenSize(), ls = config.numHiddenLayers(),
-                lt = teacherGraphs.config.numHiddenLayers(), z = Offsets.ZERO, np = pairs.size();
+                lt = teacherGraphs.config.numHiddenLayers(), zeroSlot = Offsets.ZERO, np = pairs.size();
         int[] sSlot = new int[np], tSlot = new int[np], dhSlot = new int[np], statsSlot = new int[np];
         for (int p = 0; p < np; p++) {
             DevicePair pair = pairs.get(p);
@@ -621,9 +617,9 @@ final class ModelGraphs implements AutoCloseable {
             FloatArray zs = s;
             int zAt = sSlot[p];
             if (pair.projection() != null) {
-                gemm(g, "project" + p, X_WT, off, s, sSlot[p], pair.projection(), z, pair.z(), z, n, ht, hs, 0);
+                gemm(g, "project" + p, X_WT, off, s, sSlot[p], pair.projection(), zeroSlot, pair.z(), zeroSlot, n, ht, hs, 0);
                 zs = pair.z();
-                zAt = z;
+                zAt = zeroSlot;
             }
             g.task(chain.task(g, "rows" + p, Launch.groupPerRow(n)), LossKernels::intermediateRows, ctx, off, zs, zAt, t, tSlot[p],
                     lengths, isStats, statsSlot[p], seq, ht);
@@ -635,13 +631,13 @@ final class ModelGraphs implements AutoCloseable {
             FloatArray s = pair.student() < ls ? ln1 : lnf, t = pair.teacher() < lt ? teacherGraphs.ln1 : teacherGraphs.lnf;
             boolean projected = pair.projection() != null;
             g.task(chain.task(g, "dz" + p, Launch.threads(n * ht)), LossKernels::intermediateGradient, ctx, off,
-                    projected ? pair.z() : s, projected ? z : sSlot[p], t, tSlot[p], lengths, isStats, statsSlot[p], isResult, pair.dz(),
+                    projected ? pair.z() : s, projected ? zeroSlot : sSlot[p], t, tSlot[p], lengths, isStats, statsSlot[p], isResult, pair.dz(),
                     n, ht, seq);
             if (projected) {
-                gemm(g, "dState" + p, AB, off, pair.dz(), z, pair.projection(), z, dhStack, dhSlot[p], n, hs, ht, 1);
-                gemm(g, "dProjection" + p, AT_B, off, pair.dz(), z, s, sSlot[p], pair.gradient(), z, ht, hs, n, 1);
+                gemm(g, "dState" + p, AB, off, pair.dz(), zeroSlot, pair.projection(), zeroSlot, dhStack, dhSlot[p], n, hs, ht, 1);
+                gemm(g, "dProjection" + p, AT_B, off, pair.dz(), zeroSlot, s, sSlot[p], pair.gradient(), zeroSlot, ht, hs, n, 1);
             } else {
-                g.task(chain.task(g, "dState" + p, Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, pair.dz(), z, dhStack,
+                g.task(chain.task(g, "dState" + p, Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, pair.dz(), zeroSlot, dhStack,
                         dhSlot[p], n * hs);
             }
         }
@@ -720,7 +716,7 @@ final class ModelGraphs implements AutoCloseable {
         requireBackward();
         lossSettings.set(LossKernels.TAU, (float) loss.tau());
         lossSettings.set(LossKernels.WEIGHT, weight);
-        lossSettings.set(LossKernels.KIND, loss.kind().ordinal());
+        lossSettings.set(LossKernels.KIND, LossKernels.code(loss.kind()));
         lossSettings.set(LossKernels.TOP_K_SETTING, loss.topK());
         lossSettings.set(LossKernels.CE_WEIGHT, (float) loss.ceWeight());
         if (teacherLogits != null) {

@@ -228,7 +228,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
                 return loss.metrics();
             }
 
-            /** The projections' host arrays as tensors: their initial values until the first step, as the CPU's. */
+            /** The projections at their initial values (what TrainingSteps asks, before the first step; later values come through readExtras). */
             @Override
             public List<Tensor> extraParameters() {
                 return projected().stream().map(p -> new Tensor(p.initial().name(), p.initial().shape(), p.projection().toHeapArray()))
@@ -301,7 +301,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
                     case Loss.Distillation d -> {
                         residentTeacher.forward(batch.ids(), batch.lengths(), false);
                         g.forward(batch.ids(), batch.lengths(), false);
-                        yield g.distillationBackward(null, d.logits(), weight);
+                        yield g.distillationBackward(null, d.logitLoss(), weight);
                     }
                 };
             }

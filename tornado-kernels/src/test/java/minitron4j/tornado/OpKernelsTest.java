@@ -197,7 +197,7 @@ class OpKernelsTest {
                 dGrad = new FloatArray(logits.length);
         settings.set(LossKernels.TAU, tau);
         settings.set(LossKernels.WEIGHT, weight);
-        settings.set(LossKernels.KIND, kind.ordinal());
+        settings.set(LossKernels.KIND, LossKernels.code(kind));
         settings.set(LossKernels.TOP_K_SETTING, topK);
         settings.set(LossKernels.CE_WEIGHT, ceWeight);
         DeviceRun.once(new Object[]{dIds, dLengths, dLogits, dTeacher, settings}, new Object[]{result, dGrad}, g -> g.graph

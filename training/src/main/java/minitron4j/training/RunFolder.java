@@ -40,7 +40,7 @@ public final class RunFolder {
     public static final String LATEST = "latest";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
-    /** The optimizer's extra tensors (an objective's own trained tensors, e.g. distillation's projections), when it has any. */
+    /** The optimizer's extra tensors (the tensors a training trains beside the model, e.g. distillation's projections), when it has any. */
     public static final String EXTRA_PARAMETERS = "extra_parameters.safetensors";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -122,7 +122,7 @@ public final class RunFolder {
                 int[] shape = f.info(t.name()).shape();
                 if (!Arrays.equals(shape, t.shape()))
                     throw new IOException(file + ": tensor " + t.name() + " has shape " + Arrays.toString(shape)
-                            + ", the objective needs " + t.shapeString());
+                            + ", the run needs " + t.shapeString());
                 System.arraycopy(f.readFloats(t.name()).data(), 0, t.data(), 0, t.size());
             }
         }

@@ -20,9 +20,9 @@ import java.util.Map;
 
 /**
  * Training from a {@link TrainSpec}: builds the model (from scratch or from a checkpoint), the
- * data sampler, AdamW and the schedule, and hands them to the {@link TrainingLoop} with the
- * objective of the {@link TrainOptions} (cross-entropy unless told otherwise) and validation
- * (val_ce_loss, val_ppl) on val.bin.
+ * data sampler, AdamW and the schedule, and hands them to the {@link TrainingLoop} with
+ * {@link TrainingSteps} of next-token cross-entropy on the {@link TrainOptions}' backend and
+ * validation (val_ce_loss, val_ppl) on val.bin.
  */
 public final class Trainer {
     private Trainer() {}
@@ -108,10 +108,10 @@ public final class Trainer {
     }
 
     /**
-     * The default validation: mean CE over eval_batches batches of non-overlapping windows spread
-     * evenly over val.bin (the same windows every time), logged as val_ce_loss and val_ppl.
+     * Mean CE over eval_batches batches of non-overlapping windows spread evenly over val.bin (the
+     * same windows every time), logged as val_ce_loss and val_ppl.
      */
-    public static Validation crossEntropyValidation(Evaluator evaluator, TokenData data, TrainSpec spec) {
+    private static Validation crossEntropyValidation(Evaluator evaluator, TokenData data, TrainSpec spec) {
         return () -> {
             Evaluator.Result r = evaluator.evaluate(data.val(), spec.evalBatches());
             Map<String, Double> m = new LinkedHashMap<>();

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * How the {@link TrainingLoop} computes and applies a step's gradients, on any backend: a
  * {@link Backend.Training} keeps the weights, gradients and AdamW moments where the backend
- * computes (the caller's pool on the CPU, the device for TornadoVM); per micro-batch only the ids
+ * computes (on the CPU the weights are the caller's pool, gradients and moments the training's
+ * own; on TornadoVM all of them stay on the device); per micro-batch only the ids
  * go in and the loss's values come out, per step the norm. The loop owns the rest: sampling,
  * logging, validation, checkpoints, the NaN guard.
  *
@@ -26,7 +27,7 @@ import java.util.List;
 public final class TrainingSteps implements AutoCloseable {
     private final Parameters params;
     private final OptimizerState optimizer;
-    private final String backend;
+    private final String backendName;
     private final Backend.Session session;
     private final Backend.Training training;
     private final double flops;
@@ -38,16 +39,19 @@ public final class TrainingSteps implements AutoCloseable {
     public TrainingSteps(Backend backend, Parameters params, Loss loss, AdamWSettings settings, int batch, int seqLen) {
         String unsupported = backend.unsupported(loss);
         if (unsupported != null) throw new IllegalArgumentException("--backend " + backend.name() + ": " + unsupported);
-        this.backend = backend.name();
+        this.backendName = backend.name();
         this.params = params;
         this.session = backend.open(params);
+        Backend.Training opened = null;
         try {
-            this.training = session.training(loss, batch, seqLen, settings);
+            opened = session.training(loss, batch, seqLen, settings);
+            this.optimizer = new OptimizerState(params, opened.extraParameters().stream().map(TrainableTensor::of).toList(), settings);
         } catch (RuntimeException e) {
+            if (opened != null) opened.close();
             session.close();
             throw e;
         }
-        this.optimizer = new OptimizerState(params, training.extraParameters().stream().map(TrainableTensor::of).toList(), settings);
+        this.training = opened;
         // the student's backward costs about twice its forward; a teacher runs forward only
         double student = 3 * Nemotron.forwardFlops(params.config(), batch, seqLen);
         this.flops = loss instanceof Loss.Distillation d ? student + Nemotron.forwardFlops(d.teacher().config(), batch, seqLen) : student;
@@ -60,7 +64,7 @@ public final class TrainingSteps implements AutoCloseable {
 
     /** The name of the backend the steps run on ({@code --backend}), for the run's manifest. */
     public String backend() {
-        return backend;
+        return backendName;
     }
 
     /** Floating-point operations of one micro-batch (forward and backward, a teacher's forward included), for GFLOP/s. */
@@ -151,7 +155,10 @@ public final class TrainingSteps implements AutoCloseable {
 
     @Override
     public void close() {
-        training.close();
-        session.close();
+        try {
+            training.close();
+        } finally {
+            session.close();
+        }
     }
 }

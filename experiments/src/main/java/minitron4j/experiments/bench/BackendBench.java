@@ -10,8 +10,8 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Sampler;
 import minitron4j.model.backend.Backend;
-import minitron4j.model.backend.Loss;
 import minitron4j.model.backend.BenchProbes;
+import minitron4j.model.backend.Loss;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -182,7 +182,7 @@ public final class BackendBench {
     private static Step step(Backend.Training training, Batch batch, int t) {
         long t0 = System.nanoTime();
         training.zeroGradients();
-        double loss = training.accumulate(batch, 1f)[1];
+        double loss = training.accumulate(batch, 1f)[0]; // the objective: the forward KL, no CE term
         long t1 = System.nanoTime();
         double norm = training.gradientNorm();
         long t2 = System.nanoTime();

@@ -1,16 +1,16 @@
 package minitron4j.experiments.study;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minitron4j.model.backend.Backend;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.distillation.DistillOptions;
 import minitron4j.distillation.Distiller;
-import minitron4j.model.loss.LogitLossKind;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
+import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
+import minitron4j.model.loss.LogitLossKind;
 import minitron4j.pruning.Calibration;
 import minitron4j.pruning.ImportanceOptions;
 import minitron4j.pruning.ImportanceScores;

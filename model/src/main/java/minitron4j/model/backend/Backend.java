@@ -35,7 +35,9 @@ public interface Backend {
 
     /**
      * Why this backend cannot train with loss, or null when it can. Commands ask before they
-     * start, so that a run is refused with this reason before anything is written.
+     * start, so that a run is refused with this reason before anything is written. Both backends
+     * of this repository run every loss; the question is for a backend that adds to them (a new
+     * device, a partial port).
      */
     default String unsupported(Loss loss) {
         return null;
@@ -94,8 +96,8 @@ public interface Backend {
          * Training state on this backend beside the weights: a gradient pool and AdamW's moments,
          * for micro-batches of [batch, seq], minimising loss (a distillation's teacher is held
          * beside the student on this backend, so that its logits need not travel). The weights this
-         * session holds are the ones trained. Refused, with {@link Backend#unsupported}'s reason,
-         * for a loss this backend does not run.
+         * session holds are the ones trained. Callers ask {@link Backend#unsupported} first (as
+         * {@code TrainingSteps} does): a loss it names is not run here.
          */
         Training training(Loss loss, int batch, int seq, AdamWSettings settings);
 

@@ -13,10 +13,10 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.Tensor;
 import minitron4j.model.TrainableTensor;
+import minitron4j.model.io.WeightStorage;
 import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.loss.FrozenTeacher;
 import minitron4j.model.loss.IntermediateStateLoss;
-import minitron4j.model.io.WeightStorage;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -155,7 +155,7 @@ public final class CpuBackend implements Backend, BenchProbes {
             if (loss instanceof Loss.Distillation d) {
                 d.checkTeacher(model.config());
                 teacher = new FrozenTeacher(new Nemotron(d.teacher()), batch, seq, IntermediateStateLoss.teacherIndices(d.intermediate()));
-                logitLoss = d.logits();
+                logitLoss = d.logitLoss();
                 intermediate = d.intermediate().isEmpty() ? null
                         : new IntermediateStateLoss(model.config(), teacher, d.intermediate(), batch, seq, d.projectionSeed());
             } else {

@@ -4,7 +4,6 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.loss.LayerPair;
-import minitron4j.model.loss.LogitLossKind;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,7 @@ import java.util.List;
  * loss it does not refuse through {@link Backend#unsupported}.
  */
 public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation {
-    /** JSONL keys of the values a step returns (INTERFACES.md, "Losses"). */
+    /** JSONL keys of the values a step returns (../shared/docs/INTERFACES.md, "Losses"). */
     String CE_LOSS = "ce_loss", OBJECTIVE = "objective", IS_LOSS = "is_loss";
 
     /** The JSONL keys of the values {@link Backend.Training#accumulate} returns; the first is the objective minimised. */
@@ -43,14 +42,14 @@ public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation {
      * any ce_weight), and {@code is_loss} when there are pairs.
      *
      * @param teacher        the frozen teacher, same vocabulary as the student
-     * @param logits         the loss on the logits
+     * @param logitLoss      the loss on the logits
      * @param intermediate   (student, teacher) hidden-state pairs of the intermediate-state loss; empty for none
      * @param projectionSeed seed of the learned projections' initial values (pairs of unequal widths)
      */
-    record Distillation(Parameters teacher, DistillationLoss logits, List<LayerPair> intermediate, long projectionSeed)
+    record Distillation(Parameters teacher, DistillationLoss logitLoss, List<LayerPair> intermediate, long projectionSeed)
             implements Loss {
         public Distillation {
-            if (teacher == null || logits == null) throw new IllegalArgumentException("distillation needs a teacher and a logit loss");
+            if (teacher == null || logitLoss == null) throw new IllegalArgumentException("distillation needs a teacher and a logit loss");
             intermediate = List.copyOf(intermediate);
         }
 
@@ -66,13 +65,9 @@ public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation {
                         + student.vocabSize() + "; distillation compares logits token by token");
         }
 
-        public LogitLossKind kind() {
-            return logits.kind();
-        }
-
         @Override
         public List<String> metrics() {
-            List<String> m = new ArrayList<>(List.of(OBJECTIVE, logits.kind().metric(), CE_LOSS));
+            List<String> m = new ArrayList<>(List.of(OBJECTIVE, logitLoss.kind().metric(), CE_LOSS));
             if (!intermediate.isEmpty()) m.add(IS_LOSS);
             return List.copyOf(m);
         }
