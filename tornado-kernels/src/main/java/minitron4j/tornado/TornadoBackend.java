@@ -161,20 +161,19 @@ public final class TornadoBackend implements Backend, BenchProbes {
          */
         @Override
         public Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
-            Tensor[] projections = null;
-            if (loss instanceof Loss.Distillation d) {
-                d.checkTeacher(weights.config);
-                projections = IntermediateStateLoss.initialProjections(weights.config, d.teacher().config(), d.intermediate(),
-                        d.projectionSeed());
-            }
-            beginTraining();
             ModelGraphs teacherGraphs = null;
             if (loss instanceof Loss.Distillation d) {
+                // checked before the open graphs are closed
+                d.checkTeacher(weights.config);
+                Tensor[] projections = IntermediateStateLoss.initialProjections(weights.config, d.teacher().config(), d.intermediate(),
+                        d.projectionSeed());
+                beginTraining();
                 ModelGraphs.Distillation pair = ModelGraphs.distillation(StackedParameters.of(d.teacher()), weights, batch, seq,
                         settings.decays(), d.intermediate(), projections);
                 graphs = pair.student();
                 teacherGraphs = pair.teacher();
             } else {
+                beginTraining();
                 graphs = new ModelGraphs(weights, batch, seq, settings.decays());
             }
             training = new TornadoTraining(graphs, teacherGraphs, loss, settings);
@@ -228,11 +227,10 @@ public final class TornadoBackend implements Backend, BenchProbes {
                 return loss.metrics();
             }
 
-            /** The projections at their initial values (what TrainingSteps asks, before the first step; later values come through readExtras). */
+            /** The projections at their initial values (later values come through readExtras). */
             @Override
             public List<Tensor> extraParameters() {
-                return projected().stream().map(p -> new Tensor(p.initial().name(), p.initial().shape(), p.projection().toHeapArray()))
-                        .toList();
+                return projected().stream().map(p -> p.initial().copy()).toList();
             }
 
             private List<ModelGraphs.DevicePair> projected() {
@@ -275,12 +273,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
             }
 
             private static void checkExtras(List<ModelGraphs.DevicePair> pairs, List<Tensor> tensors) {
-                if (tensors.size() != pairs.size())
-                    throw new IllegalArgumentException("expected " + pairs.size() + " extra tensors, got " + tensors.size());
-                for (int i = 0; i < pairs.size(); i++)
-                    if (!tensors.get(i).name().equals(pairs.get(i).initial().name()) || tensors.get(i).size() != pairs.get(i).initial().size())
-                        throw new IllegalArgumentException("extra tensor " + tensors.get(i).name() + " does not mirror "
-                                + pairs.get(i).initial().name());
+                Backend.Training.checkExtras(pairs.stream().map(ModelGraphs.DevicePair::initial).toList(), tensors);
             }
 
             @Override

@@ -9,7 +9,6 @@ import minitron4j.model.TrainableTensor;
 import minitron4j.model.backend.Backend;
 import minitron4j.model.backend.Loss;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -116,23 +115,23 @@ public final class TrainingSteps implements AutoCloseable {
         training.writeExtras(optimizer.extraValues(), optimizer.extraExpAvg(), optimizer.extraExpAvgSq());
     }
 
-    /** The first non-finite gradient entry as "name[i] = value", or null. */
+    /**
+     * The first non-finite gradient entry as "name[i] = value", or null. Brings the extras' state
+     * into the host mirror to read their gradients (a diverged run writes no checkpoint after it).
+     */
     public String firstNonFiniteGradient() {
         Parameters grads = Parameters.zeros(params.config());
         training.readGradients(grads);
-        List<Tensor> extras = optimizer.extraGradients().stream().map(Tensor::copy).toList();
-        training.readExtras(optimizer.extraValues().stream().map(Tensor::copy).toList(), extras,
-                optimizer.extraExpAvg().stream().map(Tensor::copy).toList(), optimizer.extraExpAvgSq().stream().map(Tensor::copy).toList());
-        List<Tensor> all = new ArrayList<>(grads.tensors());
-        all.addAll(extras);
-        return firstNonFinite(all);
+        String bad = grads.firstNonFinite();
+        if (bad != null) return bad;
+        training.readExtras(optimizer.extraValues(), optimizer.extraGradients(), optimizer.extraExpAvg(), optimizer.extraExpAvgSq());
+        return firstNonFinite(optimizer.extraGradients());
     }
 
     /** The first non-finite entry of the host parameters, else of the extra tensors; null when all are finite. */
     public String firstNonFiniteParameter() {
-        List<Tensor> all = new ArrayList<>(params.tensors());
-        all.addAll(optimizer.extraValues());
-        return firstNonFinite(all);
+        String bad = params.firstNonFinite();
+        return bad != null ? bad : firstNonFinite(optimizer.extraValues());
     }
 
     private static String firstNonFinite(List<Tensor> tensors) {

@@ -189,17 +189,27 @@ public interface Backend {
 
         /** Copies the {@link #extraParameters()}' values, gradients and moments into host tensors of their shapes. */
         default void readExtras(List<Tensor> values, List<Tensor> gradients, List<Tensor> expAvg, List<Tensor> expAvgSq) {
-            noExtras(values, gradients, expAvg, expAvgSq);
+            for (List<Tensor> l : List.of(values, gradients, expAvg, expAvgSq)) checkExtras(List.of(), l);
         }
 
         /** Replaces the extras' values and moments; before the first {@link #accumulate} only. */
         default void writeExtras(List<Tensor> values, List<Tensor> expAvg, List<Tensor> expAvgSq) {
-            noExtras(values, expAvg, expAvgSq);
+            for (List<Tensor> l : List.of(values, expAvg, expAvgSq)) checkExtras(List.of(), l);
         }
 
-        private static void noExtras(List<?>... lists) {
-            for (List<?> l : lists)
-                if (!l.isEmpty()) throw new IllegalArgumentException("this training has no extra parameters; got " + l.size());
+        /**
+         * The check every read and write of extras makes: given mirrors own, tensor by tensor (the
+         * same count, names and sizes, in order).
+         */
+        static void checkExtras(List<Tensor> own, List<Tensor> given) {
+            if (given.size() != own.size())
+                throw new IllegalArgumentException("expected " + own.size() + " extra tensors, got " + given.size());
+            for (int i = 0; i < own.size(); i++) {
+                Tensor a = own.get(i), b = given.get(i);
+                if (!a.name().equals(b.name()) || a.size() != b.size())
+                    throw new IllegalArgumentException("extra tensor " + b.name() + " " + b.shapeString() + " does not mirror "
+                            + a.name() + " " + a.shapeString());
+            }
         }
 
         /** The message both backends give when a write comes after the first step. */

@@ -139,9 +139,8 @@ public final class CpuBackend implements Backend, BenchProbes {
         private final Parameters params, grads, expAvg, expAvgSq;
         private final Activations acts;
         private final AdamWSettings settings;
-        // a distillation's parts (null for cross-entropy): the teacher, its logit loss, the intermediate-state loss
+        // a distillation's parts (null for cross-entropy): the teacher, the intermediate-state loss
         private final FrozenTeacher teacher;
-        private final DistillationLoss logitLoss;
         private final IntermediateStateLoss intermediate;
         private final List<TrainableTensor> extras;
         private final List<Tensor> extraExpAvg, extraExpAvgSq;
@@ -155,12 +154,10 @@ public final class CpuBackend implements Backend, BenchProbes {
             if (loss instanceof Loss.Distillation d) {
                 d.checkTeacher(model.config());
                 teacher = new FrozenTeacher(new Nemotron(d.teacher()), batch, seq, IntermediateStateLoss.teacherIndices(d.intermediate()));
-                logitLoss = d.logitLoss();
                 intermediate = d.intermediate().isEmpty() ? null
                         : new IntermediateStateLoss(model.config(), teacher, d.intermediate(), batch, seq, d.projectionSeed());
             } else {
                 teacher = null;
-                logitLoss = null;
                 intermediate = null;
             }
             this.extras = intermediate == null ? List.of() : intermediate.projections();
@@ -196,11 +193,11 @@ public final class CpuBackend implements Backend, BenchProbes {
             started = true;
             return switch (loss) {
                 case Loss.CrossEntropy ce -> new double[]{model.crossEntropyStep(batch, acts, grads, weight)};
-                case Loss.Distillation d -> distil(batch, weight);
+                case Loss.Distillation d -> distil(batch, d.logitLoss(), weight);
             };
         }
 
-        private double[] distil(Batch batch, float weight) {
+        private double[] distil(Batch batch, DistillationLoss logitLoss, float weight) {
             float[] teacherLogits = teacher.logits(batch);
             model.forward(batch, acts, intermediate == null ? null : intermediate.studentObserver());
             DistillationLoss.Values v = logitLoss.lossAndGradient(acts.logits(), teacherLogits, batch, model.config().vocabSize(), weight);
@@ -288,15 +285,8 @@ public final class CpuBackend implements Backend, BenchProbes {
 
         /** Copies tensor by tensor; the lists name the same tensors in the same order. */
         private static void copy(List<Tensor> from, List<Tensor> to) {
-            if (from.size() != to.size())
-                throw new IllegalArgumentException("expected " + from.size() + " extra tensors, got " + to.size());
-            for (int i = 0; i < from.size(); i++) {
-                Tensor a = from.get(i), b = to.get(i);
-                if (!a.name().equals(b.name()) || a.size() != b.size())
-                    throw new IllegalArgumentException("extra tensor " + b.name() + " " + b.shapeString() + " does not mirror "
-                            + a.name() + " " + a.shapeString());
-                System.arraycopy(a.data(), 0, b.data(), 0, a.size());
-            }
+            Backend.Training.checkExtras(from, to);
+            for (int i = 0; i < from.size(); i++) System.arraycopy(from.get(i).data(), 0, to.get(i).data(), 0, from.get(i).size());
         }
 
         /** The contract's rule, kept here too although host pools could take writes at any time: both backends behave alike. */
