@@ -17,8 +17,13 @@ import java.util.function.Function;
  */
 public final class Evaluator {
 
-    /** Mean CE (nats) over {@code tokens} predicted positions in {@code windows} windows, and exp of it. */
-    public record Result(double ceLoss, double perplexity, long tokens, long windows) {
+    /**
+     * Mean CE (nats) over {@code tokens} predicted positions in {@code windows} windows, and exp of it;
+     * per window (in evaluation order) the summed CE and the predicted positions, so that two models
+     * evaluated on the same windows can be compared window by window (a paired bootstrap).
+     */
+    public record Result(double ceLoss, double perplexity, long tokens, long windows, double[] windowCeSums,
+                         int[] windowTokens) {
     }
 
     private final Function<Batch, float[]> forward;
@@ -27,6 +32,7 @@ public final class Evaluator {
     private final int batch;
     private final int[] ids;
     private final int[] lengths;
+    private final float[] positionLoss;
 
     /** Evaluation through a backend session's forward pass. */
     public Evaluator(Backend.Session session, int seqLen, int batch) {
@@ -46,6 +52,7 @@ public final class Evaluator {
         this.batch = batch;
         this.ids = new int[batch * seqLen];
         this.lengths = new int[batch];
+        this.positionLoss = new float[batch * seqLen];
     }
 
     /** Sees each evaluated batch with the model's logits [N, V] (read only), e.g. to score them against a teacher's. */
@@ -70,11 +77,15 @@ public final class Evaluator {
         if (windows == 0)
             throw new IllegalArgumentException(tokens.path() + " holds " + tokens.length() + " tokens, too few to evaluate");
         long use = maxBatches >= (windows + batch - 1) / batch ? windows : maxBatches * batch;
+        if (use > Integer.MAX_VALUE) throw new IllegalArgumentException(tokens.path() + ": too many windows to evaluate (" + use + ")");
+        double[] windowSums = new double[(int) use];
+        int[] windowTokens = new int[(int) use];
         double sum = 0;
         long counted = 0;
-        for (long j = 0; j < use; ) {
+        for (int j = 0; j < use; ) {
             java.util.Arrays.fill(ids, 0);
             java.util.Arrays.fill(lengths, 0);
+            int first = j;
             for (int r = 0; r < batch && j < use; r++, j++) {
                 long w = j * windows / use;
                 int len = w < full ? seqLen : tail;
@@ -85,11 +96,22 @@ public final class Evaluator {
             float[] logits = forward.apply(x);
             if (observer != null) observer.accept(x, logits);
             int[] targets = x.nextTokenTargets();
-            int count = CrossEntropy.count(targets, x.tokens());
-            sum += CrossEntropy.forward(logits, targets, x.tokens(), vocab, null) * count;
-            counted += count;
+            CrossEntropy.forward(logits, targets, x.tokens(), vocab, positionLoss);
+            for (int r = 0; r < j - first; r++) {
+                double rowSum = 0;
+                int rowCount = 0;
+                for (int t = r * seqLen; t < (r + 1) * seqLen; t++)
+                    if (targets[t] != CrossEntropy.IGNORE) {
+                        rowSum += positionLoss[t];
+                        rowCount++;
+                    }
+                windowSums[first + r] = rowSum;
+                windowTokens[first + r] = rowCount;
+                sum += rowSum;
+                counted += rowCount;
+            }
         }
         double ce = sum / counted;
-        return new Result(ce, Math.exp(ce), counted, use);
+        return new Result(ce, Math.exp(ce), counted, use, windowSums, windowTokens);
     }
 }

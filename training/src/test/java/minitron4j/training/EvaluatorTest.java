@@ -44,6 +44,10 @@ class EvaluatorTest {
                 sum += windowLoss[w];
             }
             assertEquals(sum / r.tokens(), r.ceLoss(), 1e-5);
+            for (int w = 0; w < 6; w++) {
+                assertEquals(windowLoss[w], r.windowCeSums()[w], 1e-4, "window " + w + "'s summed CE");
+                assertEquals(w < 5 ? 7 : 4, r.windowTokens()[w], "window " + w + "'s predicted positions");
+            }
             assertEquals(Math.exp(r.ceLoss()), r.perplexity(), 1e-9);
             assertEquals(Math.log(TinyData.VOCAB), r.ceLoss(), 0.2, "an untrained model is near uniform");
 
@@ -53,6 +57,7 @@ class EvaluatorTest {
             assertEquals(4 * 7, spread.tokens());
             double expected = (windowLoss[0] + windowLoss[1] + windowLoss[3] + windowLoss[4]) / (4 * 7);
             assertEquals(expected, spread.ceLoss(), 1e-5);
+            assertEquals(windowLoss[3], spread.windowCeSums()[2], 1e-4, "the third window evaluated is window 3");
             // two batches cover all six windows: the same as the full evaluation
             assertEquals(r.ceLoss(), new Evaluator(session, 8, 4).evaluate(data.val(), 2).ceLoss(), 0.0);
         }

@@ -63,13 +63,13 @@ public final class EvalSuite {
             List<String> tasks = BuiltinTasks.quizAvailable() ? BuiltinTasks.NAMES
                     : List.of(BuiltinTasks.LAST_WORD, BuiltinTasks.CONTINUATION);
             return new Options(tasks, BuiltinTasks.DEFAULT_ITEMS, 0, BuiltinTasks.defaultCacheDir(), null, 16, null,
-                    GreedySamples.DEFAULT_PROMPTS, 32);
+                    PromptSamples.DEFAULT_PROMPTS, 32);
         }
     }
 
     /** Everything measured on one model; parts not asked for are empty or null. */
     public record Report(List<MultipleChoiceScorer.Result> multipleChoice, List<LastWordScorer.Result> lastWord,
-                         Evaluator.Result validation, SpeedProbe.Result speed, List<GreedySamples.Sample> samples) {
+                         Evaluator.Result validation, SpeedProbe.Result speed, List<PromptSamples.Sample> samples) {
     }
 
     private final Options options;
@@ -153,8 +153,8 @@ public final class EvalSuite {
             }
         }
         SpeedProbe.Result speed = options.speed() == null ? null : SpeedProbe.measure(session, options.speed());
-        List<GreedySamples.Sample> samples = options.prompts().isEmpty() ? List.of()
-                : GreedySamples.generate(session, tokenizer, options.prompts(), options.sampleTokens());
+        List<PromptSamples.Sample> samples = options.prompts().isEmpty() ? List.of()
+                : PromptSamples.generate(session, tokenizer, options.prompts(), options.sampleTokens());
         return new Report(mc, lw, validation, speed, samples);
     }
 
@@ -195,7 +195,7 @@ public final class EvalSuite {
             s.put("repeats", set.repeats());
         }
         ArrayNode samples = root.putArray("samples");
-        for (GreedySamples.Sample s : r.samples())
+        for (PromptSamples.Sample s : r.samples())
             samples.addObject().put("prompt", s.prompt()).put("continuation", s.continuation());
         return root;
     }
@@ -225,7 +225,7 @@ public final class EvalSuite {
         }
         if (!r.samples().isEmpty()) {
             sb.append("Greedy samples:\n\n");
-            for (GreedySamples.Sample s : r.samples())
+            for (PromptSamples.Sample s : r.samples())
                 sb.append("- **").append(s.prompt()).append("**").append(s.continuation().replace('\n', ' ')).append('\n');
             sb.append('\n');
         }

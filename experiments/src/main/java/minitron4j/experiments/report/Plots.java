@@ -57,6 +57,32 @@ public final class Plots {
         write(chart, png);
     }
 
+    /**
+     * Curves over a logarithmic x axis (e.g. loss over training tokens, with points marked) and
+     * horizontal reference levels across the curves' x range (e.g. other models' final losses).
+     */
+    public static void logXWithLevels(String title, String xLabel, String yLabel, List<Series> curves, Map<String, Double> levels,
+                                      Path png) throws IOException {
+        headless();
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setXAxisLogarithmic(true);
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+        for (Series s : curves)
+            for (double x : s.x()) {
+                min = Math.min(min, x);
+                max = Math.max(max, x);
+            }
+        if (min > max) throw new IllegalArgumentException("chart " + title + " has no points");
+        for (Series s : curves) chart.addSeries(s.name(), s.x(), s.y()).setMarker(SeriesMarkers.CIRCLE);
+        for (Map.Entry<String, Double> level : levels.entrySet()) {
+            XYSeries line = chart.addSeries(level.getKey(), new double[]{min, max}, new double[]{level.getValue(), level.getValue()});
+            line.setMarker(SeriesMarkers.NONE);
+        }
+        write(chart, png);
+    }
+
     /** A bar per label with its value printed on it and, where given, an error bar (e.g. a 95% CI half-width). */
     public static void bars(String title, String yLabel, List<Bar> bars, Path png) throws IOException {
         if (bars.isEmpty()) throw new IllegalArgumentException("bar chart " + title + " has no bars");

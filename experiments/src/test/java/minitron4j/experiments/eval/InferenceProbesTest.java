@@ -30,10 +30,20 @@ class InferenceProbesTest {
         HfTokenizer tok = TinyModels.byteLevel();
         Nemotron model = TinyModels.random(tok.vocabSize(), 64, 2);
         List<String> prompts = List.of("Call me Ishmael.", "The whale");
-        List<GreedySamples.Sample> a = GreedySamples.generate(TinyModels.session(model), tok, prompts, 6);
-        assertEquals(a, GreedySamples.generate(TinyModels.session(model), tok, prompts, 6));
+        List<PromptSamples.Sample> a = PromptSamples.generate(TinyModels.session(model), tok, prompts, 6);
+        assertEquals(a, PromptSamples.generate(TinyModels.session(model), tok, prompts, 6));
         assertEquals(2, a.size());
-        for (GreedySamples.Sample s : a) assertTrue(s.newTokens() >= 1 && s.newTokens() <= 6, s.toString());
+        for (PromptSamples.Sample s : a) assertTrue(s.newTokens() >= 1 && s.newTokens() <= 6, s.toString());
         assertEquals("The whale", a.get(1).prompt());
+    }
+
+    @Test
+    void repeatedTrigramShareCountsTrigramsSeenEarlierInTheSameSample() {
+        var looping = new PromptSamples.Sample("p", " the United States, and the United States, and the", 9);
+        // 9 words, 7 word 3-grams; the 3 from the second "the United States," on repeat earlier ones
+        assertEquals(3.0 / 7, PromptSamples.repeatedTrigramShare(List.of(looping)), 1e-12);
+        var fresh = new PromptSamples.Sample("p", "one two three four", 4);
+        assertEquals(3.0 / 9, PromptSamples.repeatedTrigramShare(List.of(looping, fresh)), 1e-12, "pooled over samples");
+        assertTrue(Double.isNaN(PromptSamples.repeatedTrigramShare(List.of(new PromptSamples.Sample("p", "two words", 2)))));
     }
 }
