@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,10 +92,10 @@ public final class StudyReport {
         results(in, evals, movingFirst, md);
         List<Finding> findings = findings(in);
         findingsSection(findings, in.spec().seeds().size(), md);
-        TokensToMatch match = tokensToMatch(in, md);
+        boolean curvePlotted = tokensToMatch(in, md);
         bestPractices(in, findings, md);
         md.append("## Plots\n\n![validation loss of every arm](loss_curves.png)\n\n![final validation loss](final_losses.png)\n\n");
-        if (match != null) md.append("![scratch CE over its training tokens](tokens_to_match.png)\n\n");
+        if (curvePlotted) md.append("![scratch CE over its training tokens](tokens_to_match.png)\n\n");
         md.append("![importance distributions](importance.png)\n\n");
         inference(probes, in, student, md);
         Path report = dir.resolve("report.md");
@@ -191,18 +192,15 @@ public final class StudyReport {
     private static void results(Inputs in, Map<String, EvalSuite.Report> evals, List<String> tasks, StringBuilder md) {
         md.append("## Results\n\n");
         List<String> header = new ArrayList<>(List.of("arm", "parameters", "CE after pruning", "CE after training", "perplexity"));
-        boolean lastWord = tasks.stream().anyMatch(t -> lastWord(evals.get("teacher"), t) != null);
-        for (String t : tasks) if (lastWord(evals.get("teacher"), t) != null) header.add(t + " ppl");
+        List<String> lastWordTasks = tasks.stream().filter(t -> lastWord(evals.get("teacher"), t) != null).toList();
+        for (String t : lastWordTasks) header.add(t + " ppl");
         for (String t : tasks) header.add(t + " acc");
         header.addAll(List.of("tokens", "train tokens/s"));
         MarkdownTable table = new MarkdownTable(header.toArray(String[]::new));
         List<Object> teacherRow = new ArrayList<>(List.of("teacher", String.format(Locale.ROOT, "%,d",
                 in.teacherConfig().parameterCount()), "-", MarkdownTable.number(in.teacherLoss(), 4),
                 MarkdownTable.number(Math.exp(in.teacherLoss()), 2)));
-        for (String t : tasks) {
-            LastWordScorer.Result l = lastWord(evals.get("teacher"), t);
-            if (l != null) teacherRow.add(MarkdownTable.number(l.perplexity(), 1));
-        }
+        for (String t : lastWordTasks) teacherRow.add(MarkdownTable.number(lastWord(evals.get("teacher"), t).perplexity(), 1));
         for (String t : tasks) teacherRow.add(taskAccuracy(evals.get("teacher"), t).format(3));
         teacherRow.addAll(List.of(tokenCount(in.spec(), in.spec().teacherTokens()), "-"));
         table.row(teacherRow.toArray());
@@ -215,10 +213,9 @@ public final class StudyReport {
             row.add(meanCi(rs, StudyRunner.ArmResult::lossAfterPruning));
             row.add(meanCi(rs, StudyRunner.ArmResult::lossAfterTraining));
             row.add(meanCi(rs, StudyRunner.ArmResult::perplexity));
-            for (String t : tasks)
-                if (lastWord(evals.get("teacher"), t) != null)
-                    row.add(MarkdownTable.number(rs.stream().mapToDouble(a -> lastWord(evals.get(key(a)), t).perplexity())
-                            .average().orElse(Double.NaN), 1));
+            for (String t : lastWordTasks)
+                row.add(MarkdownTable.number(rs.stream().mapToDouble(a -> lastWord(evals.get(key(a)), t).perplexity())
+                        .average().orElse(Double.NaN), 1));
             for (String t : tasks) {
                 double[] acc = rs.stream().mapToDouble(a -> taskAccuracy(evals.get(key(a)), t).estimate()).toArray();
                 row.add(rs.size() == 1 ? taskAccuracy(evals.get(key(rs.get(0))), t).format(3)
@@ -234,7 +231,7 @@ public final class StudyReport {
                 : "One seed; task accuracies with 95% Wilson intervals over the items (chance is 0.25 for 4-way choices).\n");
         if (in.arms().stream().anyMatch(a -> StudySpec.CORRECTION_ARMS.contains(a.arm())))
             md.append("The correction arms' CE is on the correction corpus's held-out text, the others' on the study corpus's.\n");
-        if (!tasks.isEmpty()) md.append(lastWord ? "The last-word perplexity comes first: it moves long before any accuracy "
+        if (!tasks.isEmpty()) md.append(!lastWordTasks.isEmpty() ? "The last-word perplexity comes first: it moves long before any accuracy "
                 + "leaves chance. The accuracies follow in decreasing spread over the models (noisy at these item counts).\n"
                 : "The accuracies are in decreasing spread over the models (noisy at these item counts).\n");
         md.append('\n');
@@ -296,11 +293,11 @@ public final class StudyReport {
                 + "difference: run several seeds (`--full`) for that.\n\n");
     }
 
-    /** The tokens-to-match section and its plot; null when the study has no scratch curve. */
-    private static TokensToMatch tokensToMatch(Inputs in, StringBuilder md) throws IOException {
+    /** The tokens-to-match section and its plot; false (no plot) when the study has no scratch curve. */
+    private static boolean tokensToMatch(Inputs in, StringBuilder md) throws IOException {
         List<StudyRunner.ScratchPoint> curve = in.scratchCurve();
         List<StudyRunner.ArmResult> target = in.arms().stream().filter(a -> a.arm().equals("width_kd")).toList();
-        if (curve.isEmpty()) return null;
+        if (curve.isEmpty()) return false;
         md.append("## Tokens to match: how long scratch training takes to catch up\n\n");
         // The budgets as trained: a multiple's steps are rounded, so the curve's x is the tokens each run took.
         double[] multiples = in.spec().scratchBudgets().stream()
@@ -315,9 +312,8 @@ public final class StudyReport {
             sums[b] = Finding.seedMean(points.stream().map(StudyRunner.ScratchPoint::result).toList());
             double[] ce = points.stream().mapToDouble(p -> p.result().ceLoss()).toArray();
             x[b] = points.get(0).tokens();
-            y[b] = ConfidenceInterval.mean95(ce).estimate();
-            table.row(StudyRunner.budgetLabel(m) + "x", String.format(Locale.ROOT, "%,d", points.get(0).tokens()),
-                    ce.length == 1 ? MarkdownTable.number(ce[0], 4) : ConfidenceInterval.mean95(ce).format(4));
+            y[b] = Arrays.stream(ce).average().orElseThrow();
+            table.row(StudyRunner.budgetLabel(m) + "x", String.format(Locale.ROOT, "%,d", points.get(0).tokens()), meanCi(ce));
         }
         series.add(new Plots.Series("scratch (own schedule per budget)", x, y));
         Map<String, Double> levels = new LinkedHashMap<>();
@@ -330,7 +326,7 @@ public final class StudyReport {
         md.append(table).append('\n');
         if (target.isEmpty()) {
             md.append("(No width_kd arm ran, so there is no CE to match.)\n\n");
-            return null;
+            return true;
         }
         int[] tokens = target.get(0).afterTraining().windowTokens();
         TokensToMatch match = TokensToMatch.estimate(multiples, sums,
@@ -346,7 +342,7 @@ public final class StudyReport {
                     in.spec().teacherTokens() + in.spec().armTokens(),
                     (double) (in.spec().teacherTokens() + in.spec().armTokens()) / in.spec().armTokens()));
         md.append("\n\n");
-        return match;
+        return true;
     }
 
     private static void bestPractices(Inputs in, List<Finding> findings, StringBuilder md) {
@@ -434,7 +430,11 @@ public final class StudyReport {
     }
 
     private static String meanCi(List<StudyRunner.ArmResult> rs, ToDoubleFunction<StudyRunner.ArmResult> f) {
-        double[] v = rs.stream().mapToDouble(f).toArray();
+        return meanCi(rs.stream().mapToDouble(f).toArray());
+    }
+
+    /** One value as it is, several as their mean with a 95% t-interval. */
+    private static String meanCi(double[] v) {
         return v.length == 1 ? MarkdownTable.number(v[0], 4) : ConfidenceInterval.mean95(v).format(4);
     }
 

@@ -8,6 +8,7 @@ import minitron4j.kernels.Parallel;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
 import minitron4j.model.backend.Backend;
+import minitron4j.model.io.AtomicWrites;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.io.Dtype;
 import minitron4j.model.loss.LayerPair;
@@ -118,13 +119,13 @@ public final class StudyRunner {
             importance.write(scores);
             Evaluator.Result teacherEval = evaluate(teacher, data);
             results.row("teacher", -1, "trained", teacherConfig.parameterCount(), teacherEval.ceLoss());
-            List<PruningCheck> checks = pruningChecks(teacher, data, scores);
+            List<PruningCheck> checks = pruningChecks(teacher, teacherConfig, data, scores);
 
             List<ArmResult> arms = new ArrayList<>();
             List<ScratchPoint> curve = new ArrayList<>();
             CorrectionResult correction = null;
             if (spec.correction() != null && spec.arms().stream().anyMatch(StudySpec.CORRECTION_ARMS::contains))
-                correction = correctTeacher(teacher, data);
+                correction = correctTeacher(teacher, teacherConfig, data);
             for (long seed : spec.seeds()) {
                 for (String arm : spec.arms()) {
                     if (arm.equals("corrected_kd"))
@@ -157,7 +158,7 @@ public final class StudyRunner {
         List<Path> texts = new ArrayList<>();
         for (String c : corpus) texts.addAll(corpusFiles(c));
         Path tmp = cacheDir.resolve(key + ".tmp");
-        deleteRecursively(tmp);
+        AtomicWrites.deleteRecursively(tmp);
         DataBuilder.build(texts, tokenizer, spec.valFraction(), spec.dataSeed(), tmp);
         Files.move(tmp, dir);
         return dir;
@@ -214,7 +215,7 @@ public final class StudyRunner {
             return ckpt;
         }
         stage(what + ": training " + trainSpec.path("steps").asInt() + " steps");
-        deleteRecursively(dir);
+        AtomicWrites.deleteRecursively(dir);
         TrainingSummary s = Trainer.run(TrainSpec.fromJson(trainSpec), dir, false, TrainOptions.defaults().withBackend(backend));
         ObjectNode marker = JSON.createObjectNode();
         marker.put("checkpoint", s.lastCheckpoint().toAbsolutePath().toString());
@@ -250,10 +251,10 @@ public final class StudyRunner {
      * importance against iterative (half-way, re-scored on the half-pruned model, then to the target;
      * heads in the first step, whose GQA groups have no half-way).
      */
-    List<PruningCheck> pruningChecks(Path teacher, Path data, Path scores) throws IOException {
+    List<PruningCheck> pruningChecks(Path teacher, NemotronConfig t, Path data, Path scores) throws IOException {
         stage("pruning checks: aggregations, single-shot vs iterative importance");
         Path dir = runDir.resolve("checks");
-        deleteRecursively(dir);
+        AtomicWrites.deleteRecursively(dir);
         Files.createDirectories(dir);
         List<PruningCheck> checks = new ArrayList<>();
         for (Aggregation seq : List.of(Aggregation.MEAN, Aggregation.L2))
@@ -269,9 +270,8 @@ public final class StudyRunner {
                 Pruning.prune(teacher, variantScores, widthTarget(), PruningOptions.defaults(), pruned);
                 checks.add(new PruningCheck("aggregation", "sequence " + seq.key() + ", batch " + batch.key(), paper,
                         evaluate(pruned, data)));
-                deleteRecursively(pruned);
+                AtomicWrites.deleteRecursively(pruned);
             }
-        NemotronConfig t = NemotronConfig.load(teacher);
         PruningTarget halfway = new PruningTarget((t.hiddenSize() + spec.studentHidden()) / 2, spec.studentHeads(),
                 (t.intermediateSize() + spec.studentFfn()) / 2, null, null, null);
         Path half = dir.resolve("iterative-half");
@@ -283,8 +283,8 @@ public final class StudyRunner {
         checks.add(new PruningCheck("importance", "iterative (2 steps, re-scored)", false, evaluate(iterative, data)));
         Evaluator.Result singleShot = checks.stream().filter(PruningCheck::paperChoice).findFirst().orElseThrow().result();
         checks.add(new PruningCheck("importance", "single-shot", true, singleShot));
-        deleteRecursively(half);
-        deleteRecursively(iterative);
+        AtomicWrites.deleteRecursively(half);
+        AtomicWrites.deleteRecursively(iterative);
         return checks;
     }
 
@@ -293,7 +293,7 @@ public final class StudyRunner {
      * scores both teachers' units on that corpus's calibration windows (what their arms prune by),
      * and evaluates both on its held-out text.
      */
-    CorrectionResult correctTeacher(Path teacher, Path data) throws IOException {
+    CorrectionResult correctTeacher(Path teacher, NemotronConfig teacherConfig, Path data) throws IOException {
         StudySpec.Correction c = spec.correction();
         Path correctionData = data(c.corpus(), data.resolve(TokenData.TOKENIZER).toAbsolutePath().toString());
         ObjectNode trainSpec = JSON.createObjectNode();
@@ -306,9 +306,9 @@ public final class StudyRunner {
         importance(teacher, correctionData, ImportanceOptions.defaults()).write(teacherScores);
         importance(corrected, correctionData, ImportanceOptions.defaults()).write(correctedScores);
         Evaluator.Result before = evaluate(teacher, correctionData), after = evaluate(corrected, correctionData);
-        results.row("teacher", -1, "on the correction corpus", NemotronConfig.load(teacher).parameterCount(), before.ceLoss());
-        results.row("corrected_teacher", -1, "on the correction corpus", NemotronConfig.load(corrected).parameterCount(),
-                after.ceLoss());
+        // Fine-tuning keeps the teacher's shape.
+        results.row("teacher", -1, "on the correction corpus", teacherConfig.parameterCount(), before.ceLoss());
+        results.row("corrected_teacher", -1, "on the correction corpus", teacherConfig.parameterCount(), after.ceLoss());
         return new CorrectionResult(correctionData, corrected, teacherScores, correctedScores, before, after,
                 (long) c.steps() * spec.batch() * spec.seqLen());
     }
@@ -319,7 +319,7 @@ public final class StudyRunner {
         Path armDir = runDir.resolve(arm + "-seed" + seed);
         Path student = armDir.resolve("student");
         stage(arm + " (seed " + seed + "): building the student");
-        deleteRecursively(armDir);
+        AtomicWrites.deleteRecursively(armDir);
         Files.createDirectories(armDir);
         switch (arm) {
             case "width_kd", "width_ce", "width_kd_intermediate", "corrected_kd", "uncorrected_kd" ->
@@ -395,7 +395,7 @@ public final class StudyRunner {
             }
             Path dir = runDir.resolve(String.format(java.util.Locale.ROOT, "scratch-x%s-seed%d", budgetLabel(multiple), seed));
             stage("scratch curve (seed " + seed + "): " + budgetLabel(multiple) + "x the arms' tokens, " + steps + " steps");
-            deleteRecursively(dir);
+            AtomicWrites.deleteRecursively(dir);
             Path student = dir.resolve("student");
             initScratch(teacher, teacherConfig, seed, student);
             TrainingSummary s = trainCe(student, data, steps, spec.teacherLr(), seed, dir.resolve("train"));
@@ -457,13 +457,6 @@ public final class StudyRunner {
             return HexFormat.of().formatHex(d, 0, 6);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
         }
     }
 

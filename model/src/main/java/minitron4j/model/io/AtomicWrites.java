@@ -142,7 +142,8 @@ public final class AtomicWrites {
         }
     }
 
-    private static void deleteRecursively(Path root) throws IOException {
+    /** Deletes root and everything under it (links themselves, not what they point to); nothing when it is absent. */
+    public static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
         List<Path> paths;
         try (Stream<Path> walk = Files.walk(root)) {
