@@ -36,7 +36,7 @@ final class TinyModels {
         NemotronConfig c = NemotronConfig.of(TinyData.VOCAB, 16, 32, 3, 2, 1, 8, false);
         return new NemotronConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(),
                 c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.partialRotaryFactor(), c.ropeTheta(),
-                c.normEps(), 64, false, 2, 3, 0, 0.05, null);
+                c.normEps(), 64, false, 2, 3, 0, 0.05, null, null);
     }
 
     /** A teacher trained with plain cross-entropy for a few steps (in memory, no run folder). */

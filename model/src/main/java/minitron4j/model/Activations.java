@@ -21,8 +21,9 @@ public final class Activations {
     final float[][] up;       // [N,F] up_proj output (pre-activation)
     final float[][] act;      // [N,F] relu(up)^2
     final float[] lnf, lnfMean, lnfRstd; // final norm [N,H], [N], [N]
-    final float[] logits;     // [N,V], or [B,V] for the last positions only, or none (logitRows)
+    final float[] logits;     // [N,K] head outputs (K = V for the LM), or [B,V] for the last positions only, or none (logitRows)
     final int logitRows;
+    final float[] headInput;  // [N,H] the final norm's output after the token-classification head's dropout (training only), else null
 
     Activations(NemotronConfig c, int batch, int seq, boolean training, boolean lastPositionLogitsOnly) {
         this(c, batch, seq, training, lastPositionLogitsOnly, false);
@@ -55,7 +56,8 @@ public final class Activations {
         lnfMean = new float[n];
         lnfRstd = new float[n];
         logitRows = noLogits ? 0 : lastPositionLogitsOnly ? batch : n;
-        logits = new float[Math.multiplyExact(logitRows, c.vocabSize())];
+        logits = new float[Math.multiplyExact(logitRows, c.headOutputs())];
+        headInput = training && c.architecture() == Architecture.TOKEN_CLASSIFICATION ? new float[n * hSize] : null;
     }
 
     /** Bytes the constructor allocates for these arguments (for {@link MemoryCheck}), the backward scratch included when training. */
@@ -65,7 +67,7 @@ public final class Activations {
         long perLayer = n * (3 * hSize + 2 * c.qDim() + 2L * c.kvDim() + 2 * f + 4)
                 + (training ? (long) batch * c.numAttentionHeads() * seq * seq : 0);
         long floats = (training ? c.numHiddenLayers() + 1 : 2) * n * hSize + layers * perLayer
-                + n * (hSize + 2) + (long) logitRows * c.vocabSize();
+                + n * (hSize + 2) + (long) logitRows * c.headOutputs();
         if (training) floats += n * (2 * hSize + f + 2L * c.qDim() + 2L * c.kvDim());
         return floats * Float.BYTES;
     }

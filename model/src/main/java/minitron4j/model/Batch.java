@@ -4,9 +4,14 @@ import minitron4j.kernels.CrossEntropy;
 
 /**
  * Token ids [B, T], right-padded: row b holds lengths[b] real tokens (null = all T). Padded
- * positions take no part in attention, losses or statistics.
+ * positions take no part in attention, losses or statistics. A task head's batch also carries its
+ * targets (null for language modelling and inference).
  */
-public record Batch(int[] ids, int batch, int seq, int[] lengths) {
+public record Batch(int[] ids, int batch, int seq, int[] lengths, HeadTargets targets) {
+    public Batch(int[] ids, int batch, int seq, int[] lengths) {
+        this(ids, batch, seq, lengths, null);
+    }
+
     public Batch {
         if (ids.length != batch * seq)
             throw new IllegalArgumentException("ids hold " + ids.length + " tokens, expected B*T = " + batch + "*" + seq);
@@ -15,6 +20,14 @@ public record Batch(int[] ids, int batch, int seq, int[] lengths) {
             for (int len : lengths)
                 if (len < 0 || len > seq) throw new IllegalArgumentException("length " + len + " outside [0, " + seq + "]");
         }
+        if (targets != null && targets.length() != targets.expectedLength(batch, seq))
+            throw new IllegalArgumentException(targets.getClass().getSimpleName() + " holds " + targets.length()
+                    + " entries; a batch of [" + batch + "," + seq + "] needs " + targets.expectedLength(batch, seq));
+    }
+
+    /** This batch with targets for a task head. */
+    public Batch withTargets(HeadTargets t) {
+        return new Batch(ids, batch, seq, lengths, t);
     }
 
     public static Batch of(int[] ids, int batch, int seq) {

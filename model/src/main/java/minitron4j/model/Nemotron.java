@@ -6,6 +6,7 @@ import minitron4j.kernels.Gemm;
 import minitron4j.kernels.LayerNorm1P;
 import minitron4j.kernels.Rope;
 import minitron4j.kernels.SquaredRelu;
+import minitron4j.kernels.VectorMath;
 
 import java.util.Arrays;
 
@@ -15,8 +16,12 @@ import java.util.Arrays;
  * <pre>
  * h = x + o_proj(attention(rope(q_proj(LN1P_in(x))), rope(k_proj(.)), v_proj(.)))
  * y = h + down_proj(relu(up_proj(LN1P_post(h)))^2)
- * logits = lm_head(LN1P_final(y_last))
+ * logits = head(LN1P_final(y_last))     [N, K]
  * </pre>
+ * The head is the class's ({@link Architecture}): lm_head (K = V), score (K = num_labels; with bias
+ * and, in training, dropout before it for token classification), qa_outputs (K = 2, with bias), or
+ * none for the base model, whose output is the final norm's. Pooling and losses over these
+ * per-position outputs belong to the loss ({@link minitron4j.model.loss.HeadLoss}).
  */
 public final class Nemotron {
     private final NemotronConfig config;
@@ -98,7 +103,7 @@ public final class Nemotron {
      */
     public double step(Batch batch, Activations acts, Parameters grads, LogitLoss loss) {
         forward(batch, acts, null);
-        double value = loss.lossAndGradient(acts.logits(), batch, config.vocabSize());
+        double value = loss.lossAndGradient(acts.logits(), batch, config.headOutputs());
         backward(batch, acts, acts.logits(), grads);
         return value;
     }
@@ -162,16 +167,34 @@ public final class Nemotron {
         LayerNorm1P.forward(acts.lnf, acts.lnfMean, acts.lnfRstd, y, params.data(Parameters.NORM_W),
                 params.data(Parameters.NORM_B), n, hSize, (float) config.normEps());
         if (observer != null) observer.finalNormOutput(acts.lnf, batch);
-        if (acts.logitRows == 0) return; // hidden states only (importance): no [N, V] product
+        // hidden states only (importance, the base model): no [N, K] product
+        if (acts.logitRows == 0 || config.headOutputs() == 0) return;
+        float[] in = acts.lnf;
         if (acts.logitRows == n) {
-            Gemm.linear(acts.logits, acts.lnf, params.lmHeadMatrix(), n);
+            Long key = dropoutKey(batch, acts);
+            if (key != null) {
+                Dropout.forward(acts.headInput, acts.lnf, n * hSize, config.classifierDropout(), key);
+                in = acts.headInput;
+            }
         } else {
             // Decoding needs only each row's last position: skip the [N, V] product.
-            float[] last = new float[acts.logitRows * hSize];
+            in = new float[acts.logitRows * hSize];
             for (int b = 0; b < acts.logitRows; b++)
-                System.arraycopy(acts.lnf, (b * batch.seq() + batch.seq() - 1) * hSize, last, b * hSize, hSize);
-            Gemm.linear(acts.logits, last, params.lmHeadMatrix(), acts.logitRows);
+                System.arraycopy(acts.lnf, (b * batch.seq() + batch.seq() - 1) * hSize, in, b * hSize, hSize);
         }
+        Gemm.linear(acts.logits, in, params.headMatrix(), acts.logitRows);
+        float[] bias = params.headBias();
+        if (bias != null)
+            for (int r = 0; r < acts.logitRows; r++) VectorMath.axpy(1f, bias, 0, acts.logits, r * bias.length, bias.length);
+    }
+
+    /**
+     * The token-classification head's dropout key for this pass: a training pass whose targets carry
+     * one (HF's train mode) with a positive dropout probability; null otherwise (evaluation).
+     */
+    private Long dropoutKey(Batch batch, Activations acts) {
+        if (acts.headInput == null || config.classifierDropout() <= 0) return null;
+        return batch.targets() instanceof HeadTargets.TokenTags t ? t.dropoutKey() : null;
     }
 
     /**
@@ -186,8 +209,9 @@ public final class Nemotron {
     }
 
     /**
-     * Backpropagates d loss / d logits (held in dlogits [N, V]) through the network saved in acts
-     * (a training-mode forward of the same batch), adding every parameter's gradient into grads.
+     * Backpropagates d loss / d logits (held in dlogits [N, K]; null for the base model, whose loss
+     * comes in through extra at the final norm) through the network saved in acts (a training-mode
+     * forward of the same batch), adding every parameter's gradient into grads.
      */
     public void backward(Batch batch, Activations acts, float[] dlogits, Parameters grads) {
         backward(batch, acts, dlogits, grads, null);
@@ -200,14 +224,12 @@ public final class Nemotron {
         NemotronConfig c = config;
         int n = batch.tokens(), hSize = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), f = c.intermediateSize();
         int layers = c.numHiddenLayers();
-        float[] dLmHead = c.tieWordEmbeddings() ? grads.embedding() : grads.data(Parameters.LM_HEAD);
-
         Activations.Gradients scratch = acts.gradients(c);
         float[] dres = scratch.dres();    // d loss / d residual stream, [N,H]
         float[] dnorm = scratch.dnorm();  // [N,H] gradient of a norm output
         Arrays.fill(dres, 0f);
         Arrays.fill(dnorm, 0f);
-        Gemm.linearBackward(dnorm, dLmHead, dlogits, acts.lnf, params.lmHead(), n, hSize, c.vocabSize());
+        headBackward(batch, acts, dlogits, grads, dnorm);
         if (extra != null) extra.add(layers, dnorm);
         LayerNorm1P.backward(dres, grads.data(Parameters.NORM_W), grads.data(Parameters.NORM_B), dnorm,
                 acts.finalResidual(layers), acts.lnfMean, acts.lnfRstd, params.data(Parameters.NORM_W), n, hSize);
@@ -247,6 +269,26 @@ public final class Nemotron {
         Embedding.backward(grads.embedding(), dres, batch.ids(), n, hSize);
     }
 
+    /**
+     * The head's share of the backward pass: d head weight += dlogits^T . in, d bias += column sums
+     * of dlogits, and d lnf [N,H] (dnorm, zero on entry) = dlogits . W, through the dropout mask where
+     * the forward pass dropped.
+     */
+    private void headBackward(Batch batch, Activations acts, float[] dlogits, Parameters grads, float[] dnorm) {
+        int k = config.headOutputs(), n = batch.tokens(), hSize = config.hiddenSize();
+        if (k == 0) return;
+        if (dlogits == null) throw new IllegalArgumentException(config.architecture().hfName() + " backward needs d loss / d logits");
+        String w = params.headWeightName();
+        Long key = dropoutKey(batch, acts);
+        Gemm.linearBackward(dnorm, grads.data(w), dlogits, key == null ? acts.lnf : acts.headInput, params.data(w), n, hSize, k);
+        if (key != null) Dropout.backwardInPlace(dnorm, n * hSize, config.classifierDropout(), key);
+        String bias = config.architecture().headBias();
+        if (bias != null) {
+            float[] db = grads.data(bias);
+            for (int r = 0; r < n; r++) VectorMath.axpy(1f, dlogits, r * k, db, 0, k);
+        }
+    }
+
     private void checkShape(Batch batch, Activations acts) {
         if (batch.batch() != acts.batch || batch.seq() != acts.seq)
             throw new IllegalArgumentException("batch [" + batch.batch() + "," + batch.seq()
@@ -254,14 +296,15 @@ public final class Nemotron {
     }
 
     private static void add(float[] y, float[] x, int n) {
-        minitron4j.kernels.VectorMath.axpy(1f, x, 0, y, 0, n);
+        VectorMath.axpy(1f, x, 0, y, 0, n);
     }
 
     /** Floating-point operations of one forward pass over N tokens (2 per multiply-add), attention included. */
     public static double forwardFlops(NemotronConfig c, int batch, int seq) {
         double n = (double) batch * seq;
-        double matmulParams = c.parameterCount() - (double) c.vocabSize() * c.hiddenSize() * (c.tieWordEmbeddings() ? 0 : 1)
-                - 2.0 * c.hiddenSize() * (2 * c.numHiddenLayers() + 1);
+        double perLayer = 2.0 * c.hiddenSize() * (c.qDim() + c.kvDim()) + 2.0 * c.hiddenSize() * c.intermediateSize();
+        double tiedHead = c.architecture() == Architecture.CAUSAL_LM && c.tieWordEmbeddings() ? (double) c.vocabSize() * c.hiddenSize() : 0;
+        double matmulParams = c.numHiddenLayers() * perLayer + c.headMatrixParameters() + tiedHead;
         double attention = 2.0 * 2.0 * c.numHiddenLayers() * c.qDim() * batch * (double) seq * (seq + 1) / 2;
         return 2 * n * matmulParams + attention;
     }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,12 +37,17 @@ public record NemotronConfig(
         int eosTokenId,
         int padTokenId,
         double initializerRange,
+        HeadSpec head,
         ObjectNode extra) {
+
+    /** {@link #padTokenId} when config.json sets none (HF's None). */
+    public static final int NO_PAD = -1;
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public NemotronConfig {
         extra = extra == null ? JSON.createObjectNode() : extra.deepCopy();
+        if (head == null) head = HeadSpec.causalLm();
         validate("config", vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, partialRotaryFactor, normEps, maxPositionEmbeddings);
     }
@@ -50,7 +56,7 @@ public record NemotronConfig(
     public static NemotronConfig of(int vocab, int hidden, int ffn, int layers, int heads, int kvHeads, int headDim,
                                     boolean tied) {
         return new NemotronConfig(vocab, hidden, ffn, layers, heads, kvHeads, headDim, 0.5, 10000.0, 1e-5, 1024,
-                tied, 2, 3, 0, 0.02, null);
+                tied, 2, 3, 0, 0.02, null, null);
     }
 
     /** Rotary dimension per head: int(head_dim * partial_rotary_factor), as HF computes it. */
@@ -69,13 +75,58 @@ public record NemotronConfig(
     public long parameterCount() {
         long h = hiddenSize, v = vocabSize;
         long perLayer = h * qDim() * 2L + h * kvDim() * 2L + 2L * h * intermediateSize + 4L * h;
-        return v * h * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * perLayer + 2L * h;
+        long headBias = head.architecture().headBias() == null ? 0 : headOutputs();
+        return v * h + headMatrixParameters() + headBias + numHiddenLayers * perLayer + 2L * h;
+    }
+
+    /** Entries of the head's own weight matrix [outputs, H]: none for the base model or a tied LM head. */
+    public long headMatrixParameters() {
+        if (head.architecture() == Architecture.CAUSAL_LM && tieWordEmbeddings) return 0;
+        return (long) headOutputs() * hiddenSize;
     }
 
     public NemotronConfig withShape(int hidden, int heads, int kvHeads, int ffn, int layers) {
         return new NemotronConfig(vocabSize, hidden, ffn, layers, heads, kvHeads, headDim, partialRotaryFactor,
                 ropeTheta, normEps, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenId, padTokenId,
-                initializerRange, extra);
+                initializerRange, head, extra);
+    }
+
+    /** This shape as another model-card class (labels and problem type included). */
+    public NemotronConfig withHead(HeadSpec head) {
+        return new NemotronConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                headDim, partialRotaryFactor, ropeTheta, normEps, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId,
+                eosTokenId, padTokenId, initializerRange, head, extra);
+    }
+
+    public Architecture architecture() {
+        return head.architecture();
+    }
+
+    /** Columns of the head's output per position: V for the causal LM, num_labels, 2 for QA, 0 for the base model. */
+    public int headOutputs() {
+        return switch (head.architecture()) {
+            case CAUSAL_LM -> vocabSize;
+            case BASE -> 0;
+            case SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION -> head.numLabels();
+            case QUESTION_ANSWERING -> 2;
+        };
+    }
+
+    /** Whether pad_token_id is set (HF pools sequence classification at the last token that is not it). */
+    public boolean hasPadToken() {
+        return padTokenId != NO_PAD;
+    }
+
+    /**
+     * The token-classification head's dropout probability, as HF chooses it: classifier_dropout, else
+     * hidden_dropout, else 0.1 (NemotronConfig defines neither, so they come from config.json's extra fields).
+     */
+    public double classifierDropout() {
+        for (String field : new String[]{"classifier_dropout", "hidden_dropout"}) {
+            JsonNode n = extra.get(field);
+            if (n != null && !n.isNull()) return n.asDouble();
+        }
+        return 0.1;
     }
 
     public static NemotronConfig load(Path file) throws IOException {
@@ -137,15 +188,16 @@ public record NemotronConfig(
         validate(source, vocab, hidden, ffn, layers, heads, kvHeads, headDim, factor, eps, maxPos);
         return new NemotronConfig(vocab, hidden, ffn, layers, heads, kvHeads, headDim, factor, theta, eps, maxPos,
                 r.bool("tie_word_embeddings", false),
-                r.integer("bos_token_id", 2, false), r.eosId(), r.integer("pad_token_id", 0, false),
-                r.number("initializer_range", 0.02), extra);
+                r.integer("bos_token_id", 2, false), r.eosId(), r.integer("pad_token_id", NO_PAD, false),
+                r.number("initializer_range", 0.02), r.head(), extra);
     }
 
     private static final String[] MODELLED = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
             "num_attention_heads", "num_key_value_heads", "head_dim", "kv_channels", "partial_rotary_factor",
             "rope_percent", "rope_theta", "rope_parameters", "rope_scaling", "norm_eps", "layer_norm_eps",
             "max_position_embeddings", "tie_word_embeddings", "bos_token_id", "eos_token_id", "pad_token_id",
-            "initializer_range", "model_type", "hidden_act", "architectures", "attention_bias", "mlp_bias"};
+            "initializer_range", "model_type", "hidden_act", "architectures", "attention_bias", "mlp_bias",
+            "id2label", "label2id", "num_labels", "problem_type"};
 
     static void validate(String source, int vocab, int hidden, int ffn, int layers, int heads, int kvHeads,
                          int headDim, double factor, double eps, int maxPos) {
@@ -176,7 +228,7 @@ public record NemotronConfig(
     /** The config as HF transformers writes it (v4 fields at top level plus v5 rope_parameters). */
     public ObjectNode toJson() {
         ObjectNode o = JSON.createObjectNode();
-        o.putArray("architectures").add("NemotronForCausalLM");
+        o.putArray("architectures").add(head.architecture().hfName());
         o.put("model_type", "nemotron");
         o.put("hidden_act", "relu2");
         o.put("attention_bias", false);
@@ -199,8 +251,17 @@ public record NemotronConfig(
         o.put("tie_word_embeddings", tieWordEmbeddings);
         o.put("bos_token_id", bosTokenId);
         o.put("eos_token_id", eosTokenId);
-        o.put("pad_token_id", padTokenId);
+        if (hasPadToken()) o.put("pad_token_id", padTokenId);
+        else o.putNull("pad_token_id");
         o.put("initializer_range", initializerRange);
+        if (head.architecture().hasLabels() || !head.labels().equals(HeadSpec.defaultLabels(2))) {
+            ObjectNode id2label = o.putObject("id2label"), label2id = o.putObject("label2id");
+            for (int i = 0; i < head.numLabels(); i++) {
+                id2label.put(Integer.toString(i), head.labels().get(i));
+                label2id.put(head.labels().get(i), i);
+            }
+        }
+        if (head.problemType() != null) o.put("problem_type", head.problemType().hfName());
         for (Iterator<Map.Entry<String, JsonNode>> it = extra.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!o.has(e.getKey())) o.set(e.getKey(), e.getValue());
@@ -253,6 +314,54 @@ public record NemotronConfig(
             JsonNode n = root.get(f);
             if (!n.isNumber()) throw error(f, "must be a number, got " + n);
             return n.asDouble();
+        }
+
+        /** architectures, id2label (else num_labels, else 2 labels) and problem_type, checked as HF checks them. */
+        HeadSpec head() {
+            Architecture architecture = Architecture.CAUSAL_LM;
+            if (has("architectures")) {
+                JsonNode a = root.get("architectures");
+                if (!a.isArray() || a.isEmpty() || !a.get(0).isTextual())
+                    throw error("architectures", "must be a list of class names, got " + a);
+                architecture = Architecture.ofHfName(a.get(0).asText());
+                if (architecture == null)
+                    throw error("architectures", "names " + a.get(0) + "; this project reads " + Architecture.hfNames());
+            }
+            List<String> labels;
+            if (has("id2label")) {
+                JsonNode m = root.get("id2label");
+                if (!m.isObject() || m.isEmpty()) throw error("id2label", "must be a non-empty object of id -> label, got " + m);
+                String[] byId = new String[m.size()];
+                for (Map.Entry<String, JsonNode> e : m.properties()) {
+                    int id;
+                    try {
+                        id = Integer.parseInt(e.getKey());
+                    } catch (NumberFormatException x) {
+                        throw error("id2label", "has key \"" + e.getKey() + "\"; keys are the ids 0.." + (m.size() - 1));
+                    }
+                    if (id < 0 || id >= byId.length || byId[id] != null)
+                        throw error("id2label", "has key " + id + "; keys must be the ids 0.." + (m.size() - 1) + ", each once");
+                    if (!e.getValue().isTextual()) throw error("id2label." + id, "must be a string, got " + e.getValue());
+                    byId[id] = e.getValue().asText();
+                }
+                labels = List.of(byId);
+                if (has("num_labels") && integer("num_labels", -1, true) != labels.size())
+                    throw error("num_labels", "is " + root.get("num_labels") + " but id2label holds " + labels.size() + " labels");
+            } else {
+                int n = integer("num_labels", 2, false);
+                if (n < 1) throw error("num_labels", "must be at least 1, got " + n);
+                labels = HeadSpec.defaultLabels(n);
+            }
+            ProblemType problem = null;
+            String p = string("problem_type", null);
+            if (p != null) {
+                problem = ProblemType.ofHfName(p);
+                if (problem == null)
+                    throw error("problem_type", "is \"" + p + "\"; HF knows regression, single_label_classification and multi_label_classification");
+                if (problem == ProblemType.SINGLE_LABEL && labels.size() < 2)
+                    throw error("problem_type", "is single_label_classification, which needs num_labels > 1 (there are " + labels.size() + ")");
+            }
+            return new HeadSpec(architecture, labels, problem);
         }
 
         int eosId() {

@@ -51,7 +51,16 @@ public final class Parameters implements TensorRows {
             for (LayerTensor t : LayerTensor.values()) m.put(t.name(i), t.shape(c));
         m.put(NORM_W, new int[]{h});
         m.put(NORM_B, new int[]{h});
-        if (!c.tieWordEmbeddings()) m.put(LM_HEAD, new int[]{c.vocabSize(), h});
+        Architecture a = c.architecture();
+        if (a.headWeight() != null && c.headMatrixParameters() > 0) m.put(a.headWeight(), new int[]{c.headOutputs(), h});
+        if (a.headBias() != null) m.put(a.headBias(), new int[]{c.headOutputs()});
+        return m;
+    }
+
+    /** {@link #expectedShapes} under the names a checkpoint of the config's class gives them ({@link Architecture#fileKey}). */
+    public static LinkedHashMap<String, int[]> fileShapes(NemotronConfig c) {
+        LinkedHashMap<String, int[]> m = new LinkedHashMap<>();
+        expectedShapes(c).forEach((name, shape) -> m.put(c.architecture().fileKey(name), shape));
         return m;
     }
 
@@ -66,8 +75,9 @@ public final class Parameters implements TensorRows {
     }
 
     /**
-     * HF's initialisation: projections and embeddings N(0, initializer_range), LayerNorm1P weights
-     * and biases 0 (so the effective scale 1 + w is 1). Deterministic for a seed.
+     * HF's initialisation: projections, heads and embeddings N(0, initializer_range), LayerNorm1P
+     * weights and biases 0 (so the effective scale 1 + w is 1), head biases 0. Deterministic for a
+     * seed; the trunk's values do not depend on the class (a head comes after it in the stream).
      */
     public static Parameters initialize(NemotronConfig c, long seed) {
         Parameters p = zeros(c);
@@ -87,7 +97,7 @@ public final class Parameters implements TensorRows {
     public static Map<String, SplittableRandom> initGenerators(NemotronConfig c, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         LinkedHashMap<String, SplittableRandom> m = new LinkedHashMap<>();
-        for (String name : expectedShapes(c).keySet()) if (!isNorm(name)) m.put(name, rnd.split());
+        for (String name : expectedShapes(c).keySet()) if (!startsAtZero(name)) m.put(name, rnd.split());
         return m;
     }
 
@@ -111,7 +121,7 @@ public final class Parameters implements TensorRows {
         LinkedHashMap<String, int[]> shapes = new LinkedHashMap<>();
         floats.forEach((n, t) -> shapes.put(n, t.shape()));
         halves.forEach((n, m) -> shapes.put(n, new int[]{m.rows(), m.cols()}));
-        checkTable(c, shapes, source);
+        checkNames(c, expectedShapes(c), shapes, source);
         LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
         LinkedHashMap<String, WeightMatrix.Half> h = new LinkedHashMap<>();
         for (String name : expectedShapes(c).keySet()) {
@@ -122,11 +132,15 @@ public final class Parameters implements TensorRows {
     }
 
     /**
-     * Checks the tensors a file holds (name -> shape) against the config: every expected tensor with
-     * its shape, nothing unexpected (but a tied model's stored lm_head and old rope buffers).
+     * Checks the tensors a file holds (name -> shape, under the file's names: see {@link #fileShapes})
+     * against the config: every expected tensor with its shape, nothing unexpected (but a tied model's
+     * stored lm_head and old rope buffers).
      */
     public static void checkTable(NemotronConfig c, Map<String, int[]> found, String source) {
-        LinkedHashMap<String, int[]> expected = expectedShapes(c);
+        checkNames(c, fileShapes(c), found, source);
+    }
+
+    private static void checkNames(NemotronConfig c, LinkedHashMap<String, int[]> expected, Map<String, int[]> found, String source) {
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             int[] shape = found.get(e.getKey());
             if (shape == null) throw new ModelFormatException(source + ": tensor " + e.getKey() + " is missing");
@@ -136,11 +150,27 @@ public final class Parameters implements TensorRows {
         }
         for (String name : found.keySet()) {
             if (expected.containsKey(name)) continue;
-            if (name.equals(LM_HEAD) && c.tieWordEmbeddings()) continue; // some tied checkpoints store it anyway
+            if (name.equals(LM_HEAD) && c.tieWordEmbeddings() && c.architecture() == Architecture.CAUSAL_LM)
+                continue; // some tied checkpoints store it anyway
             if (name.endsWith("rotary_emb.inv_freq")) continue;            // old checkpoints store the rope buffer
-            throw new ModelFormatException(source + ": unexpected tensor " + name + " (not part of a Nemotron model"
-                    + " with this config.json)");
+            throw new ModelFormatException(source + ": unexpected tensor " + name + " (not part of a "
+                    + c.architecture().hfName() + " with this config.json" + prefixHint(c, name) + ")");
         }
+    }
+
+    /** Why a trunk tensor may be unexpected: the file names it with another class's prefix. */
+    private static String prefixHint(NemotronConfig c, String name) {
+        String prefix = c.architecture().basePrefix();
+        for (Architecture a : Architecture.values())
+            if (!a.basePrefix().equals(prefix) && !a.basePrefix().isEmpty() && name.startsWith(a.basePrefix()))
+                return "; this class names its base model's tensors " + (prefix.isEmpty() ? "without a prefix" : prefix + "*")
+                        + ", as HF does, and this file names them " + a.basePrefix() + "*";
+        return "";
+    }
+
+    /** Tensors HF initialises to zero: LayerNorm1P weights and biases, and the heads' biases. */
+    static boolean startsAtZero(String name) {
+        return isNorm(name) || name.endsWith(".bias");
     }
 
     static boolean isNorm(String name) {
@@ -308,14 +338,25 @@ public final class Parameters implements TensorRows {
         return data(EMBED);
     }
 
-    /** The output projection: lm_head, or the embedding table when tied. */
-    public float[] lmHead() {
-        return config.tieWordEmbeddings() ? data(EMBED) : data(LM_HEAD);
+    /**
+     * The name of the head's weight [outputs, H]: lm_head (the embedding table when tied), score or
+     * qa_outputs; null for the base model.
+     */
+    public String headWeightName() {
+        Architecture a = config.architecture();
+        if (a == Architecture.CAUSAL_LM && config.tieWordEmbeddings()) return EMBED;
+        return a.headWeight();
     }
 
-    /** {@link #lmHead} as the kernels read it (fp32 or stored). */
-    public WeightMatrix lmHeadMatrix() {
-        return matrix(config.tieWordEmbeddings() ? EMBED : LM_HEAD);
+    /** The head's weight as the kernels read it (fp32 or stored). */
+    public WeightMatrix headMatrix() {
+        return matrix(headWeightName());
+    }
+
+    /** The head's bias [outputs] (token classification, QA); null where the class has none. */
+    public float[] headBias() {
+        String b = config.architecture().headBias();
+        return b == null ? null : data(b);
     }
 
     /** The matrices of one decoder layer as the forward pass reads them (fp32 or stored); norms in fp32. */

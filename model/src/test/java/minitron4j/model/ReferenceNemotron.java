@@ -8,10 +8,28 @@ package minitron4j.model;
 final class ReferenceNemotron {
     private ReferenceNemotron() {}
 
-    /** Logits [N, V] in double. */
+    /**
+     * The head's outputs [N, K] in double: lm_head for the causal LM, score or qa_outputs (plus bias)
+     * for the task heads, after the token-classification dropout when the batch's tags carry a key.
+     */
     static double[] logits(Parameters p, Batch batch) {
         NemotronConfig c = p.config();
-        int B = batch.batch(), T = batch.seq(), H = c.hiddenSize(), V = c.vocabSize(), N = B * T;
+        int N = batch.tokens(), H = c.hiddenSize(), K = c.headOutputs();
+        double[] f = lastHidden(p, batch);
+        if (batch.targets() instanceof HeadTargets.TokenTags t && t.dropoutKey() != null) {
+            double keep = 1 - c.classifierDropout();
+            for (int i = 0; i < f.length; i++) f[i] = Dropout.kept(t.dropoutKey(), i, c.classifierDropout()) ? f[i] / keep : 0;
+        }
+        double[] out = linear(f, p.data(p.headWeightName()), N, H, K);
+        float[] bias = p.headBias();
+        if (bias != null) for (int i = 0; i < N; i++) for (int j = 0; j < K; j++) out[i * K + j] += bias[j];
+        return out;
+    }
+
+    /** HF's last_hidden_state [N, H]: the final LayerNorm1P's output, in double. */
+    static double[] lastHidden(Parameters p, Batch batch) {
+        NemotronConfig c = p.config();
+        int B = batch.batch(), T = batch.seq(), H = c.hiddenSize(), N = B * T;
         double[] x = new double[N * H];
         float[] emb = p.embedding();
         for (int i = 0; i < N; i++) for (int j = 0; j < H; j++) x[i * H + j] = emb[batch.ids()[i] * H + j];
@@ -32,8 +50,7 @@ final class ReferenceNemotron {
             double[] down = linear(up, w.down(), N, c.intermediateSize(), H);
             for (int i = 0; i < N * H; i++) x[i] += down[i];
         }
-        double[] f = norm(x, p.data(Parameters.NORM_W), p.data(Parameters.NORM_B), N, H, c.normEps());
-        return linear(f, p.lmHead(), N, H, V);
+        return norm(x, p.data(Parameters.NORM_W), p.data(Parameters.NORM_B), N, H, c.normEps());
     }
 
     /** HF's causal-LM loss: mean next-token CE over the real predicted positions. */

@@ -24,7 +24,7 @@ final class TinyModels {
 
     static Nemotron random(int vocab, int maxPositions, long seed) {
         NemotronConfig c = new NemotronConfig(vocab, 32, 64, 2, 4, 2, 8, 0.5, 10000.0, 1e-5, maxPositions,
-                false, 1, 0, 0, 0.3, null);
+                false, 1, 0, 0, 0.3, null, null);
         return new Nemotron(Parameters.initialize(c, seed));
     }
 

@@ -16,6 +16,7 @@ import minitron4j.model.TrainableTensor;
 import minitron4j.model.io.WeightStorage;
 import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.loss.FrozenTeacher;
+import minitron4j.model.loss.HeadLoss;
 import minitron4j.model.loss.IntermediateStateLoss;
 
 import java.util.ArrayList;
@@ -157,6 +158,7 @@ public final class CpuBackend implements Backend, BenchProbes {
                 intermediate = d.intermediate().isEmpty() ? null
                         : new IntermediateStateLoss(model.config(), teacher, d.intermediate(), batch, seq, d.projectionSeed());
             } else {
+                if (loss instanceof Loss.TaskHead t) t.checkModel(model.config());
                 teacher = null;
                 intermediate = null;
             }
@@ -193,6 +195,7 @@ public final class CpuBackend implements Backend, BenchProbes {
             started = true;
             return switch (loss) {
                 case Loss.CrossEntropy ce -> new double[]{model.crossEntropyStep(batch, acts, grads, weight)};
+                case Loss.TaskHead t -> new double[]{model.step(batch, acts, grads, HeadLoss.of(model.config(), weight))};
                 case Loss.Distillation d -> distil(batch, d.logitLoss(), weight);
             };
         }

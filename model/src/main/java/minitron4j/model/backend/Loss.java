@@ -13,9 +13,9 @@ import java.util.List;
  * or distillation from a teacher the backend holds beside the student. Every backend takes every
  * loss it does not refuse through {@link Backend#unsupported}.
  */
-public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation {
+public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation, Loss.TaskHead {
     /** JSONL keys of the values a step returns (../shared/docs/INTERFACES.md, "Losses"). */
-    String CE_LOSS = "ce_loss", OBJECTIVE = "objective", IS_LOSS = "is_loss";
+    String CE_LOSS = "ce_loss", OBJECTIVE = "objective", IS_LOSS = "is_loss", TASK_LOSS = "task_loss";
 
     /** The JSONL keys of the values {@link Backend.Training#accumulate} returns; the first is the objective minimised. */
     List<String> metrics();
@@ -30,6 +30,24 @@ public sealed interface Loss permits Loss.CrossEntropy, Loss.Distillation {
         @Override
         public List<String> metrics() {
             return List.of(CE_LOSS);
+        }
+    }
+
+    /**
+     * The loss of the model's task head ({@link minitron4j.model.loss.HeadLoss}: sequence
+     * classification, question answering or token classification, by the config's class) against
+     * the targets each batch carries; logs {@code task_loss}.
+     */
+    record TaskHead() implements Loss {
+        @Override
+        public List<String> metrics() {
+            return List.of(TASK_LOSS);
+        }
+
+        /** Refuses a model without a task head (the causal LM trains on CE, the base model has no loss). */
+        public void checkModel(NemotronConfig config) {
+            if (config.architecture().task() == null)
+                throw new IllegalArgumentException(config.architecture().hfName() + " has no task head to train");
         }
     }
 

@@ -177,13 +177,34 @@ public final class Checkpoint {
                 }
             }
         }
-        Parameters params = Parameters.asStored(config, tensors, halves, source.toString());
+        LinkedHashMap<String, int[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((n, t) -> shapes.put(n, t.shape()));
+        halves.forEach((n, m) -> shapes.put(n, new int[]{m.rows(), m.cols()}));
+        Parameters.checkTable(config, shapes, source.toString()); // under the file's names, so that errors quote them
+        Parameters params = Parameters.asStored(config, internalNames(config, tensors), internalNames(config, halves),
+                source.toString());
         Dtype stored = null;
         for (String name : params.names()) {
-            Dtype d = dtypes.get(name);
+            Dtype d = dtypes.get(config.architecture().fileKey(name));
             stored = stored == null || stored == d ? d : Dtype.F32;
         }
         return new LoadedModel(config, params, stored);
+    }
+
+    /**
+     * The file's tensors under the project's names ({@link minitron4j.model.Architecture#fileKey}
+     * inverted over the config's table); names outside it (old rope buffers) are dropped.
+     */
+    @SuppressWarnings("unchecked")
+    private static <T> LinkedHashMap<String, T> internalNames(NemotronConfig config, Map<String, T> byFileKey) {
+        Map<String, String> internal = new HashMap<>();
+        for (String name : Parameters.expectedShapes(config).keySet()) internal.put(config.architecture().fileKey(name), name);
+        LinkedHashMap<String, T> out = new LinkedHashMap<>();
+        byFileKey.forEach((key, value) -> {
+            String name = internal.get(key);
+            if (name != null) out.put(name, value instanceof Tensor t && !name.equals(key) ? (T) t.renamed(name) : value);
+        });
+        return out;
     }
 
     /**
@@ -331,6 +352,7 @@ public final class Checkpoint {
                                      long maxShardBytes) throws IOException {
         checkWritable(dtype, maxShardBytes);
         checkTable(config, tensors);
+        tensors = tensors.stream().map(t -> new StreamedTensor(config.architecture().fileKey(t.name()), t.shape(), t.source())).toList();
         writeConfig(dir, config, dtype);
         List<List<StreamedTensor>> shards = shard(tensors, dtype, maxShardBytes);
         Map<String, String> metadata = Map.of("format", "pt"); // transformers refuses files without it

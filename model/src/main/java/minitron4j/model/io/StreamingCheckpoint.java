@@ -79,7 +79,8 @@ public final class StreamingCheckpoint implements TensorRows, AutoCloseable {
             found.forEach((n, l) -> shapes.put(n, l.info().shape()));
             Parameters.checkTable(config, shapes, dir.toString());
             LinkedHashMap<String, Location> ordered = new LinkedHashMap<>();
-            for (String name : Parameters.expectedShapes(config).keySet()) ordered.put(name, found.get(name));
+            for (String name : Parameters.expectedShapes(config).keySet())
+                ordered.put(name, found.get(config.architecture().fileKey(name)));
             return new StreamingCheckpoint(dir, config, ordered, channels);
         } catch (IOException | RuntimeException e) {
             for (FileChannel ch : channels) ch.close();

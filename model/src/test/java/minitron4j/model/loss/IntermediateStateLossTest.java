@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IntermediateStateLossTest {
 
     static NemotronConfig config(int hidden, int layers) {
-        return new NemotronConfig(29, hidden, 24, layers, 2, 1, 8, 0.5, 10000, 1e-5, 64, false, 2, 3, 0, 0.3, null);
+        return new NemotronConfig(29, hidden, 24, layers, 2, 1, 8, 0.5, 10000, 1e-5, 64, false, 2, 3, 0, 0.3, null, null);
     }
 
     /**
