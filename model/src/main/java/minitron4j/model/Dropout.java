@@ -3,7 +3,7 @@ package minitron4j.model;
 /**
  * Inverted dropout as torch's {@code nn.Dropout} in training mode: each entry is kept with
  * probability 1 - p and scaled by 1 / (1 - p). The mask is a pure function of a key and the entry's
- * index (a SplitMix64 hash), so the backward pass recomputes it instead of storing it, and a run
+ * index ({@link SplitMix}), so the backward pass recomputes it instead of storing it, and a run
  * resumed from a checkpoint draws the same masks as one that never stopped.
  */
 final class Dropout {
@@ -22,10 +22,6 @@ final class Dropout {
     }
 
     static boolean kept(long key, int index, double p) {
-        long z = key + (index + 1L) * 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z ^= z >>> 31;
-        return (z >>> 11) * 0x1.0p-53 >= p;
+        return (SplitMix.mix(key + (index + 1L) * 0x9E3779B97F4A7C15L) >>> 11) * 0x1.0p-53 >= p;
     }
 }

@@ -98,6 +98,13 @@ public record NemotronConfig(
                 eosTokenId, padTokenId, initializerRange, head, extra);
     }
 
+    /** This config with pad_token_id set (what sequence classification pools by and batches pad with). */
+    public NemotronConfig withPadTokenId(int pad) {
+        return new NemotronConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                headDim, partialRotaryFactor, ropeTheta, normEps, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId,
+                eosTokenId, pad, initializerRange, head, extra);
+    }
+
     public Architecture architecture() {
         return head.architecture();
     }
@@ -110,6 +117,16 @@ public record NemotronConfig(
             case SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION -> head.numLabels();
             case QUESTION_ANSWERING -> 2;
         };
+    }
+
+    /**
+     * Refuses a model that is not a causal LM for what needs next-token logits (generation,
+     * perplexity, CE and KD training), naming the class config.json declares.
+     */
+    public void requireCausalLm(String what) {
+        if (head.architecture() != Architecture.CAUSAL_LM)
+            throw new IllegalArgumentException(what + " needs next-token logits, from a " + Architecture.CAUSAL_LM.hfName()
+                    + "; this model is a " + head.architecture().hfName() + " (config.json's architectures)");
     }
 
     /** Whether pad_token_id is set (HF pools sequence classification at the last token that is not it). */

@@ -292,6 +292,34 @@ public final class Parameters implements TensorRows {
         return asStored(c, t, h, "model without some layers");
     }
 
+    /**
+     * This model's trunk under another model-card class's head (config c: same trunk shape): the
+     * trunk's fp32 tensors shared, the head's copied where this pool has the same tensor with the same
+     * shape (the same class and labels), else initialised as HF does (normal(0, initializer_range),
+     * biases 0) from seed. What HF's {@code AutoModelFor...from_pretrained} does with a checkpoint of
+     * another class: load the base model, initialise the head.
+     */
+    public Parameters withHead(NemotronConfig c, long seed) {
+        requireF32();
+        LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Map.Entry<String, int[]> e : expectedShapes(c).entrySet()) {
+            String name = e.getKey();
+            Tensor own = tensors.get(name);
+            if (own != null && java.util.Arrays.equals(own.shape(), e.getValue())) {
+                t.put(name, Architecture.isHead(name) ? own.copy() : own);
+                continue;
+            }
+            if (!Architecture.isHead(name))
+                throw new IllegalArgumentException("trunk tensor " + name + " " + java.util.Arrays.toString(e.getValue())
+                        + " is not in this model (a different shape?)");
+            Tensor fresh = Tensor.zeros(name, e.getValue());
+            if (!startsAtZero(name)) fillNormal(r.split(), c.initializerRange(), fresh.data(), 0, fresh.size());
+            t.put(name, fresh);
+        }
+        return new Parameters(c, t);
+    }
+
     /** This pool with every tensor in fp32 on the heap (stored matrices decoded; fp32 ones shared). */
     public Parameters toF32() {
         if (stored.isEmpty()) return this;

@@ -18,6 +18,7 @@ public final class DepthImportance {
 
     /** Token-weighted mean next-token CE of the model over the batches, from the backend's logits. */
     public static double calibrationLoss(Backend backend, Parameters params, List<Batch> batches) {
+        params.config().requireCausalLm("depth importance by loss (--depth-loss)");
         double sum = 0;
         long count = 0;
         try (Backend.Session session = backend.open(params)) {

@@ -1,5 +1,6 @@
 package minitron4j.pruning;
 
+import minitron4j.model.Architecture;
 import minitron4j.model.LayerTensor;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -77,7 +78,11 @@ public final class Trimmer {
         }
         cuts.add(vector(Parameters.NORM_W, Parameters.NORM_W, hidden));
         cuts.add(vector(Parameters.NORM_B, Parameters.NORM_B, hidden));
-        if (!c.tieWordEmbeddings()) cuts.add(matrix(Parameters.LM_HEAD, Parameters.LM_HEAD, range(c.vocabSize()), hidden));
+        // the class's head reads the final norm's channels: its columns go with the pruned embedding channels
+        Architecture a = c.architecture();
+        if (a.headWeight() != null && c.headMatrixParameters() > 0)
+            cuts.add(matrix(a.headWeight(), a.headWeight(), range(c.headOutputs()), hidden));
+        if (a.headBias() != null) cuts.add(vector(a.headBias(), a.headBias(), range(c.headOutputs())));
         return cuts;
     }
 

@@ -44,8 +44,11 @@ final class HandCut {
         }
         t.put(Parameters.NORM_W, vector(src.data(Parameters.NORM_W), e));
         t.put(Parameters.NORM_B, vector(src.data(Parameters.NORM_B), e));
-        if (!c.tieWordEmbeddings())
-            t.put(Parameters.LM_HEAD, matrix(Parameters.LM_HEAD, v, e.length, (r, j) -> src.data(Parameters.LM_HEAD)[r * h + e[j]]));
+        String head = c.architecture().headWeight(), bias = c.architecture().headBias();
+        int k = c.headOutputs();
+        if (head != null && c.headMatrixParameters() > 0)
+            t.put(head, matrix(head, k, e.length, (r, j) -> src.data(head)[r * h + e[j]]));
+        if (bias != null) t.put(bias, vector(src.data(bias), java.util.stream.IntStream.range(0, k).toArray()));
         Map<String, Tensor> named = new LinkedHashMap<>();
         t.forEach((name, x) -> named.put(name, x.renamed(name)));
         return Parameters.of(to, named, "hand cut");

@@ -36,7 +36,13 @@ public final class Evaluator {
 
     /** Evaluation through a backend session's forward pass. */
     public Evaluator(Backend.Session session, int seqLen, int batch) {
-        this(session::forward, session.config().vocabSize(), seqLen, batch);
+        this(session::forward, checkedVocab(session.config()), seqLen, batch);
+    }
+
+    /** The vocabulary of a causal LM; other classes have no next-token logits to evaluate. */
+    private static int checkedVocab(minitron4j.model.NemotronConfig c) {
+        c.requireCausalLm("perplexity on held-out text");
+        return c.vocabSize();
     }
 
     /**

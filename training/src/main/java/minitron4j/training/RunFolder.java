@@ -51,6 +51,24 @@ public final class RunFolder {
         this.dir = dir;
     }
 
+    /**
+     * Starts a new run here: creates the folder, refuses one that already holds a run, and writes the
+     * spec as run into {@link #CONFIG}.
+     */
+    public void start(com.fasterxml.jackson.databind.node.ObjectNode spec) throws IOException {
+        Files.createDirectories(dir);
+        if (latestStep().isPresent())
+            throw new IllegalStateException(dir + " already holds a run; pass --resume or choose another folder");
+        writeAtomically(file(CONFIG), JSON.writeValueAsBytes(spec));
+    }
+
+    /** The spec a run was started with ({@link #CONFIG}), for --resume. */
+    public com.fasterxml.jackson.databind.JsonNode savedSpec() throws IOException {
+        Path saved = file(CONFIG);
+        if (!Files.isRegularFile(saved)) throw new IOException(dir + ": not a run folder (no " + CONFIG + ")");
+        return JSON.readTree(saved.toFile());
+    }
+
     public Path dir() {
         return dir;
     }

@@ -60,10 +60,7 @@ public final class Trainer {
                         + " in " + asRun.differences(spec) + "; a resumed run keeps its spec");
             spec = asRun;
         } else {
-            Files.createDirectories(dir);
-            if (run.latestStep().isPresent())
-                throw new IllegalStateException(dir + " already holds a run; pass --resume or choose another folder");
-            RunFolder.writeAtomically(run.file(RunFolder.CONFIG), RunFolder.JSON.writeValueAsBytes(spec.toJson()));
+            run.start(spec.toJson());
         }
         return train(spec, run, resume, options);
     }

@@ -5,7 +5,6 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import minitron4j.kernels.Parallel;
 import minitron4j.model.io.AtomicWrites;
-import minitron4j.model.Batch;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +32,7 @@ public final class TrainingLoop {
     private final RunFolder run;
     private final TrainingSteps steps;
     private final LrSchedule schedule;
-    private final WindowSampler sampler;
+    private final BatchSource sampler;
     private final LoopSettings settings;
     private final long seed;
     private Validation validation;
@@ -46,10 +45,10 @@ public final class TrainingLoop {
     /**
      * @param run      the run folder (created if absent); its config.json is the caller's business
      * @param steps    the training steps, on their backend
-     * @param sampler  draws the training windows; its seq_len must be settings.seqLen()
+     * @param sampler  draws the training batches (token windows, labeled examples); its seq_len must be settings.seqLen()
      * @param seed     recorded in the manifest (the seed the caller built model and sampler from)
      */
-    public TrainingLoop(RunFolder run, TrainingSteps steps, LrSchedule schedule, WindowSampler sampler, LoopSettings settings,
+    public TrainingLoop(RunFolder run, TrainingSteps steps, LrSchedule schedule, BatchSource sampler, LoopSettings settings,
                         long seed) {
         if (sampler.seqLen() != settings.seqLen())
             throw new IllegalArgumentException("sampler draws windows of " + sampler.seqLen() + " tokens, seq_len is " + settings.seqLen());
@@ -136,8 +135,6 @@ public final class TrainingLoop {
                 if (start == 0 && validation != null && settings.evalInterval() > 0)
                     lastValidation = validate(0, log);
 
-                int[] ids = new int[settings.batch() * settings.seqLen()];
-                Batch batch = Batch.of(ids, settings.batch(), settings.seqLen());
                 float weight = 1f / settings.gradAccum();
                 double[] sums = new double[names.size()];
                 for (int step = start + 1; step <= settings.steps(); step++) {
@@ -145,8 +142,7 @@ public final class TrainingLoop {
                     steps.zeroGradients();
                     java.util.Arrays.fill(sums, 0);
                     for (int micro = 0; micro < settings.gradAccum(); micro++) {
-                        sampler.next(ids, settings.batch());
-                        double[] values = steps.accumulate(batch, weight);
+                        double[] values = steps.accumulate(sampler.next(settings.batch()), weight);
                         for (int i = 0; i < names.size(); i++) {
                             if (!Double.isFinite(values[i])) throw diverged(step, names.get(i) + " is " + values[i]
                                     + describeNonFinite(), lastCheckpoint, log, manifest);

@@ -1,11 +1,14 @@
 package minitron4j.training;
 
+import minitron4j.model.Batch;
+import minitron4j.model.SplitMix;
+
 /**
  * Draws fixed-length windows of tokens at random offsets, reproducibly for a seed. The offset of
  * the k-th window is a hash of (seed, k) (SplitMix64), so the whole state is the pair
  * (seed, windows drawn): saving it in a checkpoint and restoring it resumes the exact sequence.
  */
-public final class WindowSampler {
+public final class WindowSampler implements BatchSource {
 
     /** Everything needed to continue the sequence: the seed and how many windows were drawn. */
     public record State(long seed, long drawn) {
@@ -31,8 +34,19 @@ public final class WindowSampler {
         this.offsets = source.length() - seqLen + 1;
     }
 
+    @Override
     public int seqLen() {
         return seqLen;
+    }
+
+    private int[] buffer = new int[0];
+
+    /** The next rows windows as a batch (one array, reused by the next call). */
+    @Override
+    public Batch next(int rows) {
+        if (buffer.length != rows * seqLen) buffer = new int[rows * seqLen];
+        next(buffer, rows);
+        return Batch.of(buffer, rows, seqLen);
     }
 
     /** Fills ids[0 .. rows*seqLen) with the next rows windows, one per row. */
@@ -47,24 +61,19 @@ public final class WindowSampler {
 
     /** Start of window k in the token file. */
     long offset(long k) {
-        return Math.unsignedMultiplyHigh(mix(seed + (k + 1) * 0x9E3779B97F4A7C15L), offsets);
+        return Math.unsignedMultiplyHigh(SplitMix.mix(seed + (k + 1) * 0x9E3779B97F4A7C15L), offsets);
     }
 
+    @Override
     public State state() {
         return new State(seed, drawn);
     }
 
     /** Continues from a saved state; the seed must be this sampler's. */
+    @Override
     public void restore(State state) {
         if (state.seed() != seed)
             throw new IllegalArgumentException("sampler state has seed " + state.seed() + ", this sampler uses " + seed);
         drawn = state.drawn();
-    }
-
-    /** SplitMix64's finaliser: a bijection of 64-bit values that scrambles nearby inputs. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

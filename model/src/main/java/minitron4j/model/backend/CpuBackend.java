@@ -107,6 +107,7 @@ public final class CpuBackend implements Backend, BenchProbes {
 
             @Override
             public Decoder decoder(int maxSeq) {
+                model.config().requireCausalLm("generation");
                 return new CpuDecoder(model, maxSeq);
             }
 
@@ -153,12 +154,14 @@ public final class CpuBackend implements Backend, BenchProbes {
             this.params = model.parameters();
             this.settings = settings;
             if (loss instanceof Loss.Distillation d) {
+                model.config().requireCausalLm("distillation");
                 d.checkTeacher(model.config());
                 teacher = new FrozenTeacher(new Nemotron(d.teacher()), batch, seq, IntermediateStateLoss.teacherIndices(d.intermediate()));
                 intermediate = d.intermediate().isEmpty() ? null
                         : new IntermediateStateLoss(model.config(), teacher, d.intermediate(), batch, seq, d.projectionSeed());
             } else {
                 if (loss instanceof Loss.TaskHead t) t.checkModel(model.config());
+                else model.config().requireCausalLm("cross-entropy training");
                 teacher = null;
                 intermediate = null;
             }

@@ -1,0 +1,76 @@
+package minitron4j.experiments.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.model.Architecture;
+import minitron4j.model.Batch;
+import minitron4j.model.backend.Backend;
+import minitron4j.training.task.ExampleBatches;
+import minitron4j.training.task.TaskEncoder;
+import minitron4j.training.task.TaskPredictions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** The best answer span of a question in its context, from a question-answering checkpoint. */
+@Command(name = "qa", description = "Answer questions from their context (--question with --context, or a JSONL file of {question, context[, answer]}).")
+final class QaCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "a NemotronForQuestionAnswering folder (e.g. a finetune checkpoint)")
+    Path model;
+    @Option(names = "--question", description = "the question (with --context)")
+    String question;
+    @Option(names = "--context", description = "the text that holds the answer")
+    String context;
+    @Option(names = "--input", description = "JSONL of {\"question\", \"context\"} (with \"answer\": exact match is reported too)")
+    Path input;
+    @Option(names = "--seq-len", defaultValue = "512", description = "question + context are cut to this many tokens (default ${DEFAULT-VALUE})")
+    int seqLen;
+    @Mixin
+    ThreadsOption threads;
+    @Mixin
+    BackendOption backend;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((question == null) != (context == null)) throw new IllegalArgumentException("--question and --context go together");
+        List<JsonNode> items = TaskInputs.items(question == null ? List.of() : List.of(question), input, "question", "context");
+        if (question != null) ((ObjectNode) items.getFirst()).put("context", context);
+        TaskModelFolder m = TaskModelFolder.open(model, Architecture.QUESTION_ANSWERING, backend.backend(), seqLen);
+        ArrayNode out = JsonOutput.JSON.createArrayNode();
+        int withAnswer = 0, exact = 0;
+        try (Backend.Session session = backend.backend().open(m.params())) {
+            for (JsonNode item : items) { // one question at a time: contexts differ in length
+                TaskEncoder.Question q = m.encoder().question(item.get("question").asText(), item.get("context").asText(), -1, null);
+                Batch b = ExampleBatches.inputs(List.of(q.ids()), q.ids().length, m.padId());
+                float[] outputs = session.forward(b);
+                TaskPredictions.Span s = TaskPredictions.span(outputs, b, 0, q.contextStart());
+                String answer = m.encoder().tokenizer().decode(Arrays.copyOfRange(q.ids(), s.start(), s.end() + 1), true).strip();
+                ObjectNode o = out.addObject();
+                o.put("question", item.get("question").asText());
+                o.put("answer", answer);
+                o.put("start_token", s.start());
+                o.put("end_token", s.end());
+                o.put("score", outputs[2 * s.start()] + outputs[2 * s.end() + 1]);
+                if (item.hasNonNull("answer")) {
+                    withAnswer++;
+                    exact += item.get("answer").asText().strip().equals(answer) ? 1 : 0;
+                }
+                System.out.println(item.get("question").asText() + "\t" + answer);
+            }
+        }
+        ObjectNode result = JsonOutput.object();
+        result.set("answers", out);
+        if (withAnswer > 0) {
+            result.put("exact_match", (double) exact / withAnswer);
+            result.put("answered", withAnswer);
+        }
+        JsonOutput.print(result);
+        return 0;
+    }
+}

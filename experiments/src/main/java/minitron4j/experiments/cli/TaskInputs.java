@@ -1,0 +1,51 @@
+package minitron4j.experiments.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The inputs of classify, qa and tag: objects given on the command line or read from JSONL, each with the fields needed. */
+final class TaskInputs {
+    private TaskInputs() {
+    }
+
+    /** One object per command-line value (as {"field": value}), then the lines of file; each must have the required fields. */
+    static List<JsonNode> items(List<String> values, Path file, String field, String... required) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String v : values) {
+            ObjectNode o = JsonOutput.object();
+            o.put(field, v);
+            out.add(o);
+        }
+        if (file != null) {
+            int n = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                n++;
+                if (line.isBlank()) continue;
+                JsonNode o;
+                try {
+                    o = JsonOutput.JSON.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalArgumentException(file + ":" + n + ": not a JSON object (" + e.getOriginalMessage() + ")");
+                }
+                for (String f : concat(field, required))
+                    if (o == null || !o.hasNonNull(f)) throw new IllegalArgumentException(file + ":" + n + ": field " + f + " is missing");
+                out.add(o);
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("nothing to do: give --" + field + " or --input FILE.jsonl");
+        return out;
+    }
+
+    private static List<String> concat(String first, String... rest) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(rest));
+        return all;
+    }
+}
