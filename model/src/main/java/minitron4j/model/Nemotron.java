@@ -189,12 +189,11 @@ public final class Nemotron {
     }
 
     /**
-     * The token-classification head's dropout key for this pass: a training pass whose targets carry
-     * one (HF's train mode) with a positive dropout probability; null otherwise (evaluation).
+     * The token-classification head's dropout key for this pass: {@link Dropout#headKey} in a
+     * training pass (the only one with a head input buffer); null otherwise (evaluation).
      */
     private Long dropoutKey(Batch batch, Activations acts) {
-        if (acts.headInput == null || config.classifierDropout() <= 0) return null;
-        return batch.targets() instanceof HeadTargets.TokenTags t ? t.dropoutKey() : null;
+        return acts.headInput == null ? null : Dropout.headKey(config, batch);
     }
 
     /**

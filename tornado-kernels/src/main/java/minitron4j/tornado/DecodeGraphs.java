@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.Architecture;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -52,6 +53,9 @@ final class DecodeGraphs implements Backend.Decoder {
 
     DecodeGraphs(StackedParameters weights, int maxSeq) {
         NemotronConfig c = weights.config;
+        if (c.architecture() != Architecture.CAUSAL_LM)
+            throw new UnsupportedOperationException("decoding generates tokens from lm_head's logits; " + c.architecture().hfName()
+                    + " has no lm_head (its outputs: forward)");
         if (maxSeq < 1) throw new IllegalArgumentException("a KV cache needs at least 1 position, got " + maxSeq);
         if (maxSeq > c.maxPositionEmbeddings())
             throw new IllegalArgumentException("cache of " + maxSeq + " positions exceeds max_position_embeddings "
@@ -178,7 +182,7 @@ final class DecodeGraphs implements Backend.Decoder {
         int hs = c.hiddenSize(), z = Offsets.ZERO;
         g.task(ch.task(g, "lnf", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, x, z, w.normW, z, w.normB, z,
                 normed, z, mean, rstd, z, hs, (float) c.normEps());
-        g.task(ch.task(g, "lmHead", Launch.tiles2d(1, c.vocabSize())), GemmKernels::xWt, ch.ctx, off, normed, z, w.lmHead, z,
+        g.task(ch.task(g, "lmHead", Launch.tiles2d(1, c.vocabSize())), GemmKernels::xWt, ch.ctx, off, normed, z, w.head, z,
                 logits, z, 1, c.vocabSize(), hs, 0);
         return ch.close(g);
     }

@@ -6,10 +6,12 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The ops that touch each element on its own: embedding, RoPE, squared ReLU, the residual add and
- * a fill; twins of {@link minitron4j.kernels.Embedding}, {@link minitron4j.kernels.Rope} and
- * {@link minitron4j.kernels.SquaredRelu}. One thread per element ({@link Launch#threads}); threads
- * past the end do nothing. Per-layer arguments start at {@code off.get(their slot)} (see {@link Offsets}).
+ * The ops that touch each element on its own: embedding, RoPE, squared ReLU, the residual add, a
+ * head's bias and dropout, and a fill; twins of {@link minitron4j.kernels.Embedding},
+ * {@link minitron4j.kernels.Rope}, {@link minitron4j.kernels.SquaredRelu} and the head's share of
+ * {@link minitron4j.model.Nemotron}. One thread per element ({@link Launch#threads}; a backward
+ * that sums over rows: one per column); threads past the end do nothing. Per-layer arguments start
+ * at {@code off.get(their slot)} (see {@link Offsets}).
  */
 public final class ElementwiseKernels {
     private ElementwiseKernels() {}
@@ -82,6 +84,32 @@ public final class ElementwiseKernels {
             int o = off.get(yAt) + i;
             y.set(o, y.get(o) + x.get(off.get(xAt) + i));
         }
+    }
+
+    /** out[N,K] += bias[K] (a head's bias on every row). */
+    public static void biasForward(KernelContext ctx, FloatArray out, FloatArray bias, int n, int k) {
+        int id = ctx.globalIdx;
+        if (id < n * k) out.set(id, out.get(id) + bias.get(id % k));
+    }
+
+    /** dBias[K] += the column sums of dout[N,K]; one thread per column, walking the rows in order (no atomics). */
+    public static void biasBackward(KernelContext ctx, FloatArray dout, FloatArray dBias, int n, int k) {
+        int j = ctx.globalIdx;
+        if (j < k) {
+            float s = dBias.get(j);
+            for (int i = 0; i < n; i++) s += dout.get(i * k + j);
+            dBias.set(j, s);
+        }
+    }
+
+    /**
+     * out[n] = x[n] * scales[n], scales holding 0 (dropped) or 1 / (1 - p) (kept) as
+     * {@link minitron4j.model.Dropout#scales} draws them: the dropout's forward, and with the
+     * gradient as x its backward (out may be x).
+     */
+    public static void dropout(KernelContext ctx, FloatArray x, FloatArray scales, FloatArray out, int n) {
+        int i = ctx.globalIdx;
+        if (i < n) out.set(i, x.get(i) * scales.get(i));
     }
 
     /** x[n] = 0 (a gradient that the next tasks only add into). */

@@ -31,13 +31,13 @@ final class GraphChain {
      * The first graph: sends every shared buffer but perRun once (their host values: weights,
      * tables, zeros) and perRun on every execution; after its tasks, {@link #allocate} completes it.
      */
-    TaskGraph first(String name, IntArray... perRun) {
+    TaskGraph first(String name, Object... perRun) {
         TaskGraph g = new TaskGraph(name);
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, (Object[]) perRun);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, perRun);
         List<Object> once = new ArrayList<>();
         for (Object o : shared) {
             boolean sentPerRun = false;
-            for (IntArray p : perRun) sentPerRun |= o == p; // by identity: TornadoVM's arrays may compare contents
+            for (Object p : perRun) sentPerRun |= o == p; // by identity: TornadoVM's arrays may compare contents
             if (!sentPerRun) once.add(o);
         }
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());

@@ -1,10 +1,13 @@
 package minitron4j.tornado;
 
+import minitron4j.model.Architecture;
 import minitron4j.model.Batch;
+import minitron4j.model.Dropout;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Tensor;
 import minitron4j.model.loss.DistillationLoss;
+import minitron4j.model.loss.HeadLoss;
 import minitron4j.model.loss.LayerPair;
 import minitron4j.tornado.GemmVariant.Product;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -18,6 +21,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -30,14 +34,16 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  * one execution plan, built once and replayed; the same op sequence as
  * {@link minitron4j.model.Nemotron}:
  * <pre>
- * INPUT       ids, lengths in; on the first run the weights and tables too, and every shared
- *             buffer allocated (graph 0 of the plan)
+ * INPUT       ids, lengths (and a token classifier's dropout scales) in; on the first run the
+ *             weights and tables too, and every shared buffer allocated (graph 0 of the plan)
  * EMBED       ids -> x[0]
  * LAYER  xL   x[l] -> LN1P -> q,k,v -> RoPE -> attention -> o_proj (+x[l]) = h
  *             h -> LN1P -> up -> relu^2 -> down (+h) = x[l+1]   (one graph replayed per layer)
- * HEAD        x[L] -> LN1P -> lm_head -> logits              (logits out only when asked)
- * CE | KD     logits -> loss, d logits                        (teacher logits in for KD)
- * HEAD_BACK   d logits -> d lm_head, d final norm, d residual
+ * HEAD        x[L] -> LN1P -> (dropout) -> head (+bias) -> logits [N,K]   (out only when asked;
+ *             K = V for lm_head, num_labels or 2 for a task head, none for the base model)
+ * CE | KD     logits -> loss, d logits                        (teacher logits in for KD; causal LM only)
+ * HEAD_BACK   d logits -> d head (and bias), d final norm, d residual   (a task head's d logits in:
+ *             its loss runs on the host, {@link HeadLoss} over the fetched [N,K] outputs)
  * LAYER_BACK  d x[l+1] -> d x[l] and layer l's gradients      (replayed from L-1 down to 0)
  * EMBED_BACK  d x[0] -> d embedding
  * NORM        the global gradient norm and finite flag
@@ -60,9 +66,13 @@ import static minitron4j.tornado.GemmVariant.Product.X_WT;
  * logits on the device, so a distillation step sends only the ids.
  */
 final class ModelGraphs implements AutoCloseable {
-    /** The graphs of one model, counted from its first graph in the plan. */
-    static final int EMBED = 0, LAYER = 1, HEAD = 2, CE = 3, KD = 4, HEAD_BACK = 5, LAYER_BACK = 6, EMBED_BACK = 7, NORM = 8,
-            ZERO = 9, OPTIMIZER = 10, INTERMEDIATE = 11;
+    /**
+     * The graphs of one model, in plan order; a model builds those its use and class need (forward
+     * only: the first three; CE and KD for the causal LM; OPTIMIZER for training; INTERMEDIATE for
+     * a distillation with layer pairs).
+     */
+    enum Graph { EMBED, LAYER, HEAD, CE, KD, HEAD_BACK, LAYER_BACK, EMBED_BACK, NORM, ZERO, OPTIMIZER, INTERMEDIATE }
+
     private static final int INPUT = 0;
 
     final NemotronConfig config;
@@ -76,15 +86,24 @@ final class ModelGraphs implements AutoCloseable {
     final FloatArray teacher, lossSettings;
     /** Whether only the forward graphs (EMBED, LAYER, HEAD) exist: no gradients, no backward buffers. */
     final boolean forwardOnly;
+    /** Whether the head is lm_head (next-token losses on the device) rather than a task head or none. */
+    final boolean languageModel;
     /** The teacher logits the KD graph reads: {@link #teacher}, or a resident teacher's logits. */
     private final FloatArray teacherSource;
     // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
     final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
+    // logits [N,K] (null for the base model); dlogits: a task head's come from the host and are sent to HEAD_BACK
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
+    /**
+     * A token classifier's training graphs: the dropout's scales [N,H] (all 1 outside a training
+     * pass, see {@link Dropout#scales}) and the head's input lnf * scales [N,H]; null otherwise.
+     */
+    final FloatArray headScales, headInput;
     // losses and statistics: the CE's [loss, gradient scale] or the KD's LossKernels.RESULTS, [gradient norm, finite flag]
     final FloatArray lossResult, gradStats;
     // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows)
     final FloatArray dres, dnorm, dact, datt, dq, dk, dv, dscores, partialW, partialB, normPartials;
+    // next-token targets and the CE/KD rows: the causal LM's training graphs only
     final IntArray targets;
     final FloatArray rowLse, rowLoss, rowStats;
 
@@ -96,7 +115,8 @@ final class ModelGraphs implements AutoCloseable {
     private KernelContext ctx;
     private final GemmVariant gemmVariant = GemmVariant.selected();
     private GraphPlan plan;
-    private int firstGraph;
+    /** Where each graph this model built sits in the plan. */
+    private final EnumMap<Graph, Integer> planIndex = new EnumMap<>(Graph.class);
     private String graphPrefix = "";
     private final FloatArray adamSettings = new FloatArray(OptimizerKernels.SETTINGS);
     private final List<Boolean> decays;
@@ -168,9 +188,12 @@ final class ModelGraphs implements AutoCloseable {
     private ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays, boolean forwardOnly,
                         IntArray ids, IntArray lengths, FloatArray residentTeacher, List<DevicePair> pairs, ModelGraphs teacherGraphs) {
         NemotronConfig c = weights.config;
+        if (!forwardOnly && c.headOutputs() == 0)
+            throw new IllegalArgumentException(c.architecture().hfName() + " has no head outputs: there is no loss to take gradients of");
         this.config = c;
         this.weights = weights;
         this.forwardOnly = forwardOnly;
+        this.languageModel = c.architecture() == Architecture.CAUSAL_LM;
         this.grads = forwardOnly ? null : StackedParameters.zeros(c);
         this.pairs = pairs;
         this.teacherGraphs = teacherGraphs;
@@ -184,10 +207,10 @@ final class ModelGraphs implements AutoCloseable {
         this.seq = seq;
         this.n = batch * seq;
         int layers = c.numHiddenLayers(), hs = c.hiddenSize(), f = c.intermediateSize(), nh = c.numAttentionHeads();
-        int qd = c.qDim(), kvd = c.kvDim(), vocab = c.vocabSize();
+        int qd = c.qDim(), kvd = c.kvDim(), vocab = c.vocabSize(), outputs = c.headOutputs();
         this.ids = ids;
         this.lengths = lengths;
-        teacher = residentTeacher != null || forwardOnly ? null : new FloatArray(Math.multiplyExact(n, vocab));
+        teacher = residentTeacher != null ? null : lossOnly(Math.multiplyExact(n, vocab));
         teacherSource = residentTeacher != null ? residentTeacher : teacher;
         lossSettings = new FloatArray(LossKernels.SETTINGS);
         x = new FloatArray((layers + 1) * n * hs);
@@ -208,8 +231,11 @@ final class ModelGraphs implements AutoCloseable {
         lnf = new FloatArray(n * hs);
         lnfMean = new FloatArray(n);
         lnfRstd = new FloatArray(n);
-        logits = new FloatArray(Math.multiplyExact(n, vocab));
-        dlogits = backwardOnly(Math.multiplyExact(n, vocab));
+        logits = outputs == 0 ? null : new FloatArray(Math.multiplyExact(n, outputs));
+        dlogits = backwardOnly(Math.multiplyExact(n, outputs));
+        boolean dropout = !forwardOnly && c.architecture() == Architecture.TOKEN_CLASSIFICATION && c.classifierDropout() > 0;
+        headScales = dropout ? new FloatArray(n * hs) : null;
+        headInput = dropout ? new FloatArray(n * hs) : null;
         lossResult = new FloatArray(LossKernels.RESULTS);
         gradStats = new FloatArray(2);
         dres = backwardOnly(n * hs);
@@ -227,10 +253,10 @@ final class ModelGraphs implements AutoCloseable {
         isStats = pairs.isEmpty() ? null : new FloatArray(pairs.size() * n * LossKernels.IS_STATS);
         isOffsets = new Offsets(1 + 4 * pairs.size());
         normPartials = forwardOnly ? null : new FloatArray(gradientArrays().size() * OptimizerKernels.GROUPS);
-        targets = forwardOnly ? null : new IntArray(n);
-        rowLse = backwardOnly(n);
-        rowStats = backwardOnly(n * LossKernels.STATS);
-        rowLoss = backwardOnly(n);
+        targets = forwardOnly || !languageModel ? null : new IntArray(n);
+        rowLse = lossOnly(n);
+        rowStats = lossOnly(n * LossKernels.STATS);
+        rowLoss = lossOnly(n);
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), c.maxPositionEmbeddings());
         forwardSlots = new BatchLayerSlots(forwardOffsets);
         backwardSlots = new BatchLayerSlots(backwardOffsets);
@@ -243,13 +269,21 @@ final class ModelGraphs implements AutoCloseable {
         return forwardOnly ? null : new FloatArray(size);
     }
 
+    /** A buffer only the CE and KD graphs use: none for forward-only graphs or a task head. */
+    private FloatArray lossOnly(int size) {
+        return languageModel ? backwardOnly(size) : null;
+    }
+
     /** The buffers that outlive a graph: handed from graph to graph on the device. */
     private List<Object> shared() {
         List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, probs,
-                att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd, logits));
+                att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd));
+        if (logits != null) s.add(logits);
         s.addAll(weightArrays());
         if (forwardOnly) return s;
-        s.addAll(List.of(dlogits, lossResult, gradStats, dres));
+        if (languageModel) s.add(dlogits); // written by CE or KD on the device (a task head's are sent to HEAD_BACK)
+        if (headScales != null) s.addAll(List.of(headScales, headInput));
+        s.addAll(List.of(lossResult, gradStats, dres));
         s.addAll(gradientArrays());
         if (expAvg != null) {
             s.addAll(momentArrays(true));
@@ -260,8 +294,9 @@ final class ModelGraphs implements AutoCloseable {
     }
 
     /**
-     * Builds one plan over the models' graphs: INPUT (the models share its ids and lengths), then
-     * each model's graphs; every graph hands on the union of the models' shared buffers.
+     * Builds one plan over the models' graphs: INPUT (the models share its ids and lengths; it also
+     * sends each model's dropout scales), then each model's graphs; every graph hands on the union
+     * of the models' shared buffers.
      */
     private static void plan(List<ModelGraphs> models) {
         List<Object> union = new ArrayList<>();
@@ -271,15 +306,19 @@ final class ModelGraphs implements AutoCloseable {
         ModelGraphs first = models.getFirst();
         // INPUT sends and allocates every shared buffer (weights and rope tables with their values,
         // the rest zeroed), so that the graphs after it can take them over.
-        TaskGraph input = chain.first("input", first.ids, first.lengths);
+        List<Object> perRun = new ArrayList<>(List.of(first.ids, first.lengths));
+        for (ModelGraphs m : models) if (m.headScales != null) perRun.add(m.headScales);
+        TaskGraph input = chain.first("input", perRun.toArray());
         chain.allocate(input, first.lengths);
         List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(chain.close(input)));
         for (ModelGraphs m : models) {
             if (m != models.getLast()) m.graphPrefix = "model" + models.indexOf(m) + "_";
             m.chain = chain;
             m.ctx = chain.ctx;
-            m.firstGraph = graphs.size();
-            graphs.addAll(m.graphs());
+            m.graphs().forEach((kind, graph) -> {
+                m.planIndex.put(kind, graphs.size());
+                graphs.add(graph);
+            });
         }
         GraphPlan plan = new GraphPlan(graphs, chain.grids);
         for (ModelGraphs m : models) m.plan = plan;
@@ -329,12 +368,24 @@ final class ModelGraphs implements AutoCloseable {
         return a;
     }
 
-    private List<ImmutableTaskGraph> graphs() {
-        if (forwardOnly) return List.of(embed(), layer(), head());
-        List<ImmutableTaskGraph> g = new ArrayList<>(List.of(embed(), layer(), head(), crossEntropy(), distillation(),
-                headBackward(), layerBackward(), embedBackward(), norm(), zero()));
-        if (expAvg != null) g.add(optimizer());
-        if (!pairs.isEmpty()) g.add(intermediateState());
+    /** This model's graphs in plan order (an EnumMap iterates in {@link Graph}'s order). */
+    private EnumMap<Graph, ImmutableTaskGraph> graphs() {
+        EnumMap<Graph, ImmutableTaskGraph> g = new EnumMap<>(Graph.class);
+        g.put(Graph.EMBED, embed());
+        g.put(Graph.LAYER, layer());
+        g.put(Graph.HEAD, head());
+        if (forwardOnly) return g;
+        if (languageModel) {
+            g.put(Graph.CE, crossEntropy());
+            g.put(Graph.KD, distillation());
+        }
+        g.put(Graph.HEAD_BACK, headBackward());
+        g.put(Graph.LAYER_BACK, layerBackward());
+        g.put(Graph.EMBED_BACK, embedBackward());
+        g.put(Graph.NORM, norm());
+        g.put(Graph.ZERO, zero());
+        if (expAvg != null) g.put(Graph.OPTIMIZER, optimizer());
+        if (!pairs.isEmpty()) g.put(Graph.INTERMEDIATE, intermediateState());
         return g;
     }
 
@@ -443,8 +494,20 @@ final class ModelGraphs implements AutoCloseable {
         int hs = c.hiddenSize(), z = Offsets.ZERO;
         g.task(chain.task(g, "lnf", Launch.groupPerRow(n)), LayerNormKernels::forward, ctx, off, x, lastInputSlot, weights.normW, z,
                 weights.normB, z, lnf, z, lnfMean, lnfRstd, z, hs, (float) c.normEps());
-        gemm(g, "lmHead", X_WT, off, lnf, z, weights.lmHead, z, logits, z, n, c.vocabSize(), hs, 0);
+        int outputs = c.headOutputs();
+        if (outputs == 0) return chain.close(g); // the base model: its output is the final norm's
+        if (headScales != null)
+            g.task(chain.task(g, "dropout", Launch.threads(n * hs)), ElementwiseKernels::dropout, ctx, lnf, headScales, headInput, n * hs);
+        gemm(g, "head", X_WT, off, headInput(), z, weights.head, z, logits, z, n, outputs, hs, 0);
+        if (weights.headBias != null)
+            g.task(chain.task(g, "bias", Launch.threads(n * outputs)), ElementwiseKernels::biasForward, ctx, logits, weights.headBias, n,
+                    outputs);
         return chain.close(g);
+    }
+
+    /** What the head multiplies: the final norm's output, or a token classifier's after its dropout. */
+    private FloatArray headInput() {
+        return headInput != null ? headInput : lnf;
     }
 
     private ImmutableTaskGraph crossEntropy() {
@@ -479,10 +542,16 @@ final class ModelGraphs implements AutoCloseable {
         TaskGraph g = chain.next("headBack");
         IntArray off = fixedOffsets.array();
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, off);
-        int hs = c.hiddenSize(), vocab = c.vocabSize(), z = Offsets.ZERO;
+        int hs = c.hiddenSize(), outputs = c.headOutputs(), z = Offsets.ZERO;
+        if (!languageModel) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, dlogits);
         // with tied embeddings this adds into the embedding gradient, as EMBED_BACK does the lookup's share
-        gemm(g, "dLmHead", AT_B, off, dlogits, z, lnf, z, grads.lmHead, z, vocab, hs, n, 1);
-        gemm(g, "dLnf", AB, off, dlogits, z, weights.lmHead, z, dnorm, z, n, hs, vocab, 0);
+        gemm(g, "dHead", AT_B, off, dlogits, z, headInput(), z, grads.head, z, outputs, hs, n, 1);
+        if (grads.headBias != null)
+            g.task(chain.task(g, "dBias", Launch.threads(outputs)), ElementwiseKernels::biasBackward, ctx, dlogits, grads.headBias, n,
+                    outputs);
+        gemm(g, "dLnf", AB, off, dlogits, z, weights.head, z, dnorm, z, n, hs, outputs, 0);
+        if (headScales != null) // through the dropout: its own scales (d lnf = d head input * scales)
+            g.task(chain.task(g, "dDropout", Launch.threads(n * hs)), ElementwiseKernels::dropout, ctx, dnorm, headScales, dnorm, n * hs);
         if (dhStack != null) // the intermediate-state loss's share at the final norm's output (state L)
             g.task(chain.task(g, "isLnf", Launch.threads(n * hs)), ElementwiseKernels::add, ctx, off, dhStack, lastInputSlot, dnorm, z, n * hs);
         g.task(chain.task(g, "lnfInput", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, x, lastInputSlot,
@@ -646,22 +715,42 @@ final class ModelGraphs implements AutoCloseable {
 
     // ---------------------------------------------------------------- running
 
-    private TornadoExecutionResult run(int graph) {
-        return plan.run(firstGraph + graph);
+    private TornadoExecutionResult run(Graph graph) {
+        Integer at = planIndex.get(graph);
+        if (at == null) throw new IllegalStateException(config.architecture().hfName() + (forwardOnly ? " forward-only" : "")
+                + " graphs have no " + graph + " graph");
+        return plan.run(at);
     }
 
-    /** Sends a batch and runs the forward pass up to the logits, copied to {@link #logits} when asked. */
-    void forward(int[] tokenIds, int[] rowLengths, boolean fetchLogits) {
-        for (int i = 0; i < n; i++) ids.set(i, tokenIds[i]);
-        for (int b = 0; b < batch; b++) lengths.set(b, rowLengths == null ? seq : rowLengths[b]);
+    /**
+     * Sends a batch and runs the forward pass up to the head's outputs, copied to {@link #logits}
+     * when asked (the base model has none). dropoutKey: a token classifier's training pass draws
+     * its head's dropout mask from it ({@link Dropout#headKey}); null drops nothing.
+     */
+    void forward(Batch b, Long dropoutKey, boolean fetchLogits) {
+        for (int i = 0; i < n; i++) ids.set(i, b.ids()[i]);
+        for (int r = 0; r < batch; r++) lengths.set(r, b.lengths() == null ? seq : b.lengths()[r]);
+        if (headScales != null) {
+            if (dropoutKey == null) headScales.init(1f);
+            else headScales.getSegment().copyFrom(MemorySegment.ofArray(dropoutScales(dropoutKey)));
+        } else if (dropoutKey != null) {
+            throw new IllegalStateException("a dropout key for graphs without the head's dropout (" + config.architecture().hfName()
+                    + (forwardOnly ? ", forward only" : "") + ", p = " + config.classifierDropout() + ")");
+        }
         plan.run(INPUT);
-        run(EMBED);
+        run(Graph.EMBED);
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             forwardSlots.select(l);
-            run(LAYER);
+            run(Graph.LAYER);
         }
-        TornadoExecutionResult head = run(HEAD);
-        if (fetchLogits) head.transferToHost(logits);
+        TornadoExecutionResult head = run(Graph.HEAD);
+        if (fetchLogits && logits != null) head.transferToHost(logits);
+    }
+
+    private float[] dropoutScales(long key) {
+        float[] scales = new float[headScales.getSize()];
+        Dropout.scales(scales, scales.length, config.classifierDropout(), key);
+        return scales;
     }
 
     /**
@@ -689,7 +778,7 @@ final class ModelGraphs implements AutoCloseable {
 
     /** Sets every gradient to 0 (they start at 0; later only when a backward pass has added into them). */
     void zeroGradients() {
-        if (gradientsDirty) run(ZERO);
+        if (gradientsDirty) run(Graph.ZERO);
         gradientsDirty = false;
     }
 
@@ -700,7 +789,7 @@ final class ModelGraphs implements AutoCloseable {
     double crossEntropyBackward(float weight) {
         requireBackward();
         lossSettings.set(LossKernels.WEIGHT, weight);
-        run(CE);
+        run(Graph.CE);
         backward();
         return lossResult.get(0);
     }
@@ -727,12 +816,28 @@ final class ModelGraphs implements AutoCloseable {
         } else if (teacher != null) {
             throw new IllegalStateException("these graphs hold no teacher: pass its logits");
         }
-        run(KD);
-        if (!pairs.isEmpty()) run(INTERMEDIATE).transferToHost(isResult);
+        run(Graph.KD);
+        if (!pairs.isEmpty()) run(Graph.INTERMEDIATE).transferToHost(isResult);
         backward();
         double logit = lossResult.get(LossKernels.LOGIT_LOSS), ce = lossResult.get(LossKernels.CE_LOSS);
         if (pairs.isEmpty()) return new double[]{lossResult.get(LossKernels.OBJECTIVE), logit, ce};
         return new double[]{isResult.get(LossKernels.IS_OBJECTIVE), logit, ce, isResult.get(LossKernels.IS_LOSS)};
+    }
+
+    /**
+     * After {@link #forward} of batch (with its dropout key, for a token classifier): the task
+     * head's loss on the host, as the CPU backend computes it ({@link HeadLoss} over the outputs
+     * [N,K], fetched: K is small), d outputs sent back, then the backward pass, adding weight times
+     * the gradients into {@link #grads}. Returns the (unweighted) loss.
+     */
+    double taskHeadBackward(Batch b, float weight) {
+        requireBackward();
+        fetch(List.of(logits));
+        float[] outputs = logits.toHeapArray();
+        double loss = HeadLoss.of(config, weight).lossAndGradient(outputs, b, config.headOutputs());
+        dlogits.getSegment().copyFrom(MemorySegment.ofArray(outputs));
+        backward();
+        return loss;
     }
 
     private void requireBackward() {
@@ -741,18 +846,18 @@ final class ModelGraphs implements AutoCloseable {
 
     /** The backward pass from {@link #dlogits}; fetches the loss graph's results. */
     private void backward() {
-        run(HEAD_BACK);
+        run(Graph.HEAD_BACK);
         for (int l = config.numHiddenLayers() - 1; l >= 0; l--) {
             backwardSlots.select(l);
-            run(LAYER_BACK);
+            run(Graph.LAYER_BACK);
         }
-        run(EMBED_BACK).transferToHost(lossResult);
+        run(Graph.EMBED_BACK).transferToHost(lossResult);
         gradientsDirty = true;
     }
 
     /** The global norm of {@link #grads} into {@link #gradStats} (norm, finite flag), fetched; returns the norm. */
     double gradientNorm() {
-        run(NORM).transferToHost(gradStats);
+        run(Graph.NORM).transferToHost(gradStats);
         return gradStats.get(0);
     }
 
@@ -763,7 +868,7 @@ final class ModelGraphs implements AutoCloseable {
     void optimizerStep(float lr, float beta1, float beta2, float eps, float weightDecay, float maxNorm, int step) {
         if (expAvg == null) throw new IllegalStateException("these graphs were built without an optimizer");
         AdamWScalars.write(adamSettings, lr, beta1, beta2, eps, weightDecay, maxNorm, step);
-        run(OPTIMIZER);
+        run(Graph.OPTIMIZER);
     }
 
     /** Whether any graph of the plan has run: until then the host arrays are what the first run sends. */

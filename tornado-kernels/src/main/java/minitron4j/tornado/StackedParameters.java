@@ -1,5 +1,6 @@
 package minitron4j.tornado;
 
+import minitron4j.model.Architecture;
 import minitron4j.model.LayerTensor;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -12,12 +13,15 @@ import java.util.function.Predicate;
 /**
  * A parameter pool (or its gradient) as device arrays: the model-wide tensors one array each, and
  * each per-layer kind stacked over the layers, [L, ...] in HF's [out, in] layout, so that one layer
- * graph serves every layer (see {@link Offsets}). With tied embeddings lmHead is the embedding array.
+ * graph serves every layer (see {@link Offsets}). The head is the config's class's
+ * ({@link Architecture}): lm_head (the embedding array itself when tied), score or qa_outputs, with
+ * its bias where the class has one; the base model has none.
  */
 public final class StackedParameters {
     final NemotronConfig config;
     final FloatArray embed;      // [V,H]
-    final FloatArray lmHead;     // [V,H], the same array as embed when tied
+    final FloatArray head;       // [K,H] lm_head (the embed array when tied), score or qa_outputs; null for the base model
+    final FloatArray headBias;   // [K] score.bias or qa_outputs.bias; null where the class has none
     final FloatArray normW, normB;        // [H]
     final FloatArray inW, inB;            // [L,H] input_layernorm
     final FloatArray q;                   // [L, nh*hd, H]
@@ -31,7 +35,9 @@ public final class StackedParameters {
         this.config = c;
         int h = c.hiddenSize(), layers = c.numHiddenLayers(), f = c.intermediateSize();
         embed = new FloatArray(c.vocabSize() * h);
-        lmHead = c.tieWordEmbeddings() ? embed : new FloatArray(c.vocabSize() * h);
+        // a tied lm_head is the embedding array itself; the base model has no head
+        head = headWeight(c) != null ? new FloatArray(c.headOutputs() * h) : c.headOutputs() > 0 ? embed : null;
+        headBias = c.architecture().headBias() == null ? null : new FloatArray(c.headOutputs());
         normW = new FloatArray(h);
         normB = new FloatArray(h);
         inW = new FloatArray(layers * h);
@@ -97,11 +103,15 @@ public final class StackedParameters {
         };
     }
 
-    /** Every distinct array (the tied lm_head is listed once): the model-wide ones, then the stacks in {@link LayerTensor}'s order. */
+    /**
+     * Every distinct array (the tied lm_head is listed once): the model-wide ones, the stacks in
+     * {@link LayerTensor}'s order, then the head's weight and bias where they are arrays of their own.
+     */
     public List<FloatArray> arrays() {
         List<FloatArray> all = new ArrayList<>(List.of(embed, normW, normB));
         for (LayerTensor t : LayerTensor.values()) all.add(stacked(t));
-        if (lmHead != embed) all.add(lmHead);
+        if (headWeight(config) != null) all.add(head);
+        if (headBias != null) all.add(headBias);
         return all;
     }
 
@@ -112,7 +122,8 @@ public final class StackedParameters {
     public List<Boolean> decays(Predicate<String> decays) {
         List<String> names = new ArrayList<>(List.of(Parameters.EMBED, Parameters.NORM_W, Parameters.NORM_B));
         for (LayerTensor t : LayerTensor.values()) names.add(t.name(0));
-        if (lmHead != embed) names.add(Parameters.LM_HEAD);
+        if (headWeight(config) != null) names.add(headWeight(config));
+        if (headBias != null) names.add(config.architecture().headBias());
         return names.stream().map(decays::test).toList();
     }
 
@@ -123,10 +134,19 @@ public final class StackedParameters {
     private void forEachPair(Parameters p, Pair pair) {
         NemotronConfig c = config;
         pair.accept(embed, 0, p.embedding());
-        if (!c.tieWordEmbeddings()) pair.accept(lmHead, 0, p.data(Parameters.LM_HEAD));
+        if (headWeight(c) != null) pair.accept(head, 0, p.data(headWeight(c)));
+        if (headBias != null) pair.accept(headBias, 0, p.data(c.architecture().headBias()));
         pair.accept(normW, 0, p.data(Parameters.NORM_W));
         pair.accept(normB, 0, p.data(Parameters.NORM_B));
         for (int l = 0; l < c.numHiddenLayers(); l++)
             for (LayerTensor t : LayerTensor.values()) pair.accept(stacked(t), l * t.numel(c), p.data(t.name(l)));
+    }
+
+    /**
+     * The name of the head's weight where it is a tensor of its own (as {@link Parameters#expectedShapes}
+     * lists it); null for a tied lm_head and for the base model.
+     */
+    private static String headWeight(NemotronConfig c) {
+        return c.headMatrixParameters() > 0 ? c.architecture().headWeight() : null;
     }
 }

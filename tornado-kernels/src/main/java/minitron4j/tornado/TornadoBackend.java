@@ -1,7 +1,9 @@
 package minitron4j.tornado;
 
 import minitron4j.model.AdamWSettings;
+import minitron4j.model.Architecture;
 import minitron4j.model.Batch;
+import minitron4j.model.Dropout;
 import minitron4j.model.ForwardObserver;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.Parameters;
@@ -104,24 +106,26 @@ public final class TornadoBackend implements Backend, BenchProbes {
             return graphs;
         }
 
+        /** The head's outputs [N,K] (evaluation: no dropout); none for the base model, as on the CPU. */
         @Override
         public float[] forward(Batch batch, ForwardObserver observer) {
             ModelGraphs g = graphs(batch, false);
-            g.forward(batch.ids(), batch.lengths(), true);
+            g.forward(batch, null, true);
             if (observer != null) g.observe(batch, observer);
-            return g.logits.toHeapArray();
+            return g.logits == null ? new float[0] : g.logits.toHeapArray();
         }
 
         /** The head still runs on the device (the graphs are shared with forward); its logits stay there. */
         @Override
         public void observe(Batch batch, ForwardObserver observer) {
             ModelGraphs g = graphs(batch, false);
-            g.forward(batch.ids(), batch.lengths(), false);
+            g.forward(batch, null, false);
             g.observe(batch, observer);
         }
 
         @Override
         public double crossEntropyGradients(Batch batch, Parameters grads) {
+            requireLanguageModel(weights.config, "next-token cross-entropy");
             ModelGraphs g = gradientPass(batch);
             double loss = g.crossEntropyBackward(1f);
             return fetchGradients(g, grads, loss);
@@ -129,6 +133,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
 
         @Override
         public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+            requireLanguageModel(weights.config, "distillation");
             ModelGraphs g = gradientPass(batch);
             double loss = g.distillationBackward(teacherLogits, DistillationLoss.forwardKl(tau), 1f)[0];
             return fetchGradients(g, grads, loss);
@@ -137,7 +142,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
         private ModelGraphs gradientPass(Batch batch) {
             ModelGraphs g = graphs(batch, true);
             g.zeroGradients();
-            g.forward(batch.ids(), batch.lengths(), false);
+            g.forward(batch, null, false);
             return g;
         }
 
@@ -156,15 +161,24 @@ public final class TornadoBackend implements Backend, BenchProbes {
         }
 
         /**
-         * Cross-entropy: this model's training graphs. Distillation: the teacher's forward graphs
-         * and this model's training graphs in one plan, so the teacher's logits stay on the device.
+         * Cross-entropy and a task head's loss: this model's training graphs. Distillation: the
+         * teacher's forward graphs and this model's training graphs in one plan, so the teacher's
+         * logits stay on the device.
          */
         @Override
         public Training training(Loss loss, int batch, int seq, AdamWSettings settings) {
             ModelGraphs teacherGraphs = null;
+            // checked before the open graphs are closed
+            switch (loss) {
+                case Loss.CrossEntropy ce -> requireLanguageModel(weights.config, "next-token cross-entropy");
+                case Loss.TaskHead t -> t.checkModel(weights.config);
+                case Loss.Distillation d -> {
+                    requireLanguageModel(weights.config, "distillation");
+                    requireLanguageModel(d.teacher().config(), "a distillation's teacher");
+                    d.checkTeacher(weights.config);
+                }
+            }
             if (loss instanceof Loss.Distillation d) {
-                // checked before the open graphs are closed
-                d.checkTeacher(weights.config);
                 Tensor[] projections = IntermediateStateLoss.initialProjections(weights.config, d.teacher().config(), d.intermediate(),
                         d.projectionSeed());
                 beginTraining();
@@ -178,6 +192,14 @@ public final class TornadoBackend implements Backend, BenchProbes {
             }
             training = new TornadoTraining(graphs, teacherGraphs, loss, settings);
             return training;
+        }
+
+        /** Refuses a model whose head is not lm_head for what needs next-token logits. */
+        private static void requireLanguageModel(NemotronConfig config, String what) {
+            if (config.architecture() != Architecture.CAUSAL_LM)
+                throw new IllegalArgumentException(what + " needs a causal LM's next-token logits; this model is a "
+                        + config.architecture().hfName() + " (" + config.headOutputs() + " outputs per position)"
+                        + (config.architecture().task() == null ? "" : ": train it with Loss.TaskHead"));
         }
 
         private void beginTraining() {
@@ -288,12 +310,16 @@ public final class TornadoBackend implements Backend, BenchProbes {
                             + batch.batch() + ", " + batch.seq() + "]");
                 return switch (loss) {
                     case Loss.CrossEntropy ce -> {
-                        g.forward(batch.ids(), batch.lengths(), false);
+                        g.forward(batch, null, false);
                         yield new double[]{g.crossEntropyBackward(weight)};
                     }
+                    case Loss.TaskHead t -> {
+                        g.forward(batch, Dropout.headKey(weights.config, batch), false);
+                        yield new double[]{g.taskHeadBackward(batch, weight)};
+                    }
                     case Loss.Distillation d -> {
-                        residentTeacher.forward(batch.ids(), batch.lengths(), false);
-                        g.forward(batch.ids(), batch.lengths(), false);
+                        residentTeacher.forward(batch, null, false);
+                        g.forward(batch, null, false);
                         yield g.distillationBackward(null, d.logitLoss(), weight);
                     }
                 };
@@ -302,7 +328,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
             @Override
             public float[] teacherLogits(Batch batch) {
                 if (residentTeacher == null) throw new IllegalStateException("this training has no teacher");
-                residentTeacher.forward(batch.ids(), batch.lengths(), true);
+                residentTeacher.forward(batch, null, true);
                 return residentTeacher.logits.toHeapArray();
             }
 

@@ -7,6 +7,8 @@ import minitron4j.kernels.Embedding;
 import minitron4j.kernels.LayerNorm1P;
 import minitron4j.kernels.Rope;
 import minitron4j.kernels.SquaredRelu;
+import minitron4j.kernels.VectorMath;
+import minitron4j.model.Dropout;
 import minitron4j.model.loss.DistillationLoss;
 import minitron4j.model.loss.LogitLossKind;
 import org.junit.jupiter.api.Test;
@@ -104,6 +106,36 @@ class OpKernelsTest {
         assertClose(act, dAct, 1e-6, "relu^2");
         assertClose(dup, dDup, 1e-6, "relu^2 backward");
         assertClose(y, dY, 1e-6, "residual add");
+    }
+
+    /**
+     * A head's bias forward and backward (twins: the CPU head's axpy row by row) and its dropout
+     * ({@link Dropout#scales} multiplied in, as the CPU's forward drops); the column sums within
+     * rounding (the device compiler may reassociate them), the rest exactly.
+     */
+    @Test
+    void headBiasAndDropout() {
+        int n = 9, k = 3, h = 13;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] out0 = random(r, n * k, 1), bias = random(r, k, 1), dout = random(r, n * k, 1), dBias0 = random(r, k, 1),
+                x = random(r, n * h, 1), scales = new float[n * h];
+        float[] out = out0.clone(), dBias = dBias0.clone(), dropped = new float[n * h];
+        for (int i = 0; i < n; i++) VectorMath.axpy(1f, bias, 0, out, i * k, k);
+        for (int i = 0; i < n; i++) VectorMath.axpy(1f, dout, i * k, dBias, 0, k);
+        Dropout.scales(scales, n * h, 0.3, 42L);
+        for (int i = 0; i < n * h; i++) dropped[i] = x[i] * scales[i];
+
+        FloatArray dOut = device(out0), dB = device(bias), dDout = device(dout), dDb = device(dBias0), dX = device(x),
+                dScales = device(scales), dDropped = new FloatArray(n * h);
+        DeviceRun.once(new Object[]{dOut, dB, dDout, dDb, dX, dScales}, new Object[]{dOut, dDb, dDropped, dX}, g -> g.graph
+                .task(g.task(Launch.threads(n * k)), ElementwiseKernels::biasForward, g.ctx, dOut, dB, n, k)
+                .task(g.task(Launch.threads(k)), ElementwiseKernels::biasBackward, g.ctx, dDout, dDb, n, k)
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::dropout, g.ctx, dX, dScales, dDropped, n * h)
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::dropout, g.ctx, dX, dScales, dX, n * h));
+        assertClose(out, dOut, 0, "bias");
+        assertClose(dBias, dDb, 1e-6, "bias backward");
+        assertClose(dropped, dDropped, 0, "dropout");
+        assertClose(dropped, dX, 0, "dropout in place");
     }
 
     @Test

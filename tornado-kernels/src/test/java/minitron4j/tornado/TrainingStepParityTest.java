@@ -43,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TrainingStepParityTest {
     // eps 1e-3 keeps AdamW's first steps (about lr * sign(g)) from amplifying the last-bit
     // differences of gradients near 0 into differences of whole steps
-    private static final AdamWSettings ADAMW = AdamWSettings.of(0.9, 0.95, 1e-3, 0.1);
-    private static final double LR = 1e-2;
+    static final AdamWSettings ADAMW = AdamWSettings.of(0.9, 0.95, 1e-3, 0.1);
+    static final double LR = 1e-2;
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-gqa", "tiny-mqa-tied"})
@@ -190,14 +190,12 @@ class TrainingStepParityTest {
         for (int k = 0; k < 4; k++)
             for (int i = 0; i < shapes.size() && (k == 1) == gradients; i++) {
                 float[] w = want.get(k).get(i).data();
-                double max = 0;
-                for (float x : w) max = Math.max(max, Math.abs(x));
-                assertClose(w, got.get(k).get(i).data(), 1e-3 * max + 1e-12, what + " " + shapes.get(i).name() + " " + parts[k]);
+                assertClose(w, got.get(k).get(i).data(), 1e-3 * largest(w) + 1e-12, what + " " + shapes.get(i).name() + " " + parts[k]);
             }
     }
 
-    private static double compareGradientsAndNorm(Backend.Training cpu, Backend.Training device, NemotronConfig config,
-                                                  String what) {
+    static double compareGradientsAndNorm(Backend.Training cpu, Backend.Training device, NemotronConfig config,
+                                          String what) {
         double want = cpu.gradientNorm(), got = device.gradientNorm();
         assertEquals(want, got, 1e-4 * want, what + " gradient norm");
         Parameters wantG = Parameters.zeros(config), gotG = Parameters.zeros(config);
@@ -207,7 +205,7 @@ class TrainingStepParityTest {
         return want;
     }
 
-    private static void compareState(Backend.Training cpu, Backend.Training device, Parameters shape, String what) {
+    static void compareState(Backend.Training cpu, Backend.Training device, Parameters shape, String what) {
         Parameters wantP = Parameters.zeros(shape.config()), gotP = Parameters.zeros(shape.config());
         cpu.readParameters(wantP);
         device.readParameters(gotP);
@@ -220,16 +218,27 @@ class TrainingStepParityTest {
         compareRelative(wantV, gotV, what + " exp_avg_sq");
     }
 
-    /** Each tensor within 1e-3 of its largest entry, as the HF gradient fixtures are compared. */
+    /**
+     * Each tensor within 1e-3 of its largest entry, as the HF gradient fixtures are compared, but
+     * never closer than float rounding (2^-23) of the pool's largest entry: a tensor whose gradient
+     * vanishes analytically (a QA head's bias and the final norm's bias: the span softmax's gradient
+     * sums to zero over each row's positions) holds only rounding noise, on either backend.
+     */
     private static void compareRelative(Parameters want, Parameters got, String what) {
-        for (Tensor w : want.tensors()) {
-            double max = 0;
-            for (float x : w.data()) max = Math.max(max, Math.abs(x));
-            assertClose(w.data(), got.data(w.name()), 1e-3 * max + 1e-12, what + " " + w.name());
-        }
+        double poolMax = 0;
+        for (Tensor w : want.tensors()) poolMax = Math.max(poolMax, largest(w.data()));
+        for (Tensor w : want.tensors())
+            assertClose(w.data(), got.data(w.name()), Math.max(1e-3 * largest(w.data()), 0x1p-23 * poolMax) + 1e-12,
+                    what + " " + w.name());
     }
 
-    private static Parameters perturbed(Parameters p, long seed, double scale) {
+    private static double largest(float[] x) {
+        double max = 0;
+        for (float v : x) max = Math.max(max, Math.abs(v));
+        return max;
+    }
+
+    static Parameters perturbed(Parameters p, long seed, double scale) {
         Parameters c = p.copy();
         SplittableRandom r = new SplittableRandom(seed);
         for (Tensor x : c.tensors()) {
