@@ -8,7 +8,9 @@ package minitron4j.kernels;
  * {@code b * kvBatchStride + t * nkv * hd + g * hd} (a training batch [B, T, nkv, hd], or a KV cache
  * [B, maxT, nkv, hd]). Query tq sits at position qPos0 + tq and sees keys 0..qPos0 + tq.
  * {@code lengths[b]} (nullable) is the number of real tokens of row b (right padding): keys at or
- * beyond it are masked, and queries beyond it produce zeros.
+ * beyond it are masked, and a query beyond it sees the row's real keys, as HF's causal and
+ * padding masks leave it (its output is what HF gives at a padded position, which QA's softmax over
+ * positions reads); a row without real tokens gives zeros.
  *
  * <p>Each (batch row, head) runs as products of the packed {@link Gemm} over blocks of
  * {@link #ROWS} query rows: scores = Q K^T for the keys the block's last row sees, the masked
@@ -39,23 +41,23 @@ public final class Attention {
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forEach(s.batch() * nh, item -> {
             int b = item / nh, h = item % nh, kvo = b * s.kvBatchStride() + (h / group) * hd;
-            int real = realQueries(lengths, b, s);
+            int lastKey = lastKey(lengths, b), queries = lastKey < 0 ? 0 : s.tq();
             // without saved probs, one block of scores [ROWS, Tk] at a time
-            float[] scratch = probs == null ? new float[Math.min(ROWS, Math.max(1, real)) * tk] : null;
-            for (int t0 = 0; t0 < real; t0 += ROWS) {
-                int rows = Math.min(ROWS, real - t0), keys = s.qPos0() + t0 + rows;
+            float[] scratch = probs == null ? new float[Math.min(ROWS, Math.max(1, queries)) * tk] : null;
+            for (int t0 = 0; t0 < queries; t0 += ROWS) {
+                int rows = Math.min(ROWS, queries - t0), keys = Math.min(s.qPos0() + t0 + rows, lastKey + 1);
                 float[] p = probs == null ? scratch : probs;
                 int po = probs == null ? 0 : ((b * nh + h) * s.tq() + t0) * tk, ldp = probs == null ? keys : tk;
                 int qo = (b * s.tq() + t0) * qStride + h * hd;
                 // scores[rows, keys] = Q[rows, hd] K[keys, hd]^T
                 Gemm.sgemm(false, true, rows, keys, hd, q, qo, qStride, k, kvo, kvStride, 0f, p, po, ldp);
-                for (int r = 0; r < rows; r++) softmaxRow(p, po + r * ldp, s.qPos0() + t0 + r, keys, scale);
+                for (int r = 0; r < rows; r++) softmaxRow(p, po + r * ldp, Math.min(s.qPos0() + t0 + r, lastKey), keys, scale);
                 // out[rows, hd] = P[rows, keys] V[keys, hd]
                 Gemm.sgemm(false, false, rows, hd, keys, p, po, ldp, v, kvo, kvStride, 0f, out, qo, qStride);
                 if (probs != null)
                     for (int r = 0; r < rows; r++) java.util.Arrays.fill(probs, po + r * tk + keys, po + r * tk + tk, 0f);
             }
-            for (int t = real; t < s.tq(); t++) {
+            for (int t = queries; t < s.tq(); t++) {
                 int qo = (b * s.tq() + t) * qStride + h * hd;
                 java.util.Arrays.fill(out, qo, qo + hd, 0f);
                 if (probs != null) {
@@ -93,10 +95,9 @@ public final class Attention {
         });
     }
 
-    /** Queries of row b that are real tokens (the rest produce zeros and take no gradient). */
-    private static int realQueries(int[] lengths, int b, Shape s) {
-        if (lengths == null) return s.tq();
-        return Math.max(0, Math.min(s.tq(), lengths[b] - s.qPos0()));
+    /** The last key position a query of row b may see beside the causal limit: the row's last real token (-1 for none). */
+    static int lastKey(int[] lengths, int b) {
+        return lengths == null ? Integer.MAX_VALUE - 1 : lengths[b] - 1;
     }
 
     /** p[o, o+keys) holds the raw scores of the query at pos: becomes the softmax of scale*scores over keys 0..pos, 0 after. */

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * {@code b * kvBatchStride + t * nkv * hd + g * hd} (a training batch [B, T, nkv, hd], or a KV cache
  * [B, maxT, nkv, hd]). Query tq sits at position qPos0 + tq and sees keys 0..qPos0 + tq.
  * {@code lengths[b]} (nullable) is the number of real tokens of row b (right padding): keys at or
- * beyond it are masked, and queries beyond it produce zeros.
+ * beyond it are masked, and a query beyond it sees the row's real keys (HF's masks); a row without
+ * real tokens gives zeros.
  */
 public final class AttentionReference {
     private AttentionReference() {}
@@ -24,7 +25,7 @@ public final class AttentionReference {
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forEach(s.batch() * nh, item -> {
             int b = item / nh, h = item % nh, g = h / group;
-            int len = lengths == null ? tk : lengths[b];
+            int lastKey = Attention.lastKey(lengths, b);
             float[] p = probs == null ? new float[tk] : null;
             for (int t = 0; t < s.tq(); t++) {
                 int pos = s.qPos0() + t;
@@ -32,11 +33,11 @@ public final class AttentionReference {
                 float[] row = probs == null ? p : probs;
                 int ro = probs == null ? 0 : ((b * nh + h) * s.tq() + t) * tk;
                 if (probs != null) Arrays.fill(probs, ro, ro + tk, 0f);
-                if (pos >= len) {
+                if (lastKey < 0) {
                     Arrays.fill(out, qo, qo + hd, 0f);
                     continue;
                 }
-                int last = pos; // causal: keys 0..pos
+                int last = Math.min(pos, lastKey); // causal, and no padded key
                 float max = Float.NEGATIVE_INFINITY;
                 for (int t2 = 0; t2 <= last; t2++) {
                     float sc = VectorMath.dot(q, qo, k, b * s.kvBatchStride() + t2 * kvStride + g * hd, hd) * scale;

@@ -41,14 +41,17 @@ public final class Embedding {
     }
 
     /**
-     * dTable[ids[n], :] += dout[n, :]. Parallel over channel slices, so every row's sum is taken in
-     * token order whatever the thread count (deterministic, no races on repeated ids).
+     * dTable[ids[n], :] += dout[n, :], except for tokens paddingIdx (torch's nn.Embedding
+     * padding_idx, which HF sets to pad_token_id: that row never gets a gradient; -1 for none).
+     * Parallel over channel slices, so every row's sum is taken in token order whatever the thread
+     * count (deterministic, no races on repeated ids).
      */
-    public static void backward(float[] dTable, float[] dout, int[] ids, int n, int h) {
+    public static void backward(float[] dTable, float[] dout, int[] ids, int n, int h, int paddingIdx) {
         int slice = 64;
         Parallel.forEach((h + slice - 1) / slice, c -> {
             int c0 = c * slice, c1 = Math.min(h, c0 + slice);
             for (int i = 0; i < n; i++) {
+                if (ids[i] == paddingIdx) continue;
                 int row = ids[i] * h, src = i * h;
                 for (int j = c0; j < c1; j++) dTable[row + j] += dout[src + j];
             }

@@ -73,9 +73,14 @@ class EmbeddingTest {
         for (int threads : new int[] {1, 3}) {
             Parallel.setThreads(threads);
             float[] dTable = start.clone();
-            Embedding.backward(dTable, dout, ids, n, h);
+            Embedding.backward(dTable, dout, ids, n, h, -1);
             assertArrayEquals(want, dTable, threads + " threads");
         }
+        float[] padded = start.clone();
+        Embedding.backward(padded, dout, ids, n, h, 2); // padding_idx 2: that row keeps its value, the others sum as before
+        for (int row = 0; row < vocab; row++)
+            for (int j = 0; j < h; j++)
+                assertEquals(row == 2 ? start[row * h + j] : want[row * h + j], padded[row * h + j], 0f, "row " + row);
         for (int row = 4; row < vocab; row++) {
             for (int j = 0; j < h; j++) assertEquals(start[row * h + j], want[row * h + j], 0f, "untouched row " + row);
         }

@@ -265,7 +265,7 @@ public final class Nemotron {
             LayerNorm1P.backward(dres, g.inNormW(), g.inNormB(), dnorm, acts.layerInput(l), acts.ln1Mean[s],
                     acts.ln1Rstd[s], w.inNormW(), n, hSize);
         }
-        Embedding.backward(grads.embedding(), dres, batch.ids(), n, hSize);
+        Embedding.backward(grads.embedding(), dres, batch.ids(), n, hSize, c.hasPadToken() ? c.padTokenId() : -1);
     }
 
     /**

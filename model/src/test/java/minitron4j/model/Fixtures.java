@@ -26,6 +26,11 @@ public final class Fixtures {
         return fixtures().resolve("hf-nemotron").resolve(name);
     }
 
+    /** A model-card class's golden folder: "base", "seq-single", "seq-regression", "seq-multi", "qa" or "token". */
+    public static Path hfHeads(String name) {
+        return fixtures().resolve("hf-heads").resolve(name);
+    }
+
     /** A checkpoint-format variant: "sharded-bf16", "bin-fp32" or "evil-pickle". */
     public static Path hfFormats(String name) {
         return fixtures().resolve("hf-formats").resolve(name);

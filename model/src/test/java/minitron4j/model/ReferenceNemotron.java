@@ -118,10 +118,13 @@ final class ReferenceNemotron {
         for (int b = 0; b < B; b++)
             for (int h = 0; h < nh; h++) {
                 int g = h / (nh / nkv);
-                for (int t = 0; t < batch.length(b); t++) {
-                    double[] s = new double[t + 1];
+                // HF's causal and padding masks: query t sees keys 0..t that are real, so a padded query sees the whole row
+                int len = batch.length(b);
+                for (int t = 0; t < (len == 0 ? 0 : T); t++) {
+                    int last = Math.min(t, len - 1);
+                    double[] s = new double[last + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int u = 0; u <= t; u++) {
+                    for (int u = 0; u <= last; u++) {
                         double d = 0;
                         for (int j = 0; j < hd; j++)
                             d += q[((b * T + t) * nh + h) * hd + j] * k[((b * T + u) * nkv + g) * hd + j];
@@ -129,8 +132,8 @@ final class ReferenceNemotron {
                         max = Math.max(max, s[u]);
                     }
                     double sum = 0;
-                    for (int u = 0; u <= t; u++) sum += (s[u] = Math.exp(s[u] - max));
-                    for (int u = 0; u <= t; u++)
+                    for (int u = 0; u <= last; u++) sum += (s[u] = Math.exp(s[u] - max));
+                    for (int u = 0; u <= last; u++)
                         for (int j = 0; j < hd; j++)
                             out[((b * T + t) * nh + h) * hd + j] += s[u] / sum * v[((b * T + u) * nkv + g) * hd + j];
                 }

@@ -9,7 +9,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * Causal grouped-query attention over a training batch, the twin of
  * {@link minitron4j.kernels.Attention} with qPos0 = 0: q and out are [B,T,nh,hd], k and v
  * [B,T,nkv,hd], query head h reads KV head h / (nh / nkv); lengths[B] masks right padding (keys at
- * or beyond it take no part, queries beyond it give zeros). probs [B,nh,T,T] is saved for the
+ * or beyond it take no part; a query beyond it sees the row's real keys, as HF's masks leave it; a
+ * row without real tokens gives zeros). probs [B,nh,T,T] is saved for the
  * backward pass, which runs as three tasks that each own their outputs (no atomics, fixed order):
  * {@link #backwardScores}, {@link #backwardQuery}, {@link #backwardKeyValue}. The saved
  * per-layer tensors start at {@code off.get(their slot)} (see {@link Offsets}); the gradients
@@ -31,11 +32,12 @@ public final class AttentionKernels {
             int po = op + id * seq;
             float scale = 1f / TornadoMath.sqrt((float) hd);
             for (int t2 = 0; t2 < seq; t2++) probs.set(po + t2, 0f);
-            if (t >= lengths.get(b)) {
+            int last = TornadoMath.min(t, lengths.get(b) - 1); // causal, and no padded key
+            if (last < 0) {
                 for (int d = 0; d < hd; d++) out.set(oo + qo + d, 0f);
             } else {
                 float max = -3.4e38f;
-                for (int t2 = 0; t2 <= t; t2++) {
+                for (int t2 = 0; t2 <= last; t2++) {
                     int ko = okv + ((b * seq + t2) * nkv + g) * hd;
                     float s = 0f;
                     for (int d = 0; d < hd; d++) s += q.get(oq + qo + d) * k.get(ko + d);
@@ -44,16 +46,16 @@ public final class AttentionKernels {
                     max = TornadoMath.max(max, s);
                 }
                 float sum = 0f;
-                for (int t2 = 0; t2 <= t; t2++) {
+                for (int t2 = 0; t2 <= last; t2++) {
                     float e = TornadoMath.exp(probs.get(po + t2) - max);
                     probs.set(po + t2, e);
                     sum += e;
                 }
                 float inv = 1f / sum;
-                for (int t2 = 0; t2 <= t; t2++) probs.set(po + t2, probs.get(po + t2) * inv);
+                for (int t2 = 0; t2 <= last; t2++) probs.set(po + t2, probs.get(po + t2) * inv);
                 for (int d = 0; d < hd; d++) {
                     float acc = 0f;
-                    for (int t2 = 0; t2 <= t; t2++) acc += probs.get(po + t2) * v.get(okv + ((b * seq + t2) * nkv + g) * hd + d);
+                    for (int t2 = 0; t2 <= last; t2++) acc += probs.get(po + t2) * v.get(okv + ((b * seq + t2) * nkv + g) * hd + d);
                     out.set(oo + qo + d, acc);
                 }
             }

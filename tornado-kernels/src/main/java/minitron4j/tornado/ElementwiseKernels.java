@@ -26,15 +26,20 @@ public final class ElementwiseKernels {
     }
 
     /**
-     * dTable[ids[n], :] += dout[n, :]; one thread per channel, walking the tokens in order, so
-     * repeated ids neither race nor change the order of the sum.
+     * dTable[ids[n], :] += dout[n, :] but for tokens paddingIdx (HF's padding_idx; -1 for none); one
+     * thread per channel, walking the tokens in order, so repeated ids neither race nor change the
+     * order of the sum.
      */
-    public static void embeddingBackward(KernelContext ctx, IntArray ids, FloatArray dout, FloatArray dTable, int n, int h) {
+    public static void embeddingBackward(KernelContext ctx, IntArray ids, FloatArray dout, FloatArray dTable, int n, int h,
+                                         int paddingIdx) {
         int j = ctx.globalIdx;
         if (j < h) {
             for (int i = 0; i < n; i++) {
-                int o = ids.get(i) * h + j;
-                dTable.set(o, dTable.get(o) + dout.get(i * h + j));
+                int id = ids.get(i);
+                if (id != paddingIdx) {
+                    int o = id * h + j;
+                    dTable.set(o, dTable.get(o) + dout.get(i * h + j));
+                }
             }
         }
     }

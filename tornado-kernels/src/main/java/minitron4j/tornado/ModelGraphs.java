@@ -617,7 +617,8 @@ final class ModelGraphs implements AutoCloseable {
     private ImmutableTaskGraph embedBackward() {
         TaskGraph g = chain.next("embedBack");
         int hs = config.hiddenSize();
-        g.task(chain.task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs);
+        g.task(chain.task(g, "embedding", Launch.threads(hs)), ElementwiseKernels::embeddingBackward, ctx, ids, dres, grads.embed, n, hs,
+                config.hasPadToken() ? config.padTokenId() : -1);
         return chain.close(g);
     }
 

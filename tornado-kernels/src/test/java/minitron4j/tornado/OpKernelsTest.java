@@ -67,7 +67,7 @@ class OpKernelsTest {
         float[] table = random(r, vocab * h, 1), dout = random(r, n * h, 1), dTable0 = random(r, vocab * h, 1);
         float[] emb = new float[n * h], dTable = dTable0.clone();
         Embedding.forward(emb, ids, table, n, h);
-        Embedding.backward(dTable, dout, ids, n, h);
+        Embedding.backward(dTable, dout, ids, n, h, 5); // padding_idx 5 gets no gradient
 
         Rope rope = new Rope(rotary, 10000, 8);
         float[] q = random(r, n * heads * hd, 1), rotated = q.clone(), back = q.clone();
@@ -91,7 +91,7 @@ class OpKernelsTest {
         DeviceRun.once(new Object[]{off, dIds, dTableIn, dDout, dDTable, dQ, dBack, tables.cos(), tables.sin(), dUp, dDact, dY},
                 new Object[]{dEmb, dDTable, dQ, dBack, dAct, dDup, dY}, g -> g.graph
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::embeddingForward, g.ctx, dIds, dTableIn, dEmb, n, h)
-                .task(g.task(Launch.threads(h)), ElementwiseKernels::embeddingBackward, g.ctx, dIds, dDout, dDTable, n, h)
+                .task(g.task(Launch.threads(h)), ElementwiseKernels::embeddingBackward, g.ctx, dIds, dDout, dDTable, n, h, 5)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dQ, Z, tables.cos(), tables.sin(),
                         n, heads, hd, half, seq, 1f)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dBack, Z, tables.cos(), tables.sin(),

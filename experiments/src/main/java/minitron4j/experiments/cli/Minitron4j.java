@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
                 ConvertCommand.class, GradsCommand.class, DataCommand.class, TrainCommand.class,
                 EvalCommand.class, ImportanceCommand.class, PruneCommand.class, CompareCommand.class,
                 DistillCommand.class, SearchCommand.class, DemoCommand.class, BenchCommand.class, FinetuneCommand.class,
-                ClassifyCommand.class, QaCommand.class, TagCommand.class, TaskDataCommand.class, CommandLine.HelpCommand.class})
+                ClassifyCommand.class, QaCommand.class, TagCommand.class, TaskDataCommand.class, FinetuneCompareCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Minitron4j implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
