@@ -2,7 +2,6 @@ package minitron4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.experiments.study.FinetuneComparison;
-import minitron4j.kernels.Parallel;
 import minitron4j.training.TrainOptions;
 import minitron4j.training.task.FinetuneSpec;
 import picocli.CommandLine.Command;
@@ -29,18 +28,8 @@ final class FinetuneCompareCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--seeds", defaultValue = "0,1,2", split = ",", description = "fine-tuning seeds (default ${DEFAULT-VALUE})")
     List<Long> seeds;
-    @Option(names = "--steps", defaultValue = "150", description = "optimizer steps per run (default ${DEFAULT-VALUE})")
-    int steps;
-    @Option(names = "--batch", defaultValue = "16", description = "examples per step (default ${DEFAULT-VALUE})")
-    int batch;
-    @Option(names = "--seq-len", defaultValue = "128", description = "tokens per example (default ${DEFAULT-VALUE})")
-    int seqLen;
-    @Option(names = "--lr", defaultValue = "5e-4", description = "peak learning rate (default ${DEFAULT-VALUE})")
-    double lr;
-    @Option(names = "--warmup", defaultValue = "10", description = "warm-up steps (default ${DEFAULT-VALUE})")
-    int warmup;
-    @Option(names = "--eval-interval", defaultValue = "25", description = "validate every so many steps (default ${DEFAULT-VALUE})")
-    int evalInterval;
+    @Mixin
+    FinetuneOptions training;
     @Mixin
     ThreadsOption threads;
     @Mixin
@@ -54,8 +43,7 @@ final class FinetuneCompareCommand implements Callable<Integer> {
             if (eq <= 0) throw new IllegalArgumentException("--model takes NAME=DIR, got " + m);
             sources.add(new FinetuneComparison.Source(m.substring(0, eq), Path.of(m.substring(eq + 1))));
         }
-        FinetuneSpec template = new FinetuneSpec(task, sources.getFirst().model(), data, val, steps, batch, seqLen, lr, warmup, 0, 1.0, 0,
-                evalInterval, 0, threads.given() != null ? threads.given() : Parallel.threads());
+        FinetuneSpec template = training.spec(task, sources.getFirst().model(), data, val, 0, threads.given());
         Path report = FinetuneComparison.run(sources, seeds, template, out,
                 TrainOptions.defaults().withBackend(backend.backend()).withProgressBar(false));
         ObjectNode o = JsonOutput.object();

@@ -47,7 +47,8 @@ public final class Plots {
         headless();
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        // many curves: a legend inside would hide their ends
+        chart.getStyler().setLegendPosition(series.size() > 4 ? Styler.LegendPosition.OutsideE : Styler.LegendPosition.InsideNE);
         for (Series s : series) {
             if (s.x().length == 0) continue;
             XYSeries line = chart.addSeries(s.name(), s.x(), s.y());
@@ -90,6 +91,7 @@ public final class Plots {
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).yAxisTitle(yLabel).build();
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setDecimalPattern("#,##0.###"); // the bars' labels and the axis: three decimals at most
         chart.getStyler().setXAxisLabelRotation(bars.size() > 4 ? 20 : 0);
         List<String> labels = bars.stream().map(Bar::label).toList();
         List<Double> values = bars.stream().map(Bar::value).toList();

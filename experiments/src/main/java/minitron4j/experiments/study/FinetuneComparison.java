@@ -10,7 +10,7 @@ import minitron4j.model.NemotronConfig;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.TrainOptions;
-import minitron4j.training.TrainingSummary;
+import minitron4j.training.RunFolder;
 import minitron4j.training.task.FineTuner;
 import minitron4j.training.task.FinetuneSpec;
 import minitron4j.training.task.LabeledData;
@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * The same downstream task fine-tuned from several starting models (the study's pruned and
@@ -35,7 +36,8 @@ import java.util.Map;
  * each with several seeds: the held-out metric per model with a t-interval over seeds and, per
  * run, a Wilson interval over the held-out examples; each model against the first with a paired
  * block bootstrap over examples (neighbouring examples come from the same address). Writes the run
- * folders, results.jsonl, report.md, accuracy.png and curves.png into out.
+ * folders, results.jsonl, report.md, accuracy.png and curves.png into out; run again on the same
+ * folder, it continues unfinished runs and keeps finished ones.
  */
 public final class FinetuneComparison {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,8 +71,7 @@ public final class FinetuneComparison {
                             template.batch(), template.seqLen(), template.lr(), template.warmup(), template.weightDecay(), template.clip(),
                             seed, template.evalInterval(), template.checkpointInterval(), template.threads());
                     System.err.printf("%s, seed %d -> %s%n", s.name(), seed, dir);
-                    TrainingSummary summary = FineTuner.run(spec, dir, false, options);
-                    Run run = evaluate(s, seed, spec, summary.lastCheckpoint(), dir, options);
+                    Run run = evaluate(s, seed, spec, finishedCheckpoint(spec, dir, options), dir, options);
                     runs.add(run);
                     ObjectNode row = JSON.createObjectNode();
                     row.put("model", s.name());
@@ -84,6 +85,23 @@ public final class FinetuneComparison {
         }
         report(runs, template, out);
         return out.resolve("report.md");
+    }
+
+    /**
+     * The run's last checkpoint: trained now, resumed when an earlier comparison stopped inside it,
+     * or as it stands when it is complete (a rerun writes the report again; a run with other
+     * options is refused by name).
+     */
+    private static Path finishedCheckpoint(FinetuneSpec spec, Path dir, TrainOptions options) throws IOException {
+        RunFolder folder = new RunFolder(dir);
+        OptionalInt latest = Files.isDirectory(dir) ? folder.latestStep() : OptionalInt.empty();
+        if (latest.isPresent() && latest.getAsInt() == spec.steps()) {
+            FinetuneSpec asRun = FinetuneSpec.fromJson(folder.savedSpec(), folder.file(RunFolder.CONFIG));
+            if (!asRun.differences(spec).isEmpty())
+                throw new IllegalArgumentException(dir + " holds a run with other options (" + asRun.differences(spec) + "); choose another --out");
+            return folder.checkpoint(spec.steps());
+        }
+        return FineTuner.run(spec, dir, latest.isPresent(), options).lastCheckpoint();
     }
 
     /** The final checkpoint on the held-out examples, example by example. */
