@@ -10,14 +10,17 @@ import minitron4j.pruning.PruningOptions;
 import minitron4j.pruning.PruningPlan;
 import minitron4j.pruning.PruningTarget;
 import minitron4j.pruning.Pruning;
+import minitron4j.training.TrainOptions;
 import minitron4j.training.TrainingListener;
 import minitron4j.training.TrainingSummary;
+import minitron4j.training.task.FineTuner;
+import minitron4j.training.task.FinetuneSpec;
 
 /**
  * The Java entry surface of minitron4j, the same road the command line takes: pick a
  * {@link Backend}, {@link #open} a checkpoint folder on it (then generate, score, evaluate with the
  * {@link OpenModel}), {@link #prune} by importance scores, {@link #distill} a student from its
- * teacher. Every pass runs on the backend given; nothing else computes.
+ * teacher, {@link #finetune} a task head (then classify, answer or tag with the {@link OpenModel}). Every pass runs on the backend given; nothing else computes.
  */
 public final class Minitron {
     private Minitron() {}
@@ -45,6 +48,16 @@ public final class Minitron {
      */
     public static PruningPlan prune(Path modelDir, Path scoresFile, PruningTarget target, Path out) throws IOException {
         return Pruning.prune(modelDir, scoresFile, target, PruningOptions.defaults(), out);
+    }
+
+    /**
+     * Fine-tunes a task head on labeled JSONL as {@code minitron4j finetune} does (spec names the
+     * task, the starting checkpoint, the data and the training options) into the run folder out;
+     * resume continues a run from its last checkpoint (spec may then be null). The last checkpoint
+     * is a model of the task's class that {@link #open} reads.
+     */
+    public static TrainingSummary finetune(FinetuneSpec spec, Path out, boolean resume, Backend backend) throws IOException {
+        return FineTuner.run(spec, out, resume, TrainOptions.defaults().withBackend(backend).withProgressBar(false));
     }
 
     /**

@@ -20,6 +20,7 @@ import minitron4j.pruning.ImportanceScores;
 import minitron4j.pruning.Pruning;
 import minitron4j.training.Evaluator;
 import minitron4j.training.TokenData;
+import minitron4j.training.task.TaskInference;
 
 /**
  * A checkpoint opened on a backend: its weights sit there (on a device, copied once) until
@@ -74,6 +75,28 @@ public final class OpenModel implements AutoCloseable {
         int[] promptIds = tok.encode(prompt);
         int[] all = generate(promptIds, maxNewTokens, Sampler.greedy());
         return tok.decode(Arrays.copyOfRange(all, promptIds.length, all.length), true);
+    }
+
+    /**
+     * Labels and probabilities of texts from a {@code NemotronForSequenceClassification} (a
+     * {@link Minitron#finetune} checkpoint, or HF's), encoded as fine-tuning encodes them.
+     */
+    public List<TaskInference.Classification> classify(String... texts) {
+        return taskInference().classify(List.of(texts), 8);
+    }
+
+    /** The answer span of a question in its context, from a {@code NemotronForQuestionAnswering}. */
+    public TaskInference.Answer answer(String question, String context) {
+        return taskInference().answer(question, context);
+    }
+
+    /** A tag per word from a {@code NemotronForTokenClassification} (null for a word past the length limit). */
+    public List<String> tag(List<String> words) {
+        return taskInference().tag(words);
+    }
+
+    private TaskInference taskInference() {
+        return new TaskInference(session, tokenizer(), params.config().maxPositionEmbeddings());
     }
 
     /** The tokenizer of the model folder, read on first use. */

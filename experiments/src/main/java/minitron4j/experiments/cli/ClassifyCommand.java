@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Architecture;
-import minitron4j.model.Batch;
 import minitron4j.model.backend.Backend;
-import minitron4j.training.task.ExampleBatches;
-import minitron4j.training.task.TaskPredictions;
+import minitron4j.training.task.TaskInference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,36 +37,29 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<JsonNode> items = TaskInputs.items(texts, input, "text");
-        TaskModelFolder m = TaskModelFolder.open(model, Architecture.SEQUENCE_CLASSIFICATION, backend.backend(), seqLen);
-        List<String> labels = m.config().head().labels();
+        TaskModelFolder m = TaskModelFolder.open(model, Architecture.SEQUENCE_CLASSIFICATION, backend.backend());
+        List<String> labels = m.params().config().head().labels();
+        List<TaskInference.Classification> results;
+        try (Backend.Session session = backend.backend().open(m.params())) {
+            results = new TaskInference(session, m.tokenizer(), seqLen).classify(items.stream().map(x -> x.get("text").asText()).toList(), batch);
+        }
         ArrayNode out = JsonOutput.JSON.createArrayNode();
         int labeled = 0, right = 0;
-        try (Backend.Session session = backend.backend().open(m.params())) {
-            int rows = m.rows(batch);
-            for (int from = 0; from < items.size(); from += rows) {
-                List<JsonNode> part = items.subList(from, Math.min(items.size(), from + rows));
-                List<int[]> ids = part.stream().map(x -> m.encoder().text(x.get("text").asText())).toList();
-                int seq = ids.stream().mapToInt(x -> x.length).max().orElse(1);
-                Batch b = ExampleBatches.inputs(ids, seq, m.padId());
-                float[] outputs = session.forward(b);
-                for (int r = 0; r < part.size(); r++) {
-                    double[] p = TaskPredictions.sequence(m.config(), outputs, b, r);
-                    int best = 0;
-                    for (int j = 1; j < p.length; j++) if (p[j] > p[best]) best = j;
-                    ObjectNode o = out.addObject();
-                    String text = part.get(r).get("text").asText();
-                    o.put("text", text);
-                    o.put("label", labels.get(best));
-                    ObjectNode probs = o.putObject(p.length == 1 ? "value" : "probabilities");
-                    for (int j = 0; j < p.length; j++) probs.put(labels.get(j), p[j]);
-                    JsonNode gold = part.get(r).get("label");
-                    if (gold != null && gold.isTextual()) {
-                        labeled++;
-                        right += gold.asText().equals(labels.get(best)) ? 1 : 0;
-                    }
-                    System.out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", labels.get(best), p[best], text.length() > 80 ? text.substring(0, 77) + "..." : text);
-                }
+        for (int i = 0; i < items.size(); i++) {
+            TaskInference.Classification c = results.get(i);
+            String text = items.get(i).get("text").asText();
+            ObjectNode o = out.addObject();
+            o.put("text", text);
+            o.put("label", c.label());
+            ObjectNode probs = o.putObject(c.probabilities().length == 1 ? "value" : "probabilities");
+            for (int j = 0; j < c.probabilities().length; j++) probs.put(labels.get(j), c.probabilities()[j]);
+            JsonNode gold = items.get(i).get("label");
+            if (gold != null && gold.isTextual()) {
+                labeled++;
+                right += gold.asText().equals(c.label()) ? 1 : 0;
             }
+            System.out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", c.label(), c.probabilities()[labels.indexOf(c.label())],
+                    text.length() > 80 ? text.substring(0, 77) + "..." : text);
         }
         ObjectNode result = JsonOutput.object();
         result.set("predictions", out);

@@ -4,17 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Architecture;
-import minitron4j.model.Batch;
 import minitron4j.model.backend.Backend;
-import minitron4j.training.task.ExampleBatches;
-import minitron4j.training.task.TaskEncoder;
-import minitron4j.training.task.TaskPredictions;
+import minitron4j.training.task.TaskInference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -41,27 +37,24 @@ final class QaCommand implements Callable<Integer> {
         if ((question == null) != (context == null)) throw new IllegalArgumentException("--question and --context go together");
         List<JsonNode> items = TaskInputs.items(question == null ? List.of() : List.of(question), input, "question", "context");
         if (question != null) ((ObjectNode) items.getFirst()).put("context", context);
-        TaskModelFolder m = TaskModelFolder.open(model, Architecture.QUESTION_ANSWERING, backend.backend(), seqLen);
+        TaskModelFolder m = TaskModelFolder.open(model, Architecture.QUESTION_ANSWERING, backend.backend());
         ArrayNode out = JsonOutput.JSON.createArrayNode();
         int withAnswer = 0, exact = 0;
         try (Backend.Session session = backend.backend().open(m.params())) {
-            for (JsonNode item : items) { // one question at a time: contexts differ in length
-                TaskEncoder.Question q = m.encoder().question(item.get("question").asText(), item.get("context").asText(), -1, null);
-                Batch b = ExampleBatches.inputs(List.of(q.ids()), q.ids().length, m.padId());
-                float[] outputs = session.forward(b);
-                TaskPredictions.Span s = TaskPredictions.span(outputs, b, 0, q.contextStart());
-                String answer = m.encoder().tokenizer().decode(Arrays.copyOfRange(q.ids(), s.start(), s.end() + 1), true).strip();
+            TaskInference inference = new TaskInference(session, m.tokenizer(), seqLen);
+            for (JsonNode item : items) {
+                TaskInference.Answer a = inference.answer(item.get("question").asText(), item.get("context").asText());
                 ObjectNode o = out.addObject();
                 o.put("question", item.get("question").asText());
-                o.put("answer", answer);
-                o.put("start_token", s.start());
-                o.put("end_token", s.end());
-                o.put("score", outputs[2 * s.start()] + outputs[2 * s.end() + 1]);
+                o.put("answer", a.text());
+                o.put("start_token", a.startToken());
+                o.put("end_token", a.endToken());
+                o.put("score", a.score());
                 if (item.hasNonNull("answer")) {
                     withAnswer++;
-                    exact += item.get("answer").asText().strip().equals(answer) ? 1 : 0;
+                    exact += item.get("answer").asText().strip().equals(a.text()) ? 1 : 0;
                 }
-                System.out.println(item.get("question").asText() + "\t" + answer);
+                System.out.println(item.get("question").asText() + "\t" + a.text());
             }
         }
         ObjectNode result = JsonOutput.object();

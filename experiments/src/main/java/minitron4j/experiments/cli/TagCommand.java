@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron4j.model.Architecture;
-import minitron4j.model.Batch;
 import minitron4j.model.backend.Backend;
-import minitron4j.training.task.ExampleBatches;
-import minitron4j.training.task.TaskEncoder;
-import minitron4j.training.task.TaskPredictions;
+import minitron4j.training.task.TaskInference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,23 +42,19 @@ final class TagCommand implements Callable<Integer> {
         }
         if (input != null) items.addAll(TaskInputs.items(List.of(), input, "tokens"));
         if (items.isEmpty()) throw new IllegalArgumentException("nothing to do: give --text or --input FILE.jsonl");
-        TaskModelFolder m = TaskModelFolder.open(model, Architecture.TOKEN_CLASSIFICATION, backend.backend(), seqLen);
-        List<String> labels = m.config().head().labels();
+        TaskModelFolder m = TaskModelFolder.open(model, Architecture.TOKEN_CLASSIFICATION, backend.backend());
         ArrayNode out = JsonOutput.JSON.createArrayNode();
         int tagged = 0, right = 0;
         try (Backend.Session session = backend.backend().open(m.params())) {
+            TaskInference inference = new TaskInference(session, m.tokenizer(), seqLen);
             for (JsonNode item : items) {
                 List<String> words = new ArrayList<>();
                 item.get("tokens").forEach(w -> words.add(w.asText()));
-                TaskEncoder.Words encoded = m.encoder().words(words);
-                Batch b = ExampleBatches.inputs(List.of(encoded.ids()), encoded.ids().length, m.padId());
-                int[] tags = TaskPredictions.tags(m.config(), session.forward(b), b, 0);
-                ObjectNode o = out.addObject();
-                ArrayNode pairs = o.putArray("tagged");
+                List<String> tags = inference.tag(words);
+                ArrayNode pairs = out.addObject().putArray("tagged");
                 StringBuilder line = new StringBuilder();
                 for (int i = 0; i < words.size(); i++) {
-                    int at = encoded.firstToken()[i];
-                    String tag = at < 0 ? null : labels.get(tags[at]);
+                    String tag = tags.get(i);
                     pairs.addObject().put("token", words.get(i)).put("tag", tag);
                     line.append(words.get(i)).append('/').append(tag == null ? "-" : tag).append(' ');
                     JsonNode gold = item.path("tags").path(i);
