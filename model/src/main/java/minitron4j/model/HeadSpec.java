@@ -42,7 +42,11 @@ public record HeadSpec(Architecture architecture, List<String> labels, ProblemTy
         return new HeadSpec(a, labels, problemType);
     }
 
-    public HeadSpec withProblemType(ProblemType p) {
-        return new HeadSpec(architecture, labels, p);
+    /**
+     * The sequence-classification loss this head computes: config.json's problem_type, else HF's
+     * inference from num_labels and whether the labels are integers (class ids).
+     */
+    public ProblemType problemType(boolean integerLabels) {
+        return problemType != null ? problemType : ProblemType.infer(numLabels(), integerLabels);
     }
 }

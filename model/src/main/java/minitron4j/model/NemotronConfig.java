@@ -126,7 +126,8 @@ public record NemotronConfig(
     public void requireCausalLm(String what) {
         if (head.architecture() != Architecture.CAUSAL_LM)
             throw new IllegalArgumentException(what + " needs next-token logits, from a " + Architecture.CAUSAL_LM.hfName()
-                    + "; this model is a " + head.architecture().hfName() + " (config.json's architectures)");
+                    + "; this model is a " + head.architecture().hfName() + " (config.json's architectures)"
+                    + (head.architecture().task() == null ? "" : "; its head trains with finetune --task " + head.architecture().task()));
     }
 
     /** Whether pad_token_id is set (HF pools sequence classification at the last token that is not it). */
@@ -362,12 +363,17 @@ public record NemotronConfig(
                     byId[id] = e.getValue().asText();
                 }
                 labels = List.of(byId);
-                if (has("num_labels") && integer("num_labels", -1, true) != labels.size())
-                    throw error("num_labels", "is " + root.get("num_labels") + " but id2label holds " + labels.size() + " labels");
+                if (has("num_labels") && integer("num_labels", -1, true) != labels.size()) // HF warns and keeps id2label
+                    System.err.println(source + ": num_labels " + root.get("num_labels") + " differs from id2label's " + labels.size()
+                            + " labels; id2label wins, as in HF");
             } else {
                 int n = integer("num_labels", 2, false);
                 if (n < 1) throw error("num_labels", "must be at least 1, got " + n);
                 labels = HeadSpec.defaultLabels(n);
+            }
+            for (String f : new String[]{"classifier_dropout", "hidden_dropout"}) {
+                double p = number(f, 0);
+                if (!(p >= 0 && p < 1)) throw error(f, "must be a dropout probability in [0, 1), got " + root.get(f));
             }
             ProblemType problem = null;
             String p = string("problem_type", null);

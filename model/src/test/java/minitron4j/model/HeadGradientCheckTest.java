@@ -128,6 +128,18 @@ class HeadGradientCheckTest {
     }
 
     @Test
+    void aLossOverNoTargetIsHfsNaN() {
+        NemotronConfig c = config(Case.TOKEN_TAGS);
+        int[] tags = new int[B * T];
+        java.util.Arrays.fill(tags, -100);
+        Batch batch = batch(Case.TOKEN_TAGS, new SplittableRandom(1)).withTargets(new HeadTargets.TokenTags(tags, null));
+        assertTrue(Double.isNaN(HeadLoss.value(c, new float[B * T * c.headOutputs()], batch)));
+        NemotronConfig qa = config(Case.SPANS);
+        Batch beyond = batch(Case.SPANS, new SplittableRandom(1)).withTargets(new HeadTargets.Spans(new int[]{T, 9, 20}, new int[]{T, T, 8}));
+        assertTrue(Double.isNaN(HeadLoss.value(qa, new float[B * T * 2], beyond)));
+    }
+
+    @Test
     void poolingFollowsHfWithoutAPadToken() {
         NemotronConfig c = config(Case.SINGLE_LABEL);
         NemotronConfig noPad = new NemotronConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(),

@@ -60,13 +60,9 @@ class HfHeadsParityTest {
                     assertEquals(loss, HeadLoss.value(c, outputs, batch), 1e-5 * loss, "loss");
                 }
                 case QUESTION_ANSWERING -> {
-                    float[] start = new float[batch.tokens()], end = new float[batch.tokens()];
-                    for (int i = 0; i < batch.tokens(); i++) {
-                        start[i] = outputs[2 * i];
-                        end[i] = outputs[2 * i + 1];
-                    }
-                    assertClose(want.readFloats("start_logits").data(), start, 1e-4, "start_logits");
-                    assertClose(want.readFloats("end_logits").data(), end, 1e-4, "end_logits");
+                    float[][] startEnd = HeadLoss.startEndLogits(outputs, batch.tokens());
+                    assertClose(want.readFloats("start_logits").data(), startEnd[0], 1e-4, "start_logits");
+                    assertClose(want.readFloats("end_logits").data(), startEnd[1], 1e-4, "end_logits");
                     assertEquals(loss, HeadLoss.value(c, outputs, batch), 1e-5 * loss, "loss");
                 }
                 case TOKEN_CLASSIFICATION -> {

@@ -1,6 +1,5 @@
 package minitron4j.tornado;
 
-import minitron4j.model.Architecture;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.backend.Backend;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
@@ -53,9 +52,7 @@ final class DecodeGraphs implements Backend.Decoder {
 
     DecodeGraphs(StackedParameters weights, int maxSeq) {
         NemotronConfig c = weights.config;
-        if (c.architecture() != Architecture.CAUSAL_LM)
-            throw new UnsupportedOperationException("decoding generates tokens from lm_head's logits; " + c.architecture().hfName()
-                    + " has no lm_head (its outputs: forward)");
+        c.requireCausalLm("generation");
         if (maxSeq < 1) throw new IllegalArgumentException("a KV cache needs at least 1 position, got " + maxSeq);
         if (maxSeq > c.maxPositionEmbeddings())
             throw new IllegalArgumentException("cache of " + maxSeq + " positions exceeds max_position_embeddings "

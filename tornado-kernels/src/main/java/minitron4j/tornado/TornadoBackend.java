@@ -1,7 +1,6 @@
 package minitron4j.tornado;
 
 import minitron4j.model.AdamWSettings;
-import minitron4j.model.Architecture;
 import minitron4j.model.Batch;
 import minitron4j.model.Dropout;
 import minitron4j.model.ForwardObserver;
@@ -125,7 +124,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
 
         @Override
         public double crossEntropyGradients(Batch batch, Parameters grads) {
-            requireLanguageModel(weights.config, "next-token cross-entropy");
+            weights.config.requireCausalLm("next-token cross-entropy");
             ModelGraphs g = gradientPass(batch);
             double loss = g.crossEntropyBackward(1f);
             return fetchGradients(g, grads, loss);
@@ -133,7 +132,7 @@ public final class TornadoBackend implements Backend, BenchProbes {
 
         @Override
         public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
-            requireLanguageModel(weights.config, "distillation");
+            weights.config.requireCausalLm("distillation");
             ModelGraphs g = gradientPass(batch);
             double loss = g.distillationBackward(teacherLogits, DistillationLoss.forwardKl(tau), 1f)[0];
             return fetchGradients(g, grads, loss);
@@ -170,11 +169,11 @@ public final class TornadoBackend implements Backend, BenchProbes {
             ModelGraphs teacherGraphs = null;
             // checked before the open graphs are closed
             switch (loss) {
-                case Loss.CrossEntropy ce -> requireLanguageModel(weights.config, "next-token cross-entropy");
+                case Loss.CrossEntropy ce -> weights.config.requireCausalLm("next-token cross-entropy");
                 case Loss.TaskHead t -> t.checkModel(weights.config);
                 case Loss.Distillation d -> {
-                    requireLanguageModel(weights.config, "distillation");
-                    requireLanguageModel(d.teacher().config(), "a distillation's teacher");
+                    weights.config.requireCausalLm("distillation");
+                    d.teacher().config().requireCausalLm("a distillation's teacher");
                     d.checkTeacher(weights.config);
                 }
             }
@@ -195,12 +194,6 @@ public final class TornadoBackend implements Backend, BenchProbes {
         }
 
         /** Refuses a model whose head is not lm_head for what needs next-token logits. */
-        private static void requireLanguageModel(NemotronConfig config, String what) {
-            if (config.architecture() != Architecture.CAUSAL_LM)
-                throw new IllegalArgumentException(what + " needs a causal LM's next-token logits; this model is a "
-                        + config.architecture().hfName() + " (" + config.headOutputs() + " outputs per position)"
-                        + (config.architecture().task() == null ? "" : ": train it with Loss.TaskHead"));
-        }
 
         private void beginTraining() {
             if (training != null) throw new IllegalStateException("this session already has training open; close it first");

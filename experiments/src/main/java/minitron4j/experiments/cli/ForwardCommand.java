@@ -74,13 +74,9 @@ final class ForwardCommand implements Callable<Integer> {
                 yield headLoss(c, outputs, batch);
             }
             case QUESTION_ANSWERING -> {
-                float[] start = new float[b * t], end = new float[b * t];
-                for (int i = 0; i < b * t; i++) {
-                    start[i] = outputs[2 * i];
-                    end[i] = outputs[2 * i + 1];
-                }
-                w.add(new Tensor("start_logits", new int[]{b, t}, start), Dtype.F32);
-                w.add(new Tensor("end_logits", new int[]{b, t}, end), Dtype.F32);
+                float[][] startEnd = HeadLoss.startEndLogits(outputs, b * t);
+                w.add(new Tensor("start_logits", new int[]{b, t}, startEnd[0]), Dtype.F32);
+                w.add(new Tensor("end_logits", new int[]{b, t}, startEnd[1]), Dtype.F32);
                 yield headLoss(c, outputs, batch);
             }
             case TOKEN_CLASSIFICATION -> {

@@ -50,6 +50,11 @@ final class QaCommand implements Callable<Integer> {
                 o.put("start_token", a.startToken());
                 o.put("end_token", a.endToken());
                 o.put("score", a.score());
+                if (a.contextCut()) {
+                    o.put("context_cut", true);
+                    System.err.println("qa: the context of \"" + item.get("question").asText() + "\" was cut at --seq-len " + seqLen
+                            + " tokens; an answer beyond that cannot be found");
+                }
                 if (item.hasNonNull("answer")) {
                     withAnswer++;
                     exact += item.get("answer").asText().strip().equals(a.text()) ? 1 : 0;

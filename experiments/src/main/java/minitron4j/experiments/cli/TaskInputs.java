@@ -34,8 +34,15 @@ final class TaskInputs {
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     throw new IllegalArgumentException(file + ":" + n + ": not a JSON object (" + e.getOriginalMessage() + ")");
                 }
-                for (String f : concat(field, required))
+                for (String f : concat(field, required)) {
                     if (o == null || !o.hasNonNull(f)) throw new IllegalArgumentException(file + ":" + n + ": field " + f + " is missing");
+                    JsonNode v = o.get(f);
+                    boolean words = f.equals("tokens"); // token classification's words; every other input is a string
+                    boolean ok = words ? v.isArray() && !v.isEmpty() && java.util.stream.StreamSupport.stream(v.spliterator(), false).allMatch(JsonNode::isTextual)
+                            : v.isTextual();
+                    if (!ok) throw new IllegalArgumentException(file + ":" + n + ": field " + f + " must be "
+                            + (words ? "a non-empty list of strings" : "a string") + ", got " + v);
+                }
                 out.add(o);
             }
         }

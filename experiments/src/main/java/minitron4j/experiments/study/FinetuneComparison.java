@@ -7,7 +7,6 @@ import minitron4j.experiments.report.MarkdownTable;
 import minitron4j.experiments.report.PairedBootstrap;
 import minitron4j.experiments.report.Plots;
 import minitron4j.model.NemotronConfig;
-import minitron4j.model.io.Checkpoint;
 import minitron4j.training.JsonlLog;
 import minitron4j.training.TrainOptions;
 import minitron4j.training.RunFolder;
@@ -46,16 +45,14 @@ public final class FinetuneComparison {
     public record Source(String name, Path model) {
     }
 
-    /** One fine-tuning run: its source, seed, held-out metrics and each held-out example's score. */
-    record Run(Source source, long seed, long parameters, Map<String, Double> metrics, double[] scores, Path dir) {
+    /** One fine-tuning run: its source, seed, the fine-tuned model's size, and its held-out evaluation. */
+    record Run(Source source, long seed, long parameters, TaskEvaluation.Result result, Path dir) {
+        Map<String, Double> metrics() {
+            return result.metrics();
+        }
     }
 
     private FinetuneComparison() {
-    }
-
-    /** The metric a task is compared by (the first of TaskEvaluation's after the loss). */
-    static String metric(Map<String, Double> metrics) {
-        return metrics.keySet().stream().filter(k -> !k.equals("val_task_loss")).findFirst().orElseThrow();
     }
 
     public static Path run(List<Source> sources, List<Long> seeds, FinetuneSpec template, Path out, TrainOptions options) throws IOException {
@@ -67,9 +64,7 @@ public final class FinetuneComparison {
             for (Source s : sources)
                 for (long seed : seeds) {
                     Path dir = out.resolve(s.name() + "-seed" + seed);
-                    FinetuneSpec spec = new FinetuneSpec(template.task(), s.model(), template.data(), template.val(), template.steps(),
-                            template.batch(), template.seqLen(), template.lr(), template.warmup(), template.weightDecay(), template.clip(),
-                            seed, template.evalInterval(), template.checkpointInterval(), template.threads());
+                    FinetuneSpec spec = template.withModelAndSeed(s.model(), seed);
                     System.err.printf("%s, seed %d -> %s%n", s.name(), seed, dir);
                     Run run = evaluate(s, seed, spec, finishedCheckpoint(spec, dir, options), dir, options);
                     runs.add(run);
@@ -106,29 +101,27 @@ public final class FinetuneComparison {
 
     /** The final checkpoint on the held-out examples, example by example. */
     private static Run evaluate(Source s, long seed, FinetuneSpec spec, Path checkpoint, Path dir, TrainOptions options) throws IOException {
-        FineTuner.TaskModel m = FineTuner.taskModel(new FinetuneSpec(spec.task(), checkpoint, spec.data(), spec.val(), spec.steps(), spec.batch(),
-                spec.seqLen(), spec.lr(), spec.warmup(), spec.weightDecay(), spec.clip(), seed, spec.evalInterval(), spec.checkpointInterval(),
-                spec.threads()));
+        FineTuner.TaskModel m = FineTuner.taskModel(spec.withModelAndSeed(checkpoint, seed));
         NemotronConfig c = m.config();
         List<LabeledExample> val = LabeledData.read(spec.val(), c.head(), new TaskEncoder(m.tokenizer(), spec.seqLen()));
         try (var session = options.backend().open(m.params())) {
             TaskEvaluation.Result r = TaskEvaluation.evaluate(session::forward, c, val, spec.batch(), spec.seqLen(), m.padId());
-            return new Run(s, seed, NemotronConfig.load(s.model()).parameterCount(), r.metrics(), r.exampleScores(), dir);
+            return new Run(s, seed, c.parameterCount(), r, dir);
         }
     }
 
     private static void report(List<Run> runs, FinetuneSpec spec, Path out) throws IOException {
-        String metric = metric(runs.getFirst().metrics());
+        String metric = runs.getFirst().result().scoreMetric();
         Map<Source, List<Run>> bySource = new LinkedHashMap<>();
         for (Run r : runs) bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r);
-        MarkdownTable table = new MarkdownTable("model", "parameters", metric + " (mean over seeds, 95% t-interval)", "per seed (95% Wilson over examples)",
-                "val_task_loss");
+        MarkdownTable table = new MarkdownTable("model", "parameters", metric + " (mean over seeds, 95% t-interval)",
+                "per seed (95% interval over " + (runs.getFirst().result().binary() ? "examples, Wilson" : "examples") + ")", "val_task_loss");
         List<Plots.Bar> bars = new ArrayList<>();
         for (Map.Entry<Source, List<Run>> e : bySource.entrySet()) {
             List<Run> rs = e.getValue();
             ConfidenceInterval mean = ConfidenceInterval.mean95(rs.stream().mapToDouble(r -> r.metrics().get(metric)).toArray());
             List<String> perSeed = new ArrayList<>();
-            for (Run r : rs) perSeed.add(binary(r.scores()) ? wilson(r.scores()).format(3) : MarkdownTable.number(r.metrics().get(metric), 3));
+            for (Run r : rs) perSeed.add(interval(r.result()).format(3));
             double loss = rs.stream().mapToDouble(r -> r.metrics().get("val_task_loss")).average().orElse(Double.NaN);
             table.row(e.getKey().name(), String.format(Locale.ROOT, "%,d", rs.getFirst().parameters()), mean.format(3), String.join("; ", perSeed),
                     MarkdownTable.number(loss, 4));
@@ -140,9 +133,9 @@ public final class FinetuneComparison {
             if (rs == first) continue;
             for (int i = 0; i < Math.min(rs.size(), first.size()); i++) {
                 Run a = rs.get(i), b = first.get(i);
-                int[] ones = new int[a.scores().length];
-                java.util.Arrays.fill(ones, 1);
-                paired.row(a.source().name(), a.seed(), PairedBootstrap.meanDifference(a.scores(), b.scores(), ones, a.seed()).format(3));
+                int[] weights = java.util.Arrays.stream(a.result().exampleWeights()).mapToInt(w -> (int) w).toArray();
+                paired.row(a.source().name(), a.seed(),
+                        PairedBootstrap.meanDifference(a.result().exampleScores(), b.result().exampleScores(), weights, a.seed()).format(3));
             }
         }
         List<Plots.Series> curves = new ArrayList<>();
@@ -160,7 +153,7 @@ public final class FinetuneComparison {
         Plots.lines("Held-out " + metric + " during fine-tuning", "step", metric, curves, out.resolve("curves.png"));
         String md = "# Fine-tuning comparison: " + spec.task() + "\n\n"
                 + String.format(Locale.ROOT, "Training data %s, held-out %s (%d examples); %d steps of %d examples of up to %d tokens, lr %s (warm-up %d, cosine), "
-                        + "clip %s; seeds %s.%n%n", spec.data(), spec.val(), runs.getFirst().scores().length, spec.steps(), spec.batch(), spec.seqLen(),
+                        + "clip %s; seeds %s.%n%n", spec.data(), spec.val(), runs.getFirst().result().exampleScores().length, spec.steps(), spec.batch(), spec.seqLen(),
                 spec.lr(), spec.warmup(), spec.clip(), first.stream().map(r -> Long.toString(r.seed())).toList())
                 + table + "\n"
                 + "Paired differences on the same held-out examples, run by run (blocks of neighbouring examples resampled, "
@@ -169,14 +162,21 @@ public final class FinetuneComparison {
         Files.writeString(out.resolve("report.md"), md);
     }
 
-    private static boolean binary(double[] scores) {
-        for (double s : scores) if (s != 0 && s != 1) return false;
-        return true;
-    }
-
-    private static ConfidenceInterval wilson(double[] scores) {
-        long right = 0;
-        for (double s : scores) right += (long) s;
-        return ConfidenceInterval.wilson95(right, scores.length);
+    /**
+     * A run's interval for its example-level metric: Wilson for right-or-wrong examples, Wilson over
+     * tokens for tagging (tokens taken as independent, so it is optimistic), a t-interval over examples
+     * for regression's squared errors.
+     */
+    private static ConfidenceInterval interval(TaskEvaluation.Result r) {
+        double[] s = r.exampleScores(), w = r.exampleWeights();
+        if (r.binary() || java.util.Arrays.stream(w).anyMatch(x -> x != 1)) {
+            long right = 0, trials = 0;
+            for (int i = 0; i < s.length; i++) {
+                right += (long) s[i];
+                trials += (long) w[i];
+            }
+            return ConfidenceInterval.wilson95(right, trials);
+        }
+        return ConfidenceInterval.mean95(s);
     }
 }

@@ -92,11 +92,13 @@ public final class CpuBackend implements Backend, BenchProbes {
 
             @Override
             public double crossEntropyGradients(Batch batch, Parameters grads) {
+                model.config().requireCausalLm("next-token cross-entropy");
                 return model.step(batch, training(batch), grads, LogitLoss.crossEntropy(1f));
             }
 
             @Override
             public double klGradients(Batch batch, float[] teacherLogits, float tau, Parameters grads) {
+                model.config().requireCausalLm("distillation");
                 return model.step(batch, training(batch), grads, LogitLoss.forwardKl(teacherLogits, tau));
             }
 

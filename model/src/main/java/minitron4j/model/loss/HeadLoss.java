@@ -40,9 +40,26 @@ public final class HeadLoss implements LogitLoss {
         return new HeadLoss(config, weight);
     }
 
-    /** The loss without its gradient (validation, the forward command's {@code loss}). */
+    /**
+     * The loss without its gradient (validation, the forward command's {@code loss}); NaN, as HF
+     * gives it, when no target counts (every label -100, every QA position out of range). Training
+     * steps get 0 and no gradient from such a batch instead.
+     */
     public static double value(NemotronConfig config, float[] outputs, Batch batch) {
-        return of(config, 1f).lossAndGradient(outputs.clone(), batch, config.headOutputs());
+        return counted(config, batch) ? of(config, 1f).lossAndGradient(outputs.clone(), batch, config.headOutputs()) : Double.NaN;
+    }
+
+    /** Whether some target of the batch takes part in the loss (a mean over none is HF's NaN). */
+    private static boolean counted(NemotronConfig config, Batch batch) {
+        int seq = batch.seq();
+        return switch (batch.targets()) {
+            case null -> throw new IllegalArgumentException(config.architecture().hfName() + " loss needs labels in the batch");
+            case HeadTargets.SequenceClasses c -> CrossEntropy.count(c.labels(), c.labels().length) > 0;
+            case HeadTargets.SequenceValues v -> v.values().length > 0;
+            case HeadTargets.TokenTags t -> CrossEntropy.count(t.tags(), t.tags().length) > 0;
+            case HeadTargets.Spans s -> CrossEntropy.count(clamped(s.start(), seq), s.start().length) > 0
+                    || CrossEntropy.count(clamped(s.end(), seq), s.end().length) > 0;
+        };
     }
 
     @Override
@@ -103,9 +120,18 @@ public final class HeadLoss implements LogitLoss {
     }
 
     /** The problem type a loss uses: config.json's, else HF's inference from num_labels and the label kind. */
-    public static ProblemType problemType(NemotronConfig config, HeadTargets targets) {
-        ProblemType p = config.head().problemType();
-        return p != null ? p : ProblemType.infer(config.headOutputs(), targets instanceof HeadTargets.SequenceClasses);
+    static ProblemType problemType(NemotronConfig config, HeadTargets targets) {
+        return config.head().problemType(targets instanceof HeadTargets.SequenceClasses);
+    }
+
+    /** QA's per-position outputs [N, 2] as HF splits them: start_logits [N] and end_logits [N]. */
+    public static float[][] startEndLogits(float[] outputs, int n) {
+        float[] start = new float[n], end = new float[n];
+        for (int i = 0; i < n; i++) {
+            start[i] = outputs[2 * i];
+            end[i] = outputs[2 * i + 1];
+        }
+        return new float[][]{start, end};
     }
 
     private double sequence(float[] outputs, Batch batch, int k, HeadTargets targets) {
@@ -161,11 +187,8 @@ public final class HeadLoss implements LogitLoss {
     /** HF's QA loss: (CE(start) + CE(end)) / 2 over rows whose clamped position is not T. */
     private double spans(float[] outputs, Batch batch, HeadTargets.Spans spans) {
         int rows = batch.batch(), seq = batch.seq();
-        float[] start = new float[rows * seq], end = new float[rows * seq];
-        for (int i = 0; i < rows * seq; i++) {
-            start[i] = outputs[2 * i];
-            end[i] = outputs[2 * i + 1];
-        }
+        float[][] startEnd = startEndLogits(outputs, rows * seq);
+        float[] start = startEnd[0], end = startEnd[1];
         int[] s = clamped(spans.start(), seq), e = clamped(spans.end(), seq);
         double loss = (CrossEntropy.forward(start, s, rows, seq, null) + CrossEntropy.forward(end, e, rows, seq, null)) / 2;
         CrossEntropy.backwardInPlace(start, s, rows, seq, weight / 2, start, false);

@@ -132,7 +132,9 @@ class ModelClassCheckpointTest {
         assertError(base + "\"problem_type\":\"ranking\"}", "problem_type");
         assertError(base + "\"num_labels\":1,\"problem_type\":\"single_label_classification\"}", "problem_type");
         assertError(base + "\"id2label\":{\"0\":\"a\",\"2\":\"b\"}}", "id2label");
-        assertError(base + "\"id2label\":{\"0\":\"a\",\"1\":\"b\"},\"num_labels\":3}", "num_labels");
+        assertError(base + "\"classifier_dropout\":1.5}", "classifier_dropout");
+        // HF warns about a num_labels that id2label contradicts and keeps id2label
+        assertEquals(List.of("a", "b"), parse(base + "\"id2label\":{\"0\":\"a\",\"1\":\"b\"},\"num_labels\":3}").head().labels());
     }
 
     private NemotronConfig parse(String json) throws IOException {

@@ -41,6 +41,12 @@ public record FinetuneSpec(String task, Path model, Path data, Path val, int ste
         AdamWSettings.of(0.9, 0.999, 1e-8, weightDecay);
     }
 
+    /** This run started from another model with another seed (a comparison's runs). */
+    public FinetuneSpec withModelAndSeed(Path otherModel, long otherSeed) {
+        return new FinetuneSpec(task, otherModel, data, val, steps, batch, seqLen, lr, warmup, weightDecay, clip, otherSeed, evalInterval,
+                checkpointInterval, threads);
+    }
+
     public Architecture architecture() {
         return Architecture.ofTask(task);
     }

@@ -18,7 +18,8 @@ import java.util.TreeSet;
 
 /**
  * Labeled JSONL of ../shared/docs/INTERFACES.md, one object a line: {@code {"text", "label"}} for
- * sequence classification (a label name; a list of names for multi-label; a number for regression),
+ * sequence classification (a label name; a list of names for multi-label; a number, or a list of
+ * num_labels numbers, for regression; one kind per file),
  * {@code {"question", "context", "answer", "answer_start"}} for QA (answer_start a character offset
  * into context, where answer must be found), {@code {"tokens": [...], "tags": [...]}} for token
  * classification. Every malformed line is refused with the file, the line and the field.
@@ -67,6 +68,8 @@ public final class LabeledData {
             case SEQUENCE_CLASSIFICATION -> {
                 JsonNode first = field(file, lines.getFirst(), "label");
                 if (first.isNumber()) yield new HeadSpec(task, List.of("LABEL_0"), ProblemType.REGRESSION);
+                if (first.isArray() && !first.isEmpty() && first.get(0).isNumber()) // several regression targets, HF's LABEL_i names
+                    yield new HeadSpec(task, HeadSpec.defaultLabels(first.size()), ProblemType.REGRESSION);
                 TreeSet<String> names = new TreeSet<>();
                 for (Line l : lines) {
                     JsonNode label = field(file, l, "label");
@@ -76,6 +79,7 @@ public final class LabeledData {
                     if (label.isArray()) for (JsonNode x : label) names.add(text(file, l, "label", x));
                     else names.add(text(file, l, "label", label));
                 }
+                if (names.isEmpty()) throw new IllegalArgumentException(file + ": no label names in field label (every list is empty)");
                 if (names.size() < 2 && !first.isArray())
                     throw new IllegalArgumentException(file + ": every example has the label " + names + "; classification needs two or more");
                 yield new HeadSpec(task, List.copyOf(names), first.isArray() ? ProblemType.MULTI_LABEL : ProblemType.SINGLE_LABEL);
@@ -83,6 +87,7 @@ public final class LabeledData {
             case TOKEN_CLASSIFICATION -> {
                 TreeSet<String> names = new TreeSet<>();
                 for (Line l : lines) for (JsonNode x : array(file, l, "tags")) names.add(text(file, l, "tags", x));
+                if (names.isEmpty()) throw new IllegalArgumentException(file + ": no tag names in field tags (every list is empty)");
                 yield new HeadSpec(task, List.copyOf(names), null);
             }
             case QUESTION_ANSWERING -> new HeadSpec(task, HeadSpec.defaultLabels(2), null);
@@ -94,9 +99,12 @@ public final class LabeledData {
     public static List<LabeledExample> read(Path file, HeadSpec head, TaskEncoder encoder) throws IOException {
         List<LabeledExample> out = new ArrayList<>();
         int skipped = 0;
-        for (Line l : lines(file)) {
+        List<Line> lines = lines(file);
+        ProblemType kind = head.architecture() == Architecture.SEQUENCE_CLASSIFICATION
+                ? head.problemType(field(file, lines.getFirst(), "label").isTextual()) : null;
+        for (Line l : lines) {
             LabeledExample e = switch (head.architecture()) {
-                case SEQUENCE_CLASSIFICATION -> sequence(file, l, head, encoder);
+                case SEQUENCE_CLASSIFICATION -> sequence(file, l, head, kind, encoder);
                 case TOKEN_CLASSIFICATION -> tokens(file, l, head, encoder);
                 case QUESTION_ANSWERING -> question(file, l, encoder);
                 case CAUSAL_LM, BASE -> throw new IllegalArgumentException(head.architecture().hfName() + " is not a fine-tuning task");
@@ -110,21 +118,36 @@ public final class LabeledData {
         return out;
     }
 
-    private static LabeledExample sequence(Path file, Line l, HeadSpec head, TaskEncoder encoder) {
+    /**
+     * One sequence-classification line of the file's kind: a label name (single-label), a number or
+     * a list of num_labels numbers (regression), a list of label names (multi-label).
+     */
+    private static LabeledExample sequence(Path file, Line l, HeadSpec head, ProblemType kind, TaskEncoder encoder) {
         int[] ids = encoder.text(text(file, l, "text", field(file, l, "text")));
         JsonNode label = field(file, l, "label");
-        ProblemType p = head.problemType() != null ? head.problemType() : ProblemType.infer(head.numLabels(), !label.isNumber() && !label.isArray());
-        return switch (p) {
+        int k = head.numLabels();
+        return switch (kind) {
             case REGRESSION -> {
-                if (!label.isNumber()) throw error(file, l, "label", "must be a number for a regression head, got " + label);
-                yield new LabeledExample(l.number(), ids, CrossEntropy.IGNORE, new float[]{label.floatValue()}, null, -1, -1, 0);
+                float[] values = new float[k];
+                if (label.isNumber() && k == 1) values[0] = label.floatValue();
+                else if (label.isArray() && label.size() == k) {
+                    for (int j = 0; j < k; j++) {
+                        if (!label.get(j).isNumber()) throw error(file, l, "label", "must hold numbers for a regression head, got " + label);
+                        values[j] = label.get(j).floatValue();
+                    }
+                } else throw error(file, l, "label", "must be " + (k == 1 ? "a number" : "a list of " + k + " numbers")
+                        + " for this regression head (num_labels " + k + "), got " + label);
+                yield new LabeledExample(ids, CrossEntropy.IGNORE, values, null, -1, -1, 0);
             }
-            case SINGLE_LABEL -> new LabeledExample(l.number(), ids, labelId(file, l, "label", label, head), null, null, -1, -1, 0);
+            case SINGLE_LABEL -> {
+                if (!label.isTextual()) throw error(file, l, "label", "must be a label name, as on the file's first line, got " + label);
+                yield new LabeledExample(ids, labelId(file, l, "label", label, head), null, null, -1, -1, 0);
+            }
             case MULTI_LABEL -> {
                 if (!label.isArray()) throw error(file, l, "label", "must be a list of label names for a multi-label head, got " + label);
-                float[] row = new float[head.numLabels()];
+                float[] row = new float[k];
                 for (JsonNode x : label) row[labelId(file, l, "label", x, head)] = 1;
-                yield new LabeledExample(l.number(), ids, CrossEntropy.IGNORE, row, null, -1, -1, 0);
+                yield new LabeledExample(ids, CrossEntropy.IGNORE, row, null, -1, -1, 0);
             }
         };
     }
@@ -140,20 +163,21 @@ public final class LabeledData {
         java.util.Arrays.fill(tagIds, CrossEntropy.IGNORE);
         for (int i = 0; i < w.size(); i++)
             if (encoded.firstToken()[i] >= 0) tagIds[encoded.firstToken()[i]] = labelId(file, l, "tags", tags.get(i), head);
-        return new LabeledExample(l.number(), encoded.ids(), CrossEntropy.IGNORE, null, tagIds, -1, -1, 0);
+        return new LabeledExample(encoded.ids(), CrossEntropy.IGNORE, null, tagIds, -1, -1, 0);
     }
 
     private static LabeledExample question(Path file, Line l, TaskEncoder encoder) {
         String context = text(file, l, "context", field(file, l, "context"));
         String answer = text(file, l, "answer", field(file, l, "answer"));
         JsonNode at = field(file, l, "answer_start");
-        if (!at.canConvertToInt()) throw error(file, l, "answer_start", "must be a character offset into context, got " + at);
+        if (!at.isIntegralNumber() || !at.canConvertToInt())
+            throw error(file, l, "answer_start", "must be a character offset into context (an integer), got " + at);
         int start = at.intValue();
         if (answer.isEmpty() || start < 0 || start + answer.length() > context.length()
                 || !context.regionMatches(start, answer, 0, answer.length()))
             throw error(file, l, "answer_start", start + " does not point at the answer \"" + answer + "\" in context");
         TaskEncoder.Question q = encoder.question(text(file, l, "question", field(file, l, "question")), context, start, answer);
-        return q.start() < 0 ? null : new LabeledExample(l.number(), q.ids(), CrossEntropy.IGNORE, null, null, q.start(), q.end(), q.contextStart());
+        return q.start() < 0 ? null : new LabeledExample(q.ids(), CrossEntropy.IGNORE, null, null, q.start(), q.end(), q.contextStart());
     }
 
     private static int labelId(Path file, Line l, String field, JsonNode value, HeadSpec head) {

@@ -31,8 +31,11 @@ public final class TaskInference {
     public record Classification(String label, double[] probabilities) {
     }
 
-    /** Answer of a question: the decoded span, its token positions and its start + end logit. */
-    public record Answer(String text, int startToken, int endToken, double score) {
+    /**
+     * Answer of a question: the decoded span, its token positions, its start + end logit, and whether
+     * the context was cut at the length limit (an answer beyond it cannot be found).
+     */
+    public record Answer(String text, int startToken, int endToken, double score, boolean contextCut) {
     }
 
     public List<Classification> classify(List<String> texts, int batch) {
@@ -59,7 +62,7 @@ public final class TaskInference {
         float[] outputs = session.forward(b);
         TaskPredictions.Span s = TaskPredictions.span(outputs, b, 0, q.contextStart());
         String text = encoder.tokenizer().decode(Arrays.copyOfRange(q.ids(), s.start(), s.end() + 1), true).strip();
-        return new Answer(text, s.start(), s.end(), outputs[2 * s.start()] + outputs[2 * s.end() + 1]);
+        return new Answer(text, s.start(), s.end(), outputs[2 * s.start()] + outputs[2 * s.end() + 1], q.cut());
     }
 
     /** A tag per word: the tag of its first token; null for a word cut off by the length limit. */

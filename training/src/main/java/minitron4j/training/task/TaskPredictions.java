@@ -22,7 +22,7 @@ public final class TaskPredictions {
         int k = c.headOutputs();
         float[] pooled = HeadLoss.pooled(c, outputs, batch);
         double[] p = new double[k];
-        ProblemType type = c.head().problemType() != null ? c.head().problemType() : ProblemType.infer(k, true);
+        ProblemType type = c.head().problemType(true);
         for (int j = 0; j < k; j++) p[j] = pooled[b * k + j];
         if (type == ProblemType.MULTI_LABEL) for (int j = 0; j < k; j++) p[j] = 1 / (1 + Math.exp(-p[j]));
         if (type == ProblemType.SINGLE_LABEL) softmax(p);

@@ -110,15 +110,46 @@ class FineTuneTest {
     void questionSpansAndWordStartsAreExact() {
         TaskEncoder e = new TaskEncoder(BYTES, 64);
         TaskEncoder.Question q = e.question("who?", "it was bob here", 7, "bob");
-        assertEquals("bob", BYTES.decode(Arrays.copyOfRange(q.ids(), q.start(), q.end() + 1), true));
+        assertEquals(" bob", BYTES.decode(Arrays.copyOfRange(q.ids(), q.start(), q.end() + 1), true));
         TaskEncoder.Question first = e.question("who?", "bob was here", 0, "bob");
         assertEquals(" bob", BYTES.decode(Arrays.copyOfRange(first.ids(), first.start(), first.end() + 1), true));
         assertEquals(q.contextStart(), first.start());
         TaskEncoder.Words w = e.words(List.of("ab", "c"));
         assertEquals("ab", BYTES.decode(new int[]{w.ids()[w.firstToken()[0]], w.ids()[w.firstToken()[0] + 1]}, true));
         assertEquals(" ", BYTES.decode(new int[]{w.ids()[w.firstToken()[1]]}, true));
-        // an answer cut off by the length limit is no example
-        assertEquals(-1, new TaskEncoder(BYTES, 8).question("who?", "it was bob here", 7, "bob").start());
+        // an answer cut off by the length limit is no example; a question with no room for its context is refused
+        assertEquals(-1, new TaskEncoder(BYTES, 12).question("who?", "it was bob here", 7, "bob").start());
+        assertTrue(new TaskEncoder(BYTES, 12).question("who?", "it was bob here", -1, null).cut());
+        assertError(() -> new TaskEncoder(BYTES, 6).question("who is it?", "bob", -1, null), "no room for its context");
+    }
+
+    /** Training encodes the context in pieces around the answer; for answers that start a word, inference's whole encoding is the same. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bytelevel", "spbpe"})
+    void trainingSeesTheTokensInferenceSees(String tokenizer) {
+        TaskEncoder e = new TaskEncoder(minitron4j.model.tokenizer.HfTokenizer.load(
+                minitron4j.model.Fixtures.hfTokenizers(tokenizer).resolve("tokenizer.json")), 256);
+        String context = "The President met the Congress in December, and the treaty was signed in Paris that year.";
+        for (String answer : List.of("The President", "Congress", "December", "Paris", "year.")) {
+            TaskEncoder.Question train = e.question("Where was it signed?", context, context.indexOf(answer), answer);
+            TaskEncoder.Question infer = e.question("Where was it signed?", context, -1, null);
+            assertArrayEquals(infer.ids(), train.ids(), tokenizer + ": " + answer);
+            assertEquals(answer, e.tokenizer().decode(Arrays.copyOfRange(train.ids(), train.start(), train.end() + 1), true).strip());
+        }
+    }
+
+    @Test
+    void labelsOfAnotherKindThanTheFilesAreRefusedByName() throws IOException {
+        TaskEncoder e = new TaskEncoder(BYTES, 8);
+        HeadSpec h = new HeadSpec(Architecture.SEQUENCE_CLASSIFICATION, List.of("a", "b"), null);
+        // the file's first label settles its kind: a name, so every label must be one
+        assertError(() -> LabeledData.read(write("k.jsonl", List.of("{\"text\":\"t\",\"label\":\"a\"}", "{\"text\":\"u\",\"label\":[\"a\"]}")), h, e),
+                "k.jsonl:2: field label must be a label name");
+        HeadSpec regression = new HeadSpec(Architecture.SEQUENCE_CLASSIFICATION, HeadSpec.defaultLabels(2), ProblemType.REGRESSION);
+        assertError(() -> LabeledData.read(write("r.jsonl", List.of("{\"text\":\"t\",\"label\":[0.5]}")), regression, e),
+                "r.jsonl:1: field label must be a list of 2 numbers");
+        assertError(() -> LabeledData.inferHead(write("e.jsonl", List.of("{\"text\":\"t\",\"label\":[]}")), Architecture.SEQUENCE_CLASSIFICATION),
+                "no label names");
     }
 
     @Test
@@ -146,6 +177,8 @@ class FineTuneTest {
         HeadSpec qa = new HeadSpec(Architecture.QUESTION_ANSWERING, HeadSpec.defaultLabels(2), null);
         assertError(() -> LabeledData.read(write("q.jsonl", List.of(
                 "{\"question\":\"q\",\"context\":\"abc\",\"answer\":\"b\",\"answer_start\":0}")), qa, e), "q.jsonl:1: field answer_start 0 does not point");
+        assertError(() -> LabeledData.read(write("f.jsonl", List.of(
+                "{\"question\":\"q\",\"context\":\"abc\",\"answer\":\"b\",\"answer_start\":1.5}")), qa, e), "f.jsonl:1: field answer_start must be");
         HeadSpec tags = new HeadSpec(Architecture.TOKEN_CLASSIFICATION, List.of("O"), null);
         assertError(() -> LabeledData.read(write("t.jsonl", List.of("{\"tokens\":[\"a\",\"b\"],\"tags\":[\"O\"]}")), tags, e),
                 "t.jsonl:1: field tags holds 1 tags for 2 tokens");
@@ -154,7 +187,7 @@ class FineTuneTest {
     @Test
     void theSamplerShufflesEachEpochAndRestoresItsPosition() {
         List<LabeledExample> ex = new ArrayList<>();
-        for (int i = 0; i < 5; i++) ex.add(new LabeledExample(i + 1, new int[]{i + 1}, i % 2, null, null, -1, -1, 0));
+        for (int i = 0; i < 5; i++) ex.add(new LabeledExample(new int[]{i + 1}, i % 2, null, null, -1, -1, 0));
         ExampleSampler a = new ExampleSampler(ex, Architecture.SEQUENCE_CLASSIFICATION, 2, 4, 0, 9);
         int[] seen = new int[5];
         for (int i = 0; i < 5; i++) seen[a.next(1).ids()[0] - 1]++;

@@ -21,8 +21,13 @@ public final class TaskFixtures {
 
     /** A random causal LM checkpoint (hidden 16, 2 layers, GQA) in dir, with the byte tokenizer beside it. */
     public static Path byteLm(Path dir) throws IOException {
+        return byteLm(dir, 5);
+    }
+
+    /** {@link #byteLm(Path)} with weights drawn from seed. */
+    public static Path byteLm(Path dir, long seed) throws IOException {
         NemotronConfig c = NemotronConfig.of(ByteTokenizer.VOCAB_SIZE, 16, 24, 2, 2, 1, 8, false);
-        Checkpoint.save(dir, c, Parameters.initialize(c, 5), Dtype.F32);
+        Checkpoint.save(dir, c, Parameters.initialize(c, seed), Dtype.F32);
         ByteTokenizer.create().save(dir.resolve("tokenizer.json"));
         return dir;
     }
