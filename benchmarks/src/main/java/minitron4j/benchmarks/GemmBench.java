@@ -7,10 +7,12 @@ import minitron4j.kernels.Gemm;
 import minitron4j.kernels.Parallel;
 
 /**
- * Quick GFLOP/s check of {@code Gemm.sgemm} against {@link RowwiseGemm} measured in the same run.
+ * Quick GFLOP/s check of {@code Gemm.sgemm} against a baseline measured in the same run: by default
+ * {@link RowwiseGemm}, with {@code --openblas} OpenBLAS's native kernel through numpy
+ * ({@link OpenBlasBaseline}); the ratio is of the medians.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar minitron4j.benchmarks.GemmBench \
- *     [--threads N] [--seconds S] [--no-baseline] [rows x out x in ...]
+ *     [--threads N] [--seconds S] [--no-baseline | --openblas] [rows x out x in ...]
  * </pre>
  * Each layer shape (default: 1024^3 and the training shapes) is run as its three products NT, NN,
  * TN (see {@link GemmShape}). All three are first run for a few seconds so that C2 has compiled the
@@ -24,35 +26,43 @@ public final class GemmBench {
 
     private GemmBench() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         double seconds = 2;
-        boolean baseline = true;
+        boolean baseline = true, openblas = false;
         List<String> layers = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> Parallel.setThreads(Integer.parseInt(args[++i]));
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--no-baseline" -> baseline = false;
+                case "--openblas" -> openblas = true;
                 default -> layers.add(args[i]);
             }
         }
         if (layers.isEmpty()) layers = List.of(DEFAULT_LAYERS);
         warmUp();
-        System.out.printf("threads=%d; GFLOP/s as best / median call%n", Parallel.threads());
-        System.out.printf("%-30s %17s %17s %7s%n", "product", "sgemm", baseline ? "rowwise" : "", baseline ? "ratio" : "");
-        for (String layer : layers) {
-            for (String op : new String[] {"NT", "NN", "TN"}) {
-                GemmShape s = GemmShape.parse(op, layer);
-                Random rnd = new Random(42);
-                float[] a = random(rnd, s.m() * s.k()), b = random(rnd, s.k() * s.n()), c = new float[s.m() * s.n()];
-                double[] fast = time(seconds, s.flops(), () -> Gemm.sgemm(s.transA(), s.transB(), s.m(), s.n(), s.k(),
-                        a, 0, s.lda(), b, 0, s.ldb(), 0f, c, 0, s.n()));
-                if (baseline) {
-                    double[] base = time(seconds, s.flops(), () -> RowwiseGemm.multiply(s, a, b, c));
-                    System.out.printf("%-30s %7.1f / %7.1f %7.1f / %7.1f %6.2fx%n", s, fast[0], fast[1], base[0], base[1], fast[1] / base[1]);
-                } else {
-                    System.out.printf("%-30s %7.1f / %7.1f%n", s, fast[0], fast[1]);
-                }
+        try (OpenBlasBaseline blas = openblas ? new OpenBlasBaseline(Parallel.threads()) : null) {
+            System.out.printf("threads=%d; GFLOP/s as best / median call%s%n", Parallel.threads(),
+                    blas == null ? "" : "; OpenBLAS native through numpy " + blas.numpyVersion());
+            System.out.printf("%-30s %17s %17s %7s%n", "product", "sgemm", !baseline ? "" : blas != null ? "openblas" : "rowwise",
+                    baseline ? "ratio" : "");
+            for (String layer : layers) run(layer, seconds, baseline, blas);
+        }
+    }
+
+    /** The three products of one layer shape, each timed here and then by the baseline, back to back. */
+    private static void run(String layer, double seconds, boolean baseline, OpenBlasBaseline blas) throws java.io.IOException {
+        for (String op : new String[] {"NT", "NN", "TN"}) {
+            GemmShape s = GemmShape.parse(op, layer);
+            Random rnd = new Random(42);
+            float[] a = random(rnd, s.m() * s.k()), b = random(rnd, s.k() * s.n()), c = new float[s.m() * s.n()];
+            double[] fast = time(seconds, s.flops(), () -> Gemm.sgemm(s.transA(), s.transB(), s.m(), s.n(), s.k(),
+                    a, 0, s.lda(), b, 0, s.ldb(), 0f, c, 0, s.n()));
+            if (baseline) {
+                double[] base = blas != null ? blas.time(s, seconds) : time(seconds, s.flops(), () -> RowwiseGemm.multiply(s, a, b, c));
+                System.out.printf("%-30s %7.1f / %7.1f %7.1f / %7.1f %6.2fx%n", s, fast[0], fast[1], base[0], base[1], fast[1] / base[1]);
+            } else {
+                System.out.printf("%-30s %7.1f / %7.1f%n", s, fast[0], fast[1]);
             }
         }
     }
