@@ -101,6 +101,15 @@ class GemmTest {
     }
 
     @Test
+    void fewRowsAgainstAStoredWeight() {
+        // NT with 2..16 rows takes the row-dot route (each row of B dotted with every row of A); 17 packs again
+        int[][] shapes = {{2, 700, 300}, {3, 37, 1029}, {7, 513, 17}, {16, 129, 3072}, {16, 5, 2}, {17, 300, 129}};
+        Random rnd = new Random(5);
+        for (int[] s : shapes)
+            for (float beta : new float[] {0f, 1f, 0.5f}) Problem.random(rnd, false, true, s[0], s[1], s[2], beta).check();
+    }
+
+    @Test
     void betaZeroOverwritesNaN() {
         Random rnd = new Random(4);
         int[][] shapes = {{65, 129, 33}, {3, 7, 5}, {1, 300, 200}, {300, 1, 200}, {17, 17, 0}};
