@@ -39,16 +39,7 @@ class GradientCheckTest {
             assertTrue(maxAbs > 0, t.name() + " has an all-zero gradient");
             for (int trial = 0; trial < 6; trial++) {
                 int i = r.nextInt(t.size());
-                float saved = t.data()[i];
-                double h = 1e-2 * Math.max(1e-2, Math.abs(saved));
-                t.data()[i] = (float) (saved + h);
-                double up = ReferenceNemotron.crossEntropy(p, batch);
-                double hp = t.data()[i] - saved;
-                t.data()[i] = (float) (saved - h);
-                double hm = saved - t.data()[i];
-                double down = ReferenceNemotron.crossEntropy(p, batch);
-                t.data()[i] = saved;
-                double fd = (up - down) / (hp + hm);
+                double fd = CentralDifference.of(t, i, () -> ReferenceNemotron.crossEntropy(p, batch));
                 assertEquals(fd, g[i], 2e-3 * maxAbs + 1e-6, t.name() + "[" + i + "]");
             }
         }

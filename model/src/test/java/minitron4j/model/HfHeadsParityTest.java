@@ -12,11 +12,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.stream.Stream;
 
+import static minitron4j.model.FloatAsserts.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every model-card class against Hugging Face's own outputs (testdata/fixtures/hf-heads, written by
@@ -99,20 +98,5 @@ class HfHeadsParityTest {
             if (index == c.numHiddenLayers()) for (int i = 0; i < last.length; i++) dnorm[i] += 2 * last[i] / last.length;
         });
         return grads;
-    }
-
-    private static void assertClose(float[] want, float[] got, double tolerance, String what) {
-        assertEquals(want.length, got.length, what + ": size");
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < want.length; i++) {
-            double d = Math.abs(want[i] - got[i]);
-            if (d > worst) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= tolerance, what + " differs by " + worst + " at " + at + " (HF " + (at < 0 ? "" : want[at]) + ", ours "
-                + (at < 0 ? "" : got[at]) + "; " + Arrays.toString(Arrays.copyOf(want, Math.min(6, want.length))) + ")");
     }
 }

@@ -2,10 +2,9 @@ package minitron4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron4j.training.task.LabeledData;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,18 +23,11 @@ final class TaskInputs {
             out.add(o);
         }
         if (file != null) {
-            int n = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                n++;
-                if (line.isBlank()) continue;
-                JsonNode o;
-                try {
-                    o = JsonOutput.JSON.readTree(line);
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new IllegalArgumentException(file + ":" + n + ": not a JSON object (" + e.getOriginalMessage() + ")");
-                }
+            for (LabeledData.Line line : LabeledData.lines(file)) {
+                JsonNode o = line.node();
+                int n = line.number();
                 for (String f : concat(field, required)) {
-                    if (o == null || !o.hasNonNull(f)) throw new IllegalArgumentException(file + ":" + n + ": field " + f + " is missing");
+                    if (!o.hasNonNull(f)) throw new IllegalArgumentException(file + ":" + n + ": field " + f + " is missing");
                     JsonNode v = o.get(f);
                     boolean words = f.equals("tokens"); // token classification's words; every other input is a string
                     boolean ok = words ? v.isArray() && !v.isEmpty() && java.util.stream.StreamSupport.stream(v.spliterator(), false).allMatch(JsonNode::isTextual)

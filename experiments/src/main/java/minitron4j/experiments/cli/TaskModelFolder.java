@@ -7,6 +7,7 @@ import minitron4j.model.backend.Backend;
 import minitron4j.model.io.Checkpoint;
 import minitron4j.model.tokenizer.HfTokenizer;
 import minitron4j.model.tokenizer.Tokenizer;
+import minitron4j.training.task.TaskInference;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,10 +19,7 @@ import java.nio.file.Path;
  */
 record TaskModelFolder(Parameters params, Tokenizer tokenizer) {
     static TaskModelFolder open(Path dir, Architecture needed, Backend backend) throws IOException {
-        NemotronConfig c = NemotronConfig.load(dir);
-        if (c.architecture() != needed)
-            throw new IllegalArgumentException(dir + ": config.json's architectures names " + c.architecture().hfName() + "; this command needs a "
-                    + needed.hfName() + " (minitron4j finetune --task " + needed.task() + " makes one)");
+        TaskInference.requireClass(NemotronConfig.load(dir), needed, dir.toString());
         Path tok = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tok)) throw new IllegalArgumentException(dir + ": no tokenizer.json beside the weights");
         return new TaskModelFolder(Checkpoint.load(dir, backend.weightStorage()).params(), HfTokenizer.load(tok));

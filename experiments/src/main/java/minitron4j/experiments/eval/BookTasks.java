@@ -1,5 +1,6 @@
 package minitron4j.experiments.eval;
 
+import minitron4j.training.SeededShuffle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package minitron4j.experiments.eval;
 
+import minitron4j.training.SeededShuffle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

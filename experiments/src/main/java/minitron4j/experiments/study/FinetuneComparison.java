@@ -91,7 +91,7 @@ public final class FinetuneComparison {
         RunFolder folder = new RunFolder(dir);
         OptionalInt latest = Files.isDirectory(dir) ? folder.latestStep() : OptionalInt.empty();
         if (latest.isPresent() && latest.getAsInt() == spec.steps()) {
-            FinetuneSpec asRun = FinetuneSpec.fromJson(folder.savedSpec(), folder.file(RunFolder.CONFIG));
+            FinetuneSpec asRun = FinetuneSpec.saved(folder);
             if (!asRun.differences(spec).isEmpty())
                 throw new IllegalArgumentException(dir + " holds a run with other options (" + asRun.differences(spec) + "); choose another --out");
             return folder.checkpoint(spec.steps());

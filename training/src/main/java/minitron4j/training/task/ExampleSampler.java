@@ -4,11 +4,13 @@ import minitron4j.model.Architecture;
 import minitron4j.model.Batch;
 import minitron4j.model.SplitMix;
 import minitron4j.training.BatchSource;
+import minitron4j.training.SeededShuffle;
 import minitron4j.training.WindowSampler;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Draws labeled examples epoch by epoch, each epoch in its own seeded order (as HF's Trainer
@@ -23,7 +25,7 @@ public final class ExampleSampler implements BatchSource {
     private final long seed;
     private long drawn;
     private long orderEpoch = -1;
-    private int[] order;
+    private List<Integer> order;
 
     public ExampleSampler(List<LabeledExample> examples, Architecture task, int width, int seqLen, int padId, long seed) {
         if (examples.isEmpty()) throw new IllegalArgumentException("no training examples");
@@ -53,17 +55,11 @@ public final class ExampleSampler implements BatchSource {
         int n = examples.size();
         long epoch = k / n;
         if (epoch != orderEpoch) {
-            order = new int[n];
-            for (int i = 0; i < n; i++) order[i] = i;
-            SplittableRandom r = new SplittableRandom(SplitMix.mix(seed + epoch * 0x9E3779B97F4A7C15L));
-            for (int i = n - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1), t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            order = new ArrayList<>(IntStream.range(0, n).boxed().toList());
+            SeededShuffle.shuffle(order, new SplittableRandom(SplitMix.mix(seed + epoch * 0x9E3779B97F4A7C15L)));
             orderEpoch = epoch;
         }
-        return examples.get(order[(int) (k % n)]);
+        return examples.get(order.get((int) (k % n)));
     }
 
     @Override

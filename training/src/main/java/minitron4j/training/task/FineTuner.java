@@ -39,7 +39,7 @@ public final class FineTuner {
         RunFolder run = new RunFolder(dir);
         try (FolderLock lock = FolderLock.inside(dir, resume ? "finetune --resume" : "finetune")) {
             if (resume) {
-                FinetuneSpec asRun = FinetuneSpec.fromJson(run.savedSpec(), run.file(RunFolder.CONFIG));
+                FinetuneSpec asRun = FinetuneSpec.saved(run);
                 if (spec != null && !asRun.differences(spec).isEmpty())
                     throw new IllegalArgumentException("--resume " + dir + ": the given options differ from " + run.file(RunFolder.CONFIG)
                             + " in " + asRun.differences(spec) + "; a resumed run keeps its options");

@@ -7,7 +7,9 @@ import minitron4j.model.AdamWSettings;
 import minitron4j.model.Architecture;
 import minitron4j.training.LoopSettings;
 import minitron4j.training.LrSchedule;
+import minitron4j.training.RunFolder;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -89,7 +91,12 @@ public record FinetuneSpec(String task, Path model, Path data, Path val, int ste
         return o;
     }
 
-    public static FinetuneSpec fromJson(JsonNode o, Path source) {
+    /** The spec a fine-tuning run folder was started with (its config.json). */
+    public static FinetuneSpec saved(RunFolder run) throws IOException {
+        return fromJson(run.savedSpec(), run.file(RunFolder.CONFIG));
+    }
+
+    private static FinetuneSpec fromJson(JsonNode o, Path source) {
         try {
             return new FinetuneSpec(o.get("task").asText(), Path.of(o.get("model").asText()), Path.of(o.get("data").asText()),
                     o.hasNonNull("val") ? Path.of(o.get("val").asText()) : null, o.get("steps").asInt(), o.get("batch").asInt(),

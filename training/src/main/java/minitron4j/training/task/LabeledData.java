@@ -30,11 +30,15 @@ public final class LabeledData {
     private LabeledData() {
     }
 
-    /** The objects of a JSONL file with their line numbers (blank lines skipped). */
-    record Line(int number, JsonNode node) {
+    /** One object of a JSONL file and its 1-based line number. */
+    public record Line(int number, JsonNode node) {
     }
 
-    static List<Line> lines(Path file) throws IOException {
+    /**
+     * The objects of a JSONL file with their line numbers (blank lines skipped), each line refused by
+     * file and line when it is not a JSON object; none for an empty file.
+     */
+    public static List<Line> lines(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
         List<Line> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -53,6 +57,12 @@ public final class LabeledData {
                 out.add(new Line(n, node));
             }
         }
+        return out;
+    }
+
+    /** {@link #lines}, refusing a file without any. */
+    private static List<Line> examples(Path file) throws IOException {
+        List<Line> out = lines(file);
         if (out.isEmpty()) throw new IllegalArgumentException(file + ": no examples");
         return out;
     }
@@ -63,7 +73,7 @@ public final class LabeledData {
      * (regression); for token classification the sorted tag names; none for QA.
      */
     public static HeadSpec inferHead(Path file, Architecture task) throws IOException {
-        List<Line> lines = lines(file);
+        List<Line> lines = examples(file);
         return switch (task) {
             case SEQUENCE_CLASSIFICATION -> {
                 JsonNode first = field(file, lines.getFirst(), "label");
@@ -99,7 +109,7 @@ public final class LabeledData {
     public static List<LabeledExample> read(Path file, HeadSpec head, TaskEncoder encoder) throws IOException {
         List<LabeledExample> out = new ArrayList<>();
         int skipped = 0;
-        List<Line> lines = lines(file);
+        List<Line> lines = examples(file);
         ProblemType kind = head.architecture() == Architecture.SEQUENCE_CLASSIFICATION
                 ? head.problemType(field(file, lines.getFirst(), "label").isTextual()) : null;
         for (Line l : lines) {

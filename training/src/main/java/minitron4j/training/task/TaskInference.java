@@ -39,7 +39,7 @@ public final class TaskInference {
     }
 
     public List<Classification> classify(List<String> texts, int batch) {
-        require(Architecture.SEQUENCE_CLASSIFICATION);
+        requireClass(config, Architecture.SEQUENCE_CLASSIFICATION, "the model");
         int rows = config.hasPadToken() ? Math.max(1, batch) : 1;
         List<String> labels = config.head().labels();
         List<Classification> out = new ArrayList<>();
@@ -56,7 +56,7 @@ public final class TaskInference {
     }
 
     public Answer answer(String question, String context) {
-        require(Architecture.QUESTION_ANSWERING);
+        requireClass(config, Architecture.QUESTION_ANSWERING, "the model");
         TaskEncoder.Question q = encoder.question(question, context, -1, null);
         Batch b = ExampleBatches.inputs(List.of(q.ids()), q.ids().length, 0);
         float[] outputs = session.forward(b);
@@ -67,7 +67,7 @@ public final class TaskInference {
 
     /** A tag per word: the tag of its first token; null for a word cut off by the length limit. */
     public List<String> tag(List<String> words) {
-        require(Architecture.TOKEN_CLASSIFICATION);
+        requireClass(config, Architecture.TOKEN_CLASSIFICATION, "the model");
         TaskEncoder.Words encoded = encoder.words(words);
         Batch b = ExampleBatches.inputs(List.of(encoded.ids()), encoded.ids().length, 0);
         int[] tags = TaskPredictions.tags(config, session.forward(b), b, 0);
@@ -76,9 +76,13 @@ public final class TaskInference {
         return out;
     }
 
-    private void require(Architecture needed) {
+    /**
+     * Refuses a model of another class than a task needs, naming both; source names the model (its
+     * folder, for a command that checks before reading the weights).
+     */
+    public static void requireClass(NemotronConfig config, Architecture needed, String source) {
         if (config.architecture() != needed)
-            throw new IllegalArgumentException("this needs a " + needed.hfName() + "; the model is a " + config.architecture().hfName()
-                    + " (config.json's architectures; minitron4j finetune --task " + needed.task() + " makes one)");
+            throw new IllegalArgumentException(source + ": config.json's architectures names " + config.architecture().hfName()
+                    + "; this needs a " + needed.hfName() + " (minitron4j finetune --task " + needed.task() + " makes one)");
     }
 }

@@ -1,14 +1,17 @@
-package minitron4j.experiments.eval;
+package minitron4j.training;
 
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Fisher-Yates with a SplittableRandom (Collections.shuffle wants a java.util.Random), so task builds are seed-exact. */
-final class SeededShuffle {
+/**
+ * Fisher-Yates with a SplittableRandom (Collections.shuffle wants a java.util.Random), so task builds
+ * and example orders are seed-exact.
+ */
+public final class SeededShuffle {
     private SeededShuffle() {
     }
 
-    static <T> void shuffle(List<T> list, SplittableRandom random) {
+    public static <T> void shuffle(List<T> list, SplittableRandom random) {
         for (int i = list.size() - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             T tmp = list.get(i);
