@@ -112,8 +112,11 @@ public final class HeadLoss implements LogitLoss {
 
     /** The pooled [B, K] outputs of a sequence classifier from its per-position outputs [N, K]. */
     public static float[] pooled(NemotronConfig config, float[] outputs, Batch batch) {
-        int k = config.headOutputs();
-        int[] pos = pooledPositions(config, batch);
+        return gather(outputs, batch, pooledPositions(config, batch), config.headOutputs());
+    }
+
+    /** Row b's k outputs at position pos[b], for every row: [B, k]. */
+    private static float[] gather(float[] outputs, Batch batch, int[] pos, int k) {
         float[] out = new float[batch.batch() * k];
         for (int b = 0; b < pos.length; b++) System.arraycopy(outputs, (b * batch.seq() + pos[b]) * k, out, b * k, k);
         return out;
@@ -135,16 +138,16 @@ public final class HeadLoss implements LogitLoss {
     }
 
     private double sequence(float[] outputs, Batch batch, int k, HeadTargets targets) {
-        float[] pooled = pooled(config, outputs, batch);
         int[] pos = pooledPositions(config, batch);
+        float[] pooled = gather(outputs, batch, pos, k);
         int rows = batch.batch();
         float[] grad = new float[pooled.length];
-        double loss = switch (problemType(config, targets)) {
+        ProblemType type = problemType(config, targets);
+        double loss = switch (type) {
             case REGRESSION, MULTI_LABEL -> {
                 if (!(targets instanceof HeadTargets.SequenceValues v) || v.width() != k)
-                    throw new IllegalArgumentException(problemType(config, targets).hfName() + " takes " + k
-                            + " float label(s) per row, got " + describe(targets));
-                yield problemType(config, targets) == ProblemType.REGRESSION ? mse(pooled, v.values(), grad)
+                    throw new IllegalArgumentException(type.hfName() + " takes " + k + " float label(s) per row, got " + describe(targets));
+                yield type == ProblemType.REGRESSION ? mse(pooled, v.values(), grad)
                         : bceWithLogits(pooled, v.values(), grad);
             }
             case SINGLE_LABEL -> {

@@ -1,6 +1,7 @@
 package minitron4j.training.task;
 
 import minitron4j.kernels.CrossEntropy;
+import minitron4j.model.Architecture;
 import minitron4j.model.Batch;
 import minitron4j.model.NemotronConfig;
 import minitron4j.model.ProblemType;
@@ -55,13 +56,14 @@ public final class TaskEvaluation {
                 lossSum += loss * part.size();
                 lossRows += part.size();
             }
+            double[][] probabilities = c.architecture() == Architecture.SEQUENCE_CLASSIFICATION ? TaskPredictions.sequence(c, out, batch) : null;
             for (int r = 0; r < part.size(); r++) {
                 LabeledExample e = part.get(r);
                 int at = from + r;
                 weights[at] = 1;
                 switch (c.architecture()) {
                     case SEQUENCE_CLASSIFICATION -> {
-                        double[] p = TaskPredictions.sequence(c, out, batch, r);
+                        double[] p = probabilities[r];
                         switch (type) {
                             case SINGLE_LABEL -> {
                                 int guess = TaskPredictions.argmax(p);

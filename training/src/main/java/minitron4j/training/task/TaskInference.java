@@ -46,11 +46,8 @@ public final class TaskInference {
         for (int from = 0; from < texts.size(); from += rows) {
             List<int[]> ids = texts.subList(from, Math.min(texts.size(), from + rows)).stream().map(encoder::text).toList();
             Batch b = ExampleBatches.inputs(ids, ids.stream().mapToInt(x -> x.length).max().orElse(1), config.hasPadToken() ? config.padTokenId() : 0);
-            float[] outputs = session.forward(b);
-            for (int r = 0; r < ids.size(); r++) {
-                double[] p = TaskPredictions.sequence(config, outputs, b, r);
+            for (double[] p : TaskPredictions.sequence(config, session.forward(b), b))
                 out.add(new Classification(labels.get(TaskPredictions.argmax(p)), p));
-            }
         }
         return out;
     }

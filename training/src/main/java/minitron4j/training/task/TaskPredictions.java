@@ -17,16 +17,19 @@ public final class TaskPredictions {
     private TaskPredictions() {
     }
 
-    /** Row b's probabilities over the labels (regression: the predicted value). */
-    public static double[] sequence(NemotronConfig c, float[] outputs, Batch batch, int b) {
+    /** Each row's probabilities over the labels (regression: the predicted values), from one pooling of the batch. */
+    public static double[][] sequence(NemotronConfig c, float[] outputs, Batch batch) {
         int k = c.headOutputs();
         float[] pooled = HeadLoss.pooled(c, outputs, batch);
-        double[] p = new double[k];
         ProblemType type = c.head().problemType(true);
-        for (int j = 0; j < k; j++) p[j] = pooled[b * k + j];
-        if (type == ProblemType.MULTI_LABEL) for (int j = 0; j < k; j++) p[j] = 1 / (1 + Math.exp(-p[j]));
-        if (type == ProblemType.SINGLE_LABEL) softmax(p);
-        return p;
+        double[][] rows = new double[batch.batch()][k];
+        for (int b = 0; b < rows.length; b++) {
+            double[] p = rows[b];
+            for (int j = 0; j < k; j++) p[j] = pooled[b * k + j];
+            if (type == ProblemType.MULTI_LABEL) for (int j = 0; j < k; j++) p[j] = 1 / (1 + Math.exp(-p[j]));
+            if (type == ProblemType.SINGLE_LABEL) softmax(p);
+        }
+        return rows;
     }
 
     /** The tag id of every position of row b. */
