@@ -1,5 +1,8 @@
 package minitron4j.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Causal grouped-query attention with softmax in fp32, as HF's eager path computes it:
  * out = softmax(q k^T / sqrt(hd) + causal mask) v. Query head h reads KV head h / (nh / nkv).
@@ -26,6 +29,8 @@ public final class Attention {
      * not kept, and lets the block skip the keys beyond its last row (half the causal square).
      */
     static final int ROWS = 64;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int W = F.length();
 
     private Attention() {}
 
@@ -102,27 +107,19 @@ public final class Attention {
 
     /** p[o, o+keys) holds the raw scores of the query at pos: becomes the softmax of scale*scores over keys 0..pos, 0 after. */
     private static void softmaxRow(float[] p, int o, int pos, int keys, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= pos; j++) {
-            float sc = p[o + j] * scale;
-            p[o + j] = sc;
-            max = Math.max(max, sc);
-        }
-        float sum = 0f;
-        for (int j = 0; j <= pos; j++) {
-            float e = (float) Math.exp(p[o + j] - max);
-            p[o + j] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int j = 0; j <= pos; j++) p[o + j] *= inv;
+        VectorMath.scale(p, o, pos + 1, scale);
+        float max = VectorMath.max(p, o, pos + 1);
+        VectorMath.scale(p, o, pos + 1, 1f / VectorMath.expInPlace(p, o, pos + 1, max));
         java.util.Arrays.fill(p, o + pos + 1, o + keys, 0f);
     }
 
     /** ds[o, o+keys) holds dP of one query: becomes dS = P (dP - sum(P dP)) * scale (0 where P is masked). */
     private static void softmaxBackwardRow(float[] ds, int o, float[] probs, int po, int keys, float scale) {
-        float dot = 0f;
-        for (int j = 0; j < keys; j++) dot += probs[po + j] * ds[o + j];
-        for (int j = 0; j < keys; j++) ds[o + j] = probs[po + j] * (ds[o + j] - dot) * scale;
+        float dot = VectorMath.dot(probs, po, ds, o, keys);
+        int j = 0;
+        for (; j <= keys - W; j += W) {
+            FloatVector.fromArray(F, ds, o + j).sub(dot).mul(FloatVector.fromArray(F, probs, po + j)).mul(scale).intoArray(ds, o + j);
+        }
+        for (; j < keys; j++) ds[o + j] = probs[po + j] * (ds[o + j] - dot) * scale;
     }
 }

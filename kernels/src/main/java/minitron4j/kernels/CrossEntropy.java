@@ -1,11 +1,16 @@
 package minitron4j.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Next-token cross-entropy as HF defines it: mean over positions whose target is not
  * {@link #IGNORE} of -log softmax(logits)[target], computed with log-sum-exp.
  */
 public final class CrossEntropy {
     public static final int IGNORE = -100;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int W = F.length();
 
     private CrossEntropy() {}
 
@@ -53,23 +58,33 @@ public final class CrossEntropy {
                     if (!accumulate) java.util.Arrays.fill(grad, off, off + vocab, 0f);
                     continue;
                 }
+                checkTarget(t, i, vocab);
                 float lse = (float) logSumExp(logits, off, vocab);
-                for (int j = 0; j < vocab; j++) {
-                    float g = (float) Math.exp(logits[off + j] - lse) * scale;
-                    if (j == t) g -= scale;
-                    grad[off + j] = accumulate ? grad[off + j] + g : g;
-                }
+                gradientRow(logits, off, vocab, lse, scale, grad, accumulate);
+                grad[off + t] -= scale;
             }
         });
     }
 
+    /** grad[off+j] (+)= exp(logits[off+j] - lse) * scale for j &lt; vocab; grad may be logits. */
+    private static void gradientRow(float[] logits, int off, int vocab, float lse, float scale, float[] grad, boolean accumulate) {
+        FloatVector shift = FloatVector.broadcast(F, lse);
+        int j = 0;
+        for (; j <= vocab - W; j += W) {
+            FloatVector g = VectorMath.exp(FloatVector.fromArray(F, logits, off + j).sub(shift)).mul(scale);
+            if (accumulate) g = g.add(FloatVector.fromArray(F, grad, off + j));
+            g.intoArray(grad, off + j);
+        }
+        for (; j < vocab; j++) {
+            float g = VectorMath.exp(logits[off + j] - lse) * scale;
+            grad[off + j] = accumulate ? grad[off + j] + g : g;
+        }
+    }
+
     /** log sum_j exp(x[off+j]) over n entries, stable. */
     public static double logSumExp(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, x[off + j]);
-        double s = 0;
-        for (int j = 0; j < n; j++) s += Math.exp(x[off + j] - max);
-        return max + Math.log(s);
+        float max = VectorMath.max(x, off, n);
+        return max + Math.log(VectorMath.sumExp(x, off, n, 1f, max));
     }
 
     static void checkTarget(int t, int row, int vocab) {

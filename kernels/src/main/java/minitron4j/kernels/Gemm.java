@@ -17,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * steps of the sum, op(B) is packed into slivers of NR columns ([KC][NR], contiguous) shared by all
  * threads; each task then packs a block of at most MC_SLIVERS*MR rows of op(A) into slivers of MR rows
  * ([KC][MR]) and sweeps the micro-kernel over its tiles: one MR x NR tile of C is held in 2*MR
- * vector accumulators for the whole KC loop. Packing absorbs the transposes, strides and offsets,
+ * vector accumulators for the whole KC loop. A task with few column slivers reads rows of a
+ * non-transposed A in place instead, since its packed block would serve too few tiles to repay
+ * the transpose. Packing absorbs the transposes, strides and offsets,
  * and pads edges with zeros, so one kernel serves all four transpose combinations.
  *
  * <p>Products too small to repay packing run as plain loops; a single row or column of C (m == 1 or
@@ -59,6 +61,8 @@ public final class Gemm {
      * and with 4 a thread the caller waited for the last chunk about 7% of the time.
      */
     private static final int GEMV_CHUNKS_PER_THREAD = 16;
+    /** Up to this many column slivers a task reads its A rows in place rather than packing them. */
+    private static final int IN_PLACE_A_SLIVERS = 16;
     /** A task's share of columns is at least this many slivers, to amortise packing its A block. */
     private static final int MIN_SLIVERS_PER_TASK = 8;
 
@@ -418,21 +422,30 @@ public final class Gemm {
             int q0 = share(aSlivers, rowTasks, rowTask), q1 = share(aSlivers, rowTasks, rowTask + 1);
             TaskBuffers buf = TaskBuffers.LOCAL.get();
             float[] ap = buf.packedA;
-            packA(q0, q1, t, ap);
             int slivers = Math.ceilDiv(nc, NR);
-            int s1 = share(slivers, colTasks, colTask + 1);
-            for (int s = share(slivers, colTasks, colTask); s < s1; s++) {
+            int sFrom = share(slivers, colTasks, colTask), s1 = share(slivers, colTasks, colTask + 1);
+            // Stored A rows are read in place when the packed block would serve few column slivers:
+            // packing is a strided scalar transpose, as costly as a few slivers' products (with n =
+            // 256 it was a tenth of a training step). Only a partial last sliver is packed (zero rows).
+            boolean inPlace = !transA && s1 - sFrom <= IN_PLACE_A_SLIVERS;
+            if (inPlace) {
+                if (q1 * MR > m) packA(q1 - 1, q1, t, ap);
+            } else {
+                packA(q0, q1, t, ap);
+            }
+            for (int s = sFrom; s < s1; s++) {
                 int j = jc + s * NR, cols = Math.min(NR, jc + nc - j);
                 for (int q = q0; q < q1; q++) {
                     int i = q * MR, rows = Math.min(MR, m - i), ci = cOff + i * ldc + j;
-                    int ai = (q - q0) * MR * kc, bi = s * NR * kc;
-                    if (rows == MR && cols == NR) {
-                        kernel(kc, ap, ai, bp, bi, blockBeta, c, ci, ldc);
-                    } else {
-                        float[] tile = buf.tile;
-                        kernel(kc, ap, ai, bp, bi, 0f, tile, 0, NR);
+                    boolean whole = rows == MR && cols == NR;
+                    float[] dst = whole ? c : buf.tile;
+                    int di = whole ? ci : 0, ldd = whole ? ldc : NR, bi = s * NR * kc;
+                    float dstBeta = whole ? blockBeta : 0f;
+                    if (inPlace && rows == MR) kernel(kc, a, aOff + i * lda + p0, lda, 1, bp, bi, dstBeta, dst, di, ldd);
+                    else kernel(kc, ap, inPlace ? 0 : (q - q0) * MR * kc, 1, MR, bp, bi, dstBeta, dst, di, ldd);
+                    if (!whole) {
                         for (int r = 0; r < rows; r++) {
-                            for (int x = 0; x < cols; x++) put(c, ci + r * ldc + x, tile[r * NR + x], blockBeta);
+                            for (int x = 0; x < cols; x++) put(c, ci + r * ldc + x, buf.tile[r * NR + x], blockBeta);
                         }
                     }
                 }
@@ -446,10 +459,13 @@ public final class Gemm {
     }
 
     /**
-     * The MR x NR tile of C at ci (row stride ldc) = beta*C + the product of the A sliver at ai and
-     * the B sliver at bi over kc steps; beta == 0 stores without reading C.
+     * The MR x NR tile of C at ci (row stride ldc) = beta*C + the product of MR rows of A and the B
+     * sliver at bi over kc steps; beta == 0 stores without reading C. Row r's step p is read at
+     * ai + r*rowStride + p*stepStride: (1, MR) for a packed sliver, (lda, 1) for rows read in place.
+     * (Measured on the 2-core machine: the strides cost the packed case nothing against constant offsets.)
      */
-    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float beta, float[] c, int ci, int ldc) {
+    private static void kernel(int kc, float[] ap, int ai, int rowStride, int stepStride, float[] bp, int bi, float beta,
+                               float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c0a = z, c0b = z;
         FloatVector c1a = z, c1b = z;
@@ -463,21 +479,23 @@ public final class Gemm {
         FloatVector c9a = z, c9b = z;
         FloatVector c10a = z, c10b = z;
         FloatVector c11a = z, c11b = z;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+        int a0 = ai, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        int a6 = a5 + rowStride, a7 = a6 + rowStride, a8 = a7 + rowStride, a9 = a8 + rowStride, a10 = a9 + rowStride, a11 = a10 + rowStride;
+        for (int p = 0, o = 0; p < kc; p++, o += stepStride, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi);
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + W);
-            FloatVector x = FloatVector.broadcast(F, ap[ai]); c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
-            x = FloatVector.broadcast(F, ap[ai + 1]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
-            x = FloatVector.broadcast(F, ap[ai + 2]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
-            x = FloatVector.broadcast(F, ap[ai + 3]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
-            x = FloatVector.broadcast(F, ap[ai + 4]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b);
-            x = FloatVector.broadcast(F, ap[ai + 5]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b);
-            x = FloatVector.broadcast(F, ap[ai + 6]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
-            x = FloatVector.broadcast(F, ap[ai + 7]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
-            x = FloatVector.broadcast(F, ap[ai + 8]); c8a = x.fma(b0, c8a); c8b = x.fma(b1, c8b);
-            x = FloatVector.broadcast(F, ap[ai + 9]); c9a = x.fma(b0, c9a); c9b = x.fma(b1, c9b);
-            x = FloatVector.broadcast(F, ap[ai + 10]); c10a = x.fma(b0, c10a); c10b = x.fma(b1, c10b);
-            x = FloatVector.broadcast(F, ap[ai + 11]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b);
+            FloatVector x = FloatVector.broadcast(F, ap[a0 + o]); c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
+            x = FloatVector.broadcast(F, ap[a1 + o]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
+            x = FloatVector.broadcast(F, ap[a2 + o]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
+            x = FloatVector.broadcast(F, ap[a3 + o]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
+            x = FloatVector.broadcast(F, ap[a4 + o]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b);
+            x = FloatVector.broadcast(F, ap[a5 + o]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b);
+            x = FloatVector.broadcast(F, ap[a6 + o]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
+            x = FloatVector.broadcast(F, ap[a7 + o]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
+            x = FloatVector.broadcast(F, ap[a8 + o]); c8a = x.fma(b0, c8a); c8b = x.fma(b1, c8b);
+            x = FloatVector.broadcast(F, ap[a9 + o]); c9a = x.fma(b0, c9a); c9b = x.fma(b1, c9b);
+            x = FloatVector.broadcast(F, ap[a10 + o]); c10a = x.fma(b0, c10a); c10b = x.fma(b1, c10b);
+            x = FloatVector.broadcast(F, ap[a11 + o]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b);
         }
         store(c, ci, c0a, beta); store(c, ci + W, c0b, beta);
         store(c, ci + ldc, c1a, beta); store(c, ci + ldc + W, c1b, beta);

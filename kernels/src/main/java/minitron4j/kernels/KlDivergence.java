@@ -66,10 +66,7 @@ public final class KlDivergence {
 
     /** log sum_j exp(x[off+j] / tau), stable. */
     public static double logSumExpScaled(float[] x, int off, int n, float tau) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, x[off + j] / tau);
-        double s = 0;
-        for (int j = 0; j < n; j++) s += Math.exp(x[off + j] / tau - max);
-        return max + Math.log(s);
+        float max = VectorMath.max(x, off, n) / tau;
+        return max + Math.log(VectorMath.sumExp(x, off, n, tau, max));
     }
 }

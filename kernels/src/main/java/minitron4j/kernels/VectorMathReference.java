@@ -37,4 +37,25 @@ public final class VectorMathReference {
         }
         return s;
     }
+
+    public static float max(float[] x, int off, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    public static double sumExp(float[] x, int off, int n, float divisor, float shift) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Math.exp(x[off + i] / divisor - shift);
+        return s;
+    }
+
+    public static float expInPlace(float[] x, int off, int n, float shift) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - shift);
+            s += x[off + i];
+        }
+        return s;
+    }
 }

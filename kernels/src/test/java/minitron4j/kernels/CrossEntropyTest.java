@@ -106,6 +106,11 @@ class CrossEntropyTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CrossEntropy.forward(new float[6], new int[] {0, 3}, 2, 3, null));
         assertTrue(e.getMessage().contains("target id 3 at position 1"), e.getMessage());
+        // the gradient too: a target past the vocabulary would land in the next row
+        float[] grad = new float[6];
+        e = assertThrows(IllegalArgumentException.class,
+                () -> CrossEntropy.backwardInPlace(new float[6], new int[] {3, 0}, 2, 3, 1f, grad, false));
+        assertTrue(e.getMessage().contains("target id 3 at position 0"), e.getMessage());
     }
 
     private static int[] oneTarget(int[] targets, int keep) {

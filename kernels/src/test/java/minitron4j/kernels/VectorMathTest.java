@@ -66,4 +66,46 @@ class VectorMathTest {
         float[] big = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 0f, -0f};
         assertEquals(-1, VectorMath.firstNonFinite(big, 0, big.length), "the largest and smallest finite values are finite");
     }
+
+    @Test
+    void maxAndExponentialsMatchReference() {
+        Random rnd = new Random(6);
+        for (int n : LENGTHS) {
+            float[] x = random(rnd, n + 3);
+            for (int i = 0; i < x.length; i++) x[i] *= 30;
+            assertEquals(VectorMathReference.max(x, 3, n), VectorMath.max(x, 3, n), 0f, "max n=" + n);
+            float shift = n == 0 ? 0f : VectorMath.max(x, 3, n);
+            double want = VectorMathReference.sumExp(x, 3, n, 1f, shift);
+            assertEquals(want, VectorMath.sumExp(x, 3, n, 1f, shift), 1e-6 * want + 1e-30, "sumExp n=" + n);
+            double wantScaled = VectorMathReference.sumExp(x, 3, n, 2.5f, shift / 2.5f);
+            assertEquals(wantScaled, VectorMath.sumExp(x, 3, n, 2.5f, shift / 2.5f), 1e-6 * wantScaled + 1e-30, "sumExp / 2.5 n=" + n);
+            float[] got = x.clone(), ref = x.clone();
+            float sum = VectorMath.expInPlace(got, 3, n, shift), refSum = VectorMathReference.expInPlace(ref, 3, n, shift);
+            assertEquals(refSum, sum, 1e-6f * n + 1e-30f, "expInPlace sum n=" + n);
+            for (int i = 0; i < x.length; i++) assertEquals(ref[i], got[i], 2 * Math.ulp(ref[i]), "expInPlace n=" + n + " at " + i);
+        }
+    }
+
+    /** exp within 2 ulp of Math.exp over its whole range, its vector lanes equal to the scalar twin bit for bit. */
+    @Test
+    void exponentialIsAccurateAndLanesEqualTheScalarForm() {
+        Random rnd = new Random(7);
+        float[] x = new float[100_003];
+        for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat() * 220 - 115;
+        float[] edges = {0f, -0f, 1f, -1f, 88.72f, 88.7228f, 88.8f, 89f, 1e30f, -87.33f, -100f, -103.9f, -104f, -200f, 1e-8f, -1e-8f,
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE};
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        float[] lanes = x.clone();
+        VectorMath.expInPlace(lanes, 0, lanes.length, 0f);
+        for (int i = 0; i < x.length; i++) {
+            float want = (float) Math.exp(x[i]), scalar = VectorMath.exp(x[i]);
+            assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(lanes[i]), "lane vs scalar at x=" + x[i]);
+            if (Float.isNaN(want) || Float.isInfinite(want) || want == 0f) {
+                assertEquals(want, scalar, 0f, "exp(" + x[i] + ")");
+            } else {
+                // below the normal range the result is a denormal: an ulp is then absolute
+                assertEquals(want, scalar, 2 * Math.ulp(want), "exp(" + x[i] + ")");
+            }
+        }
+    }
 }
