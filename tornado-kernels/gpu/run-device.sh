@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Run ON the device machine (no Java there; everything comes in .gpu/, made by prepare.sh), from the
 # repository root: bash tornado-kernels/gpu/run-device.sh [ptx|opencl|both|none]   (default ptx)
+# 0. PyTorch + HF transformers on the same GPU in the same session (pytorch_baseline.py: the KD step,
+#    the teacher's forward, HF generate and cuBLAS matmuls at the bench shape, fp32 eager and bf16 + SDPA),
+#    the figures the TornadoVM numbers are compared with; PYTORCH=0 skips it;
 # 1. unpacks the TornadoVM bundle;
 # 2. HF fixture parity through the command line with --backend tornado (forward, grads CE, grads KD
 #    at tau 2, greedy generate) and ParityCheck, per backend named (none: skip), with the default
@@ -10,7 +13,7 @@
 # Results: $OUT (default .gpu/out) gets summary.jsonl (one JSON line per check), gpu.txt, one
 # bench-<variant>.json per variant and logs.tar.gz (every log); outputs and logs are written under
 # $WORK (default .gpu/work) first, since the device tool brings back at most 8 files from $OUT.
-# Env: FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per parity JVM, default 150),
+# Env: PYTORCH (0: skip stage 0), PYTORCH_TO (its seconds, default 300), FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per parity JVM, default 150),
 # DEVICE_MEMORY (TornadoVM device heap, default 64GB; the anchor shape needs more than the 1 GB default),
 # BENCH_BACKEND (default ptx; "none" skips the bench), GEMMS (default "blocked tiled16"),
 # BENCH_SHAPE (default anchor), BENCH_STEPS (default 5), MATMUL_N (default 2048), BENCH_TO (seconds per
@@ -30,6 +33,15 @@ BASE_OPTS="-Dtornado.tvm.maxbytecodesize=65536 -Dtornado.device.memory=${DEVICE_
 export JVM_OPTS="$BASE_OPTS"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
 SUMMARY="$OUT/summary.jsonl"; : > "$SUMMARY"
+
+if [ "${PYTORCH:-1}" != 0 ]; then
+  t0=$SECONDS
+  timeout "${PYTORCH_TO:-300}" python3 "$ROOT/tornado-kernels/gpu/pytorch_baseline.py" --shape "${BENCH_SHAPE:-anchor}" \
+    --steps "${BENCH_STEPS:-5}" --matmul "${MATMUL_N:-2048}" > "$WORK/pytorch.out" 2> "$WORK/pytorch.err"
+  rc=$?
+  grep '^{' "$WORK/pytorch.out" >> "$SUMMARY"
+  echo "{\"pytorch\":\"done\",\"rc\":$rc,\"wall_s\":$((SECONDS - t0))}" | tee -a "$SUMMARY"
+fi
 
 parity() {  # $1 backend, $2 fixture
   local b=$1 f=$2 fx="$G/fixtures/$2" o="$WORK/$1-$2" t0=$SECONDS
