@@ -129,16 +129,9 @@ public record DistillationLoss(LogitLossKind kind, double tau, int topK, double 
             float ft = (float) tau;
             double lseS = KlDivergence.logSumExpScaled(s, off, vocab, ft);
             double lseT = KlDivergence.logSumExpScaled(t, off, vocab, ft);
-            double kl = 0;
-            for (int j = 0; j < vocab; j++) {
-                double lt = t[off + j] / ft - lseT, ls = s[off + j] / ft - lseS;
-                kl += Math.exp(lt) * (lt - ls);
-            }
-            for (int j = 0; j < vocab; j++) {
-                double sj = s[off + j];
-                double q = Math.exp(sj / ft - lseS), p = Math.exp(t[off + j] / ft - lseT);
-                s[off + j] = (float) (tau * (q - p) * scale + ce(j, sj));
-            }
+            double kl = KlDivergence.row(s, t, off, vocab, ft, lseS, lseT);
+            KlDivergence.gradientRow(s, s, t, off, vocab, ft, lseS, lseT, (float) (tau * scale), false, (float) ceScale, (float) lse);
+            if (ceScale != 0) s[off + y] -= (float) ceScale;
             return kl;
         }
 
