@@ -147,8 +147,8 @@ final class DecodeGraphs implements Backend.Decoder {
             @Override
             public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray weight, int wSlot, LayerForward.At out,
                                int outFeatures, int inFeatures) {
-                graph.task(ch.task(graph, id, Launch.tiles2d(1, outFeatures)), GemmKernels::xWt, ch.ctx, off, in.buffer(), in.slot(), weight,
-                        wSlot, out.buffer(), out.slot(), 1, outFeatures, inFeatures, 0);
+                graph.task(ch.task(graph, id, Launch.matrixVector(outFeatures)), DecodeKernels::matrixVector, ch.ctx, off, in.buffer(),
+                        in.slot(), weight, wSlot, out.buffer(), out.slot(), outFeatures, inFeatures);
             }
 
             @Override
@@ -179,8 +179,8 @@ final class DecodeGraphs implements Backend.Decoder {
         int hs = c.hiddenSize(), z = Offsets.ZERO;
         g.task(ch.task(g, "lnf", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, x, z, w.normW, z, w.normB, z,
                 normed, z, mean, rstd, z, hs, (float) c.normEps());
-        g.task(ch.task(g, "lmHead", Launch.tiles2d(1, c.vocabSize())), GemmKernels::xWt, ch.ctx, off, normed, z, w.head, z,
-                logits, z, 1, c.vocabSize(), hs, 0);
+        g.task(ch.task(g, "lmHead", Launch.matrixVector(c.vocabSize())), DecodeKernels::matrixVector, ch.ctx, off, normed, z, w.head,
+                z, logits, z, c.vocabSize(), hs);
         return ch.close(g);
     }
 

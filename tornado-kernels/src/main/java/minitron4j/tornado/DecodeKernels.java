@@ -12,9 +12,15 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * h reads KV head h / (nh / nkv). The position and the layer's cache start are read from
  * {@code off} (see {@link Offsets}), so one compiled graph serves every layer and every step.
  * Attention runs as three tasks that each own their outputs: {@link #attentionScores},
- * {@link #attentionSoftmax} (one work-group per head), {@link #attentionValues}.
+ * {@link #attentionSoftmax} (one work-group per head), {@link #attentionValues}. The products of the
+ * token's row with the weights run as matrix-vector products ({@link #matrixVector}).
  */
 public final class DecodeKernels {
+    /** Rows of w one work-group of {@link #matrixVector} computes. */
+    public static final int MATRIX_VECTOR_ROWS = 4;
+    /** Lanes that split one row's dot product: a warp of 32 reads 128 contiguous bytes of the row. */
+    static final int LANES = Launch.GROUP / MATRIX_VECTOR_ROWS;
+
     private DecodeKernels() {}
 
     /**
@@ -35,6 +41,31 @@ public final class DecodeKernels {
             x.set(base + j, a * c - b * s);
             x.set(base + j + pairs, b * c + a * s);
         }
+    }
+
+    /**
+     * out[n] = w[n, k] x[k]: the forward product x W^T of one token. One work-group per
+     * {@link #MATRIX_VECTOR_ROWS} rows of w ({@link Launch#matrixVector}); the {@link #LANES} lanes of
+     * a row read neighbouring entries of it (c = lane, lane + LANES, ...) and their partial sums meet
+     * in a local-memory tree of fixed pairing, so the same inputs give the same bits. The 16x16
+     * matmul tiles over one row would leave 15 of every 16 threads idle.
+     */
+    public static void matrixVector(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray w, int wAt,
+                                    FloatArray out, int outAt, int n, int k) {
+        int lid = ctx.localIdx, lane = lid % LANES;
+        int row = ctx.groupIdx * MATRIX_VECTOR_ROWS + lid / LANES;
+        float[] partial = ctx.allocateFloatLocalArray(Launch.GROUP);
+        float sum = 0f;
+        if (row < n) {
+            int ox = off.get(xAt), ow = off.get(wAt) + row * k;
+            for (int c = lane; c < k; c += LANES) sum += w.get(ow + c) * x.get(ox + c);
+        }
+        partial[lid] = sum;
+        for (int stride = LANES / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lane < stride) partial[lid] += partial[lid + stride];
+        }
+        if (lane == 0 && row < n) out.set(off.get(outAt) + row, partial[lid]);
     }
 
     /**

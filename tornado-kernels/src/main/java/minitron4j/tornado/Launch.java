@@ -39,6 +39,11 @@ public final class Launch {
         return groupPerRow(lines * roundUp(seq, AttentionKernels.ROWS) / AttentionKernels.ROWS);
     }
 
+    /** {@link DecodeKernels#matrixVector}: one work-group of {@link #GROUP} threads per block of its rows of an output of n. */
+    public static WorkerGrid matrixVector(int n) {
+        return groupPerRow(roundUp(n, DecodeKernels.MATRIX_VECTOR_ROWS) / DecodeKernels.MATRIX_VECTOR_ROWS);
+    }
+
     /** Tiles of {@link GemmKernels#TILE}^2 threads over an output of rows x cols. */
     public static WorkerGrid tiles2d(int rows, int cols) {
         WorkerGrid w = new WorkerGrid2D(roundUp(cols, GemmKernels.TILE), roundUp(rows, GemmKernels.TILE));
