@@ -39,7 +39,7 @@ final class DecodeGraphs implements Backend.Decoder {
     private final int maxSeq;
     private final IntArray token = new IntArray(1);
     // one token's activations (x is the residual stream, updated in place layer by layer)
-    private final FloatArray x, normed, mean, rstd, q, att, h, up, scores, logits;
+    private final FloatArray x, normed, mean, rstd, q, att, h, up, logits;
     // the cache after RoPE, [L, maxSeq, nkv*hd]
     private final FloatArray keys, values;
     private final Offsets layerOffsets = new Offsets(16), fixedOffsets = new Offsets(1);
@@ -53,6 +53,7 @@ final class DecodeGraphs implements Backend.Decoder {
     DecodeGraphs(StackedParameters weights, int maxSeq) {
         NemotronConfig c = weights.config;
         c.requireCausalLm("generation");
+        AttentionKernels.checkHeadDim(c.headDim());
         if (maxSeq < 1) throw new IllegalArgumentException("a KV cache needs at least 1 position, got " + maxSeq);
         if (maxSeq > c.maxPositionEmbeddings())
             throw new IllegalArgumentException("cache of " + maxSeq + " positions exceeds max_position_embeddings "
@@ -68,14 +69,13 @@ final class DecodeGraphs implements Backend.Decoder {
         att = new FloatArray(qd);
         h = new FloatArray(hs);
         up = new FloatArray(c.intermediateSize());
-        scores = new FloatArray(c.numAttentionHeads() * maxSeq);
         logits = new FloatArray(c.vocabSize());
         keys = new FloatArray(cache);
         values = new FloatArray(cache);
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), maxSeq);
 
-        List<Object> shared = new ArrayList<>(List.of(token, rope.cos(), rope.sin(), x, normed, mean, rstd, q, att, h, up, scores,
-                logits, keys, values));
+        List<Object> shared = new ArrayList<>(List.of(token, rope.cos(), rope.sin(), x, normed, mean, rstd, q, att, h, up, logits, keys,
+                values));
         shared.addAll(weights.arrays());
         chain = new GraphChain(shared);
         plan = new GraphPlan(List.of(embed(weights), layer(weights), head(weights)), chain.grids);
@@ -137,7 +137,7 @@ final class DecodeGraphs implements Backend.Decoder {
         IntArray off = layerOffsets.array();
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, off);
         TokenLayerSlots s = slots;
-        int qd = c.qDim(), nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2,
+        int nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2,
                 z = Offsets.ZERO;
         LayerForward.At normedAt = new LayerForward.At(normed, z), upAt = new LayerForward.At(up, z);
         LayerForward.Operands o = new LayerForward.Operands(new LayerForward.At(x, z), normedAt, normedAt, mean, rstd, mean, rstd, z,
@@ -159,12 +159,8 @@ final class DecodeGraphs implements Backend.Decoder {
 
             @Override
             public void attention(TaskGraph graph) {
-                graph.task(ch.task(graph, "scores", Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, ch.ctx, off, q, keys, s.cache,
-                        s.pos, scores, nh, nkv, hd, maxSeq);
-                graph.task(ch.task(graph, "softmax", Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, ch.ctx, off, scores, s.pos,
-                        maxSeq);
-                graph.task(ch.task(graph, "values", Launch.threads(qd)), DecodeKernels::attentionValues, ch.ctx, off, scores, values, s.cache,
-                        s.pos, att, nh, nkv, hd, maxSeq);
+                graph.task(ch.task(graph, "attention", Launch.groupPerRow(nh)), DecodeKernels::attention, ch.ctx, off, q, keys, values,
+                        s.cache, s.pos, att, nh, nkv, hd);
             }
         });
         return ch.close(g);

@@ -4,6 +4,8 @@ import minitron4j.kernels.Attention;
 import minitron4j.kernels.GemmReference;
 import minitron4j.kernels.Rope;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -17,9 +19,8 @@ import static minitron4j.tornado.DeviceRun.device;
 import static minitron4j.tornado.DeviceRun.random;
 
 /**
- * The decode kernels against their CPU twins: one token's products with weights, its RoPE at a position, and its attention
- * over a cache of the second layer, at a position past two work-groups of cache rows (every
- * strided loop of the softmax turns more than once), with GQA and an odd head size.
+ * The decode kernels against their CPU twins: one token's products with the weights, its RoPE at a
+ * position and its attention over the cache.
  */
 class DecodeKernelsTest {
     /**
@@ -63,9 +64,15 @@ class DecodeKernelsTest {
             assertClose(wants.get(i), outs.get(i), 1e-5, "w x at " + shapes[i][0] + " x " + shapes[i][1]);
     }
 
-    @Test
-    void ropeAtAPositionAndAttentionOverTheCache() {
-        int layers = 2, maxSeq = 300, pos = 2 * Launch.GROUP + 13, nh = 6, nkv = 2, hd = 7, rotary = 4, kvd = nkv * hd;
+    /**
+     * RoPE and attention over the cache of the second layer: at position 0 (one cache row), past two
+     * work-groups' blocks of positions (the online softmax rescales twice, the last block partial),
+     * and with a head larger than a work-group (two dimensions per thread); GQA, odd head sizes.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, 7", "269, 7", "130, 131"})
+    void ropeAtAPositionAndAttentionOverTheCache(int pos, int hd) {
+        int layers = 2, maxSeq = 300, nh = 6, nkv = 2, rotary = 4, kvd = nkv * hd;
         SplittableRandom r = new SplittableRandom(5);
         float[] q = random(r, nh * hd, 1), cacheK = random(r, layers * maxSeq * kvd, 1), cacheV = random(r, layers * maxSeq * kvd, 1);
         int layerStart = maxSeq * kvd, row = layerStart + pos * kvd;
@@ -87,19 +94,14 @@ class DecodeKernelsTest {
         offsets.set(posAt, pos);
         RopeTables tables = new RopeTables(rotary, 10000, maxSeq);
         IntArray off = offsets.array();
-        FloatArray dQ = device(q), dK = device(cacheK), dV = device(cacheV), scores = new FloatArray(nh * maxSeq),
-                dOut = new FloatArray(nh * hd);
+        FloatArray dQ = device(q), dK = device(cacheK), dV = device(cacheV), dOut = new FloatArray(nh * hd);
         int pairs = rotary / 2, z = Offsets.ZERO;
         DeviceRun.once(new Object[]{off, dQ, dK, dV, tables.cos(), tables.sin()}, new Object[]{dQ, dK, dOut}, g -> g.graph
                 .task(g.task(Launch.threads(nh * pairs)), DecodeKernels::rope, g.ctx, off, dQ, z, tables.cos(), tables.sin(), posAt,
                         nh, hd, pairs)
                 .task(g.task(Launch.threads(nkv * pairs)), DecodeKernels::rope, g.ctx, off, dK, rowAt, tables.cos(), tables.sin(), posAt,
                         nkv, hd, pairs)
-                .task(g.task(Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, g.ctx, off, dQ, dK, cacheAt, posAt, scores,
-                        nh, nkv, hd, maxSeq)
-                .task(g.task(Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, g.ctx, off, scores, posAt, maxSeq)
-                .task(g.task(Launch.threads(nh * hd)), DecodeKernels::attentionValues, g.ctx, off, scores, dV, cacheAt, posAt, dOut,
-                        nh, nkv, hd, maxSeq));
+                .task(g.task(Launch.groupPerRow(nh)), DecodeKernels::attention, g.ctx, off, dQ, dK, dV, cacheAt, posAt, dOut, nh, nkv, hd));
         assertClose(rotatedQ, dQ, 1e-6, "rope of q at position " + pos);
         assertClose(wantK, dK, 1e-6, "cache after rope of its row " + pos);
         assertClose(out, dOut, 1e-5, "attention over cache rows 0.." + pos);
