@@ -37,9 +37,14 @@ public final class AttentionKernels {
     static final int BLOCK = Launch.GROUP / ROWS;
     /**
      * The largest head_dim the kernels take: the forward's staged K and V blocks and its
-     * accumulators then fill 40.5 KiB of local memory, within the 48 KiB a work-group gets on most GPUs.
+     * accumulators then fill 40.6 KiB of local memory, within the 48 KiB a work-group gets on most GPUs.
      */
     public static final int MAX_HEAD_DIM = 256;
+    /**
+     * Room per row of a staged block or an accumulator: rows sit {@code hd | 1} floats apart, an odd
+     * stride, so that the 16 lanes reading one entry of 16 different rows hit 16 different banks.
+     */
+    static final int STRIDE = MAX_HEAD_DIM + 1;
     /** The score of a masked pair: below every real score, and exp of it minus a real maximum is 0. */
     private static final float MASKED = -3.4e38f;
 
@@ -65,10 +70,10 @@ public final class AttentionKernels {
         int t0 = (group % blocks) * ROWS, h = (group / blocks) % nh, b = group / (blocks * nh);
         int g = h / (nh / nkv), t = t0 + r;
         int oq = off.get(qAt), okv = off.get(kvAt);
-        float[] ks = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
-        float[] vs = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
+        float[] ks = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
+        float[] vs = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
         float[] ps = ctx.allocateFloatLocalArray(ROWS * BLOCK);
-        float[] acc = ctx.allocateFloatLocalArray(ROWS * MAX_HEAD_DIM);
+        float[] acc = ctx.allocateFloatLocalArray(ROWS * STRIDE);
         int length = lengths.get(b);
         // the last key row t sees (causal, no padded key; -1 for none or a row past the sequence)
         int last = t < seq ? TornadoMath.min(t, length - 1) : -1;
@@ -76,20 +81,22 @@ public final class AttentionKernels {
         int keys = TornadoMath.min(t0 + ROWS, length);
         int qo = oq + ((b * seq + t) * nh + h) * hd;
         float scale = 1f / TornadoMath.sqrt((float) hd);
+        int ld = hd | 1; // the local rows' stride, odd: see STRIDE
         float m = MASKED, l = 0f;
-        for (int d = j; d < hd; d += BLOCK) acc[r * hd + d] = 0f;
+        for (int d = j; d < hd; d += BLOCK) acc[r * ld + d] = 0f;
         for (int k0 = 0; k0 < keys; k0 += BLOCK) {
             for (int e = lid; e < BLOCK * hd; e += Launch.GROUP) {
                 int row = k0 + e / hd;
                 int src = okv + ((b * seq + row) * nkv + g) * hd + e % hd;
-                ks[e] = row < keys ? k.get(src) : 0f;
-                vs[e] = row < keys ? v.get(src) : 0f;
+                int at = (e / hd) * ld + e % hd;
+                ks[at] = row < keys ? k.get(src) : 0f;
+                vs[at] = row < keys ? v.get(src) : 0f;
             }
             ctx.localBarrier();
             float s = MASKED;
             if (k0 + j <= last) {
                 float dot = 0f;
-                for (int d = 0; d < hd; d++) dot += q.get(qo + d) * ks[j * hd + d];
+                for (int d = 0; d < hd; d++) dot += q.get(qo + d) * ks[j * ld + d];
                 s = dot * scale;
             }
             ps[lid] = s;
@@ -105,16 +112,16 @@ public final class AttentionKernels {
             l = l * rescale + sum;
             m = max;
             for (int d = j; d < hd; d += BLOCK) {
-                float a = acc[r * hd + d] * rescale;
-                for (int i = 0; i < BLOCK; i++) a += ps[r * BLOCK + i] * vs[i * hd + d];
-                acc[r * hd + d] = a;
+                float a = acc[r * ld + d] * rescale;
+                for (int i = 0; i < BLOCK; i++) a += ps[r * BLOCK + i] * vs[i * ld + d];
+                acc[r * ld + d] = a;
             }
             ctx.localBarrier(); // before the next block overwrites ks, vs and ps
         }
         if (t < seq) {
             float inv = l > 0f ? 1f / l : 0f;
             int oo = off.get(outAt) + ((b * seq + t) * nh + h) * hd;
-            for (int d = j; d < hd; d += BLOCK) out.set(oo + d, acc[r * hd + d] * inv);
+            for (int d = j; d < hd; d += BLOCK) out.set(oo + d, acc[r * ld + d] * inv);
             if (j == 0) lse.set(off.get(lseAt) + (b * seq + t) * nh + h, l > 0f ? m + TornadoMath.log(l) : 0f);
         }
     }
@@ -132,15 +139,16 @@ public final class AttentionKernels {
         int t0 = (group % blocks) * ROWS, h = (group / blocks) % nh, b = group / (blocks * nh);
         int g = h / (nh / nkv), t = t0 + r;
         int okv = off.get(kvAt);
-        float[] ks = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
-        float[] vs = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
+        float[] ks = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
+        float[] vs = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
         float[] ps = ctx.allocateFloatLocalArray(ROWS * BLOCK);
-        float[] acc = ctx.allocateFloatLocalArray(ROWS * MAX_HEAD_DIM);
+        float[] acc = ctx.allocateFloatLocalArray(ROWS * STRIDE);
         int length = lengths.get(b);
         int last = t < seq ? TornadoMath.min(t, length - 1) : -1;
         int keys = TornadoMath.min(t0 + ROWS, length);
         int row = (b * seq + t) * nh + h, ro = row * hd, qo = off.get(qAt) + ro, oo = off.get(outAt) + ro;
         float scale = 1f / TornadoMath.sqrt((float) hd);
+        int ld = hd | 1; // the local rows' stride, odd: see STRIDE
         // D of the row: each lane's share, then the lanes' shares added in order
         float share = 0f;
         if (t < seq) for (int d = j; d < hd; d += BLOCK) share += dout.get(ro + d) * out.get(oo + d);
@@ -153,22 +161,23 @@ public final class AttentionKernels {
             rowLse = lse.get(off.get(lseAt) + row);
             if (j == 0) rowDot.set(row, dot);
         }
-        for (int d = j; d < hd; d += BLOCK) acc[r * hd + d] = 0f;
+        for (int d = j; d < hd; d += BLOCK) acc[r * ld + d] = 0f;
         ctx.localBarrier(); // every lane has read the shares before ps holds dS
         for (int k0 = 0; k0 < keys; k0 += BLOCK) {
             for (int e = lid; e < BLOCK * hd; e += Launch.GROUP) {
                 int key = k0 + e / hd;
                 int src = okv + ((b * seq + key) * nkv + g) * hd + e % hd;
-                ks[e] = key < keys ? k.get(src) : 0f;
-                vs[e] = key < keys ? v.get(src) : 0f;
+                int at = (e / hd) * ld + e % hd;
+                ks[at] = key < keys ? k.get(src) : 0f;
+                vs[at] = key < keys ? v.get(src) : 0f;
             }
             ctx.localBarrier();
             float ds = 0f;
             if (k0 + j <= last) {
                 float s = 0f, dp = 0f;
                 for (int d = 0; d < hd; d++) {
-                    s += q.get(qo + d) * ks[j * hd + d];
-                    dp += dout.get(ro + d) * vs[j * hd + d];
+                    s += q.get(qo + d) * ks[j * ld + d];
+                    dp += dout.get(ro + d) * vs[j * ld + d];
                 }
                 float p = TornadoMath.exp(s * scale - rowLse);
                 ds = p * (dp - dot) * scale;
@@ -176,13 +185,13 @@ public final class AttentionKernels {
             ps[lid] = ds;
             ctx.localBarrier();
             for (int d = j; d < hd; d += BLOCK) {
-                float a = acc[r * hd + d];
-                for (int i = 0; i < BLOCK; i++) a += ps[r * BLOCK + i] * ks[i * hd + d];
-                acc[r * hd + d] = a;
+                float a = acc[r * ld + d];
+                for (int i = 0; i < BLOCK; i++) a += ps[r * BLOCK + i] * ks[i * ld + d];
+                acc[r * ld + d] = a;
             }
             ctx.localBarrier(); // before the next block overwrites ks, vs and ps
         }
-        if (t < seq) for (int d = j; d < hd; d += BLOCK) dq.set(ro + d, acc[r * hd + d]);
+        if (t < seq) for (int d = j; d < hd; d += BLOCK) dq.set(ro + d, acc[r * ld + d]);
     }
 
     /**
@@ -200,8 +209,8 @@ public final class AttentionKernels {
         int k0 = (group % blocks) * ROWS, g = (group / blocks) % nkv, b = group / (blocks * nkv);
         int t2 = k0 + r, heads = nh / nkv;
         int oq = off.get(qAt), ol = off.get(lseAt);
-        float[] qs = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
-        float[] dos = ctx.allocateFloatLocalArray(BLOCK * MAX_HEAD_DIM);
+        float[] qs = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
+        float[] dos = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
         float[] ps = ctx.allocateFloatLocalArray(ROWS * BLOCK);
         float[] dss = ctx.allocateFloatLocalArray(ROWS * BLOCK);
         float[] rowLse = ctx.allocateFloatLocalArray(BLOCK);
@@ -212,6 +221,7 @@ public final class AttentionKernels {
         int queries = k0 < length ? seq : k0;
         int ko = ((b * seq + t2) * nkv + g) * hd, kvo = off.get(kvAt) + ko;
         float scale = 1f / TornadoMath.sqrt((float) hd);
+        int ld = hd | 1; // the local rows' stride, odd: see STRIDE
         if (t2 < seq)
             for (int d = j; d < hd; d += BLOCK) {
                 dk.set(ko + d, 0f);
@@ -222,8 +232,9 @@ public final class AttentionKernels {
                 for (int e = lid; e < BLOCK * hd; e += Launch.GROUP) {
                     int t = q0 + e / hd;
                     int src = ((b * seq + t) * nh + h) * hd + e % hd;
-                    qs[e] = t < queries ? q.get(oq + src) : 0f;
-                    dos[e] = t < queries ? dout.get(src) : 0f;
+                    int at = (e / hd) * ld + e % hd;
+                    qs[at] = t < queries ? q.get(oq + src) : 0f;
+                    dos[at] = t < queries ? dout.get(src) : 0f;
                 }
                 if (lid < BLOCK) {
                     int t = q0 + lid;
@@ -236,8 +247,8 @@ public final class AttentionKernels {
                 if (real == 1 && t < queries && t2 <= t) {
                     float s = 0f, dp = 0f;
                     for (int d = 0; d < hd; d++) {
-                        s += qs[j * hd + d] * k.get(kvo + d);
-                        dp += dos[j * hd + d] * v.get(kvo + d);
+                        s += qs[j * ld + d] * k.get(kvo + d);
+                        dp += dos[j * ld + d] * v.get(kvo + d);
                     }
                     p = TornadoMath.exp(s * scale - rowLse[j]);
                     ds = p * (dp - rowD[j]) * scale;
@@ -249,8 +260,8 @@ public final class AttentionKernels {
                     for (int d = j; d < hd; d += BLOCK) {
                         float ak = 0f, av = 0f;
                         for (int i = 0; i < BLOCK; i++) {
-                            ak += dss[r * BLOCK + i] * qs[i * hd + d];
-                            av += ps[r * BLOCK + i] * dos[i * hd + d];
+                            ak += dss[r * BLOCK + i] * qs[i * ld + d];
+                            av += ps[r * BLOCK + i] * dos[i * ld + d];
                         }
                         dk.set(ko + d, dk.get(ko + d) + ak);
                         dv.set(ko + d, dv.get(ko + d) + av);
