@@ -10,7 +10,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * {@link minitron4j.kernels.Attention} with qPos0 = 0: q and out are [B,T,nh,hd], k and v
  * [B,T,nkv,hd], query head h reads KV head h / (nh / nkv); lengths[B] masks right padding (keys at
  * or beyond it take no part; a query beyond it sees the row's real keys, as HF's masks leave it; a
- * row without real tokens gives zeros).
+ * row without real tokens gives zeros). The forward also serves a prompt chunk of a decoder
+ * ({@link DecodeGraphs}): queries from a position qPos0 > 0 over a KV cache of kvSeq rows.
  *
  * <p>No [B,nh,T,T] tensor exists: the forward runs an online softmax over blocks of keys and saves
  * only each query row's logsumexp lse [B,T,nh]; the backward recomputes p = exp(s - lse) from q, k
@@ -59,26 +60,28 @@ public final class AttentionKernels {
 
     /**
      * out and lse [B,T,nh] (logsumexp of each query row's scaled scores; 0 for a row that sees no
-     * key). Per block of keys: the scores of every (row, key) pair, the block's maximum per row, the
-     * running sum and the accumulated out rescaled by exp(old max - new max), then p v added.
+     * key). Query t sits at position off[qPosAt] + t and sees keys up to it; k and v are
+     * [B,kvSeq,nkv,hd] (kvSeq = T for a batch). Per block of keys: the scores of every (row, key)
+     * pair, the block's maximum per row, the running sum and the accumulated out rescaled by
+     * exp(old max - new max), then p v added.
      */
     public static void forward(KernelContext ctx, IntArray off, FloatArray q, int qAt, FloatArray k, FloatArray v, int kvAt,
-                               IntArray lengths, FloatArray lse, int lseAt, FloatArray out, int outAt,
-                               int seq, int nh, int nkv, int hd) {
+                               IntArray lengths, FloatArray lse, int lseAt, FloatArray out, int outAt, int qPosAt,
+                               int seq, int kvSeq, int nh, int nkv, int hd) {
         int blocks = (seq + ROWS - 1) / ROWS, group = ctx.groupIdx, lid = ctx.localIdx;
         int r = lid / BLOCK, j = lid % BLOCK;
         int t0 = (group % blocks) * ROWS, h = (group / blocks) % nh, b = group / (blocks * nh);
         int g = h / (nh / nkv), t = t0 + r;
-        int oq = off.get(qAt), okv = off.get(kvAt);
+        int oq = off.get(qAt), okv = off.get(kvAt), qPos0 = off.get(qPosAt);
         float[] ks = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
         float[] vs = ctx.allocateFloatLocalArray(BLOCK * STRIDE);
         float[] ps = ctx.allocateFloatLocalArray(ROWS * BLOCK);
         float[] acc = ctx.allocateFloatLocalArray(ROWS * STRIDE);
         int length = lengths.get(b);
         // the last key row t sees (causal, no padded key; -1 for none or a row past the sequence)
-        int last = t < seq ? TornadoMath.min(t, length - 1) : -1;
+        int last = t < seq ? TornadoMath.min(qPos0 + t, length - 1) : -1;
         // keys any row of the block sees: the same bound for every thread, which the barriers need
-        int keys = TornadoMath.min(t0 + ROWS, length);
+        int keys = TornadoMath.min(qPos0 + t0 + ROWS, length);
         int qo = oq + ((b * seq + t) * nh + h) * hd;
         float scale = 1f / TornadoMath.sqrt((float) hd);
         int ld = hd | 1; // the local rows' stride, odd: see STRIDE
@@ -87,7 +90,7 @@ public final class AttentionKernels {
         for (int k0 = 0; k0 < keys; k0 += BLOCK) {
             for (int e = lid; e < BLOCK * hd; e += Launch.GROUP) {
                 int row = k0 + e / hd;
-                int src = okv + ((b * seq + row) * nkv + g) * hd + e % hd;
+                int src = okv + ((b * kvSeq + row) * nkv + g) * hd + e % hd;
                 int at = (e / hd) * ld + e % hd;
                 ks[at] = row < keys ? k.get(src) : 0f;
                 vs[at] = row < keys ? v.get(src) : 0f;

@@ -69,6 +69,16 @@ public final class DecodeKernels {
     }
 
     /**
+     * dst[off[dstAt] + i] = src[i] for i < off[countAt] * width: the rows of a prompt chunk's k or v
+     * [rows, width] that hold prompt tokens, into the cache from the chunk's first position (the rows
+     * past the prompt are dropped: they may lie past the cache). One thread per entry of src.
+     */
+    public static void storeRows(KernelContext ctx, IntArray off, FloatArray src, FloatArray dst, int dstAt, int countAt, int width) {
+        int i = ctx.globalIdx;
+        if (i < off.get(countAt) * width) dst.set(off.get(dstAt) + i, src.get(i));
+    }
+
+    /**
      * out[nh, hd]: out[h] = softmax over t <= pos of q[h] . keys[t, g] / sqrt(hd), times values[t, g],
      * the layer's cache starting at off[cacheAt]. One work-group per head ({@link Launch#groupPerRow}
      * of nh) walks the positions in blocks of {@link Launch#GROUP} with an online softmax: each

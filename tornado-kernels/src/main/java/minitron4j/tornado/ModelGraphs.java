@@ -477,13 +477,13 @@ final class ModelGraphs implements AutoCloseable {
             @Override
             public void rope(TaskGraph graph, String id, LayerForward.At at, int heads) {
                 graph.task(chain.task(graph, id, Launch.threads(n * heads * ropePairs)), ElementwiseKernels::rope, ctx, off, at.buffer(), at.slot(),
-                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), n, heads, hd, ropePairs, seq, 1f);
+                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), Offsets.ZERO, n, heads, hd, ropePairs, seq, 1f);
             }
 
             @Override
             public void attention(TaskGraph graph) {
                 graph.task(chain.task(graph, "attention", Launch.attentionBlocks(batch * nh, seq)), AttentionKernels::forward, ctx, off, q,
-                        s.nq, k, v, s.nkv, lengths, lse, s.nlse, att, s.nq, seq, nh, nkv, hd);
+                        s.nq, k, v, s.nkv, lengths, lse, s.nlse, att, s.nq, Offsets.ZERO, seq, seq, nh, nkv, hd);
             }
         });
         return chain.close(g);
@@ -595,9 +595,9 @@ final class ModelGraphs implements AutoCloseable {
         g.task(chain.task(g, "dKV", Launch.attentionBlocks(batch * nkv, seq)), AttentionKernels::backwardKeyValue, ctx, off, datt, q,
                 s.nq, k, v, s.nkv, lengths, lse, s.nlse, attRowDot, dk, dv, seq, nh, nkv, hd);
         g.task(chain.task(g, "ropeDq", Launch.threads(n * nh * ropePairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
-                n, nh, hd, ropePairs, seq, -1f);
+                z, n, nh, hd, ropePairs, seq, -1f);
         g.task(chain.task(g, "ropeDk", Launch.threads(n * nkv * ropePairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
-                n, nkv, hd, ropePairs, seq, -1f);
+                z, n, nkv, hd, ropePairs, seq, -1f);
         gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
         gemm(g, "dLn1V", AB, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);

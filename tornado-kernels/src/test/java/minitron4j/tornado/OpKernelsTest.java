@@ -95,9 +95,9 @@ class OpKernelsTest {
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::embeddingForward, g.ctx, dIds, dTableIn, dEmb, n, h)
                 .task(g.task(Launch.threads(h)), ElementwiseKernels::embeddingBackward, g.ctx, dIds, dDout, dDTable, n, h, 5)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dQ, Z, tables.cos(), tables.sin(),
-                        n, heads, hd, half, seq, 1f)
+                        Z, n, heads, hd, half, seq, 1f)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dBack, Z, tables.cos(), tables.sin(),
-                        n, heads, hd, half, seq, -1f)
+                        Z, n, heads, hd, half, seq, -1f)
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluForward, g.ctx, off, dUp, Z, dAct, Z, n * h)
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluBackward, g.ctx, off, dDact, dUp, Z, dDup, n * h)
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::add, g.ctx, off, dUp, Z, dY, Z, n * h));
@@ -165,7 +165,7 @@ class OpKernelsTest {
                 dDk = new FloatArray(k.length), dDv = new FloatArray(v.length);
         DeviceRun.once(new Object[]{off, dQ, dK, dV, dDout, dLengths}, new Object[]{dOut, dDq, dDk, dDv}, g -> g.graph
                 .task(g.task(Launch.attentionBlocks(batch * nh, seq)), AttentionKernels::forward, g.ctx, off, dQ, Z, dK, dV, Z, dLengths,
-                        dLse, Z, dOut, Z, seq, nh, nkv, hd)
+                        dLse, Z, dOut, Z, Z, seq, seq, nh, nkv, hd)
                 .task(g.task(Launch.attentionBlocks(batch * nh, seq)), AttentionKernels::backwardQuery, g.ctx, off, dDout, dQ, Z, dK, dV, Z,
                         dOut, Z, dLengths, dLse, Z, dRowDot, dDq, seq, nh, nkv, hd)
                 .task(g.task(Launch.attentionBlocks(batch * nkv, seq)), AttentionKernels::backwardKeyValue, g.ctx, off, dDout, dQ, Z, dK,
