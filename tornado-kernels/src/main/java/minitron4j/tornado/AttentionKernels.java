@@ -47,7 +47,7 @@ public final class AttentionKernels {
      */
     static final int STRIDE = MAX_HEAD_DIM + 1;
     /** The score of a masked pair: below every real score, and exp of it minus a real maximum is 0. */
-    private static final float MASKED = -3.4e38f;
+    static final float MASKED = -3.4e38f;
 
     private AttentionKernels() {}
 

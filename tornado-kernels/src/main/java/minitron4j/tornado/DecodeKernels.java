@@ -100,10 +100,10 @@ public final class DecodeKernels {
         }
         ctx.localBarrier();
         float scale = 1f / TornadoMath.sqrt((float) hd);
-        float m = -3.4e38f, l = 0f; // below every real score
+        float m = AttentionKernels.MASKED, l = 0f;
         for (int t0 = 0; t0 < count; t0 += Launch.GROUP) {
             int t = t0 + lid;
-            float s = -3.4e38f;
+            float s = AttentionKernels.MASKED;
             if (t < count) {
                 float dot = 0f;
                 for (int d = 0; d < hd; d++) dot += qs[d] * keys.get(cache + t * rowStride + d);
