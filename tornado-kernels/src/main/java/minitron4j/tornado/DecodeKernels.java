@@ -11,10 +11,16 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * cache positions 0..pos. The cache of one layer is [maxSeq, nkv, hd] (keys after RoPE); query head
  * h reads KV head h / (nh / nkv). The position and the layer's cache start are read from
  * {@code off} (see {@link Offsets}), so one compiled graph serves every layer and every step.
- * Attention runs as three tasks that each own their outputs: {@link #attentionScores},
- * {@link #attentionSoftmax} (one work-group per head), {@link #attentionValues}.
+ * Attention is one task, a work-group per query head with an online softmax over the cache rows
+ * ({@link #attention}); the products of the token's row with the weights run as matrix-vector
+ * products ({@link #matrixVector}).
  */
 public final class DecodeKernels {
+    /** Rows of w one work-group of {@link #matrixVector} computes. */
+    public static final int MATRIX_VECTOR_ROWS = 4;
+    /** Lanes that split one row's dot product: a warp of 32 reads 128 contiguous bytes of the row. */
+    static final int LANES = Launch.GROUP / MATRIX_VECTOR_ROWS;
+
     private DecodeKernels() {}
 
     /**
@@ -38,73 +44,98 @@ public final class DecodeKernels {
     }
 
     /**
-     * scores[nh, maxSeq]: scores[h, t] = q[h] . keys[t, g] / sqrt(hd) for t <= pos; entries past
-     * pos are left alone. keys is the layer's cache, starting at off[cacheAt]. One thread per (h, t).
+     * out[n] = w[n, k] x[k]: the forward product x W^T of one token. One work-group per
+     * {@link #MATRIX_VECTOR_ROWS} rows of w ({@link Launch#matrixVector}); the {@link #LANES} lanes of
+     * a row read neighbouring entries of it (c = lane, lane + LANES, ...) and their partial sums meet
+     * in a local-memory tree of fixed pairing, so the same inputs give the same bits. The 16x16
+     * matmul tiles over one row would leave 15 of every 16 threads idle.
      */
-    public static void attentionScores(KernelContext ctx, IntArray off, FloatArray q, FloatArray keys, int cacheAt, int posAt,
-                                       FloatArray scores, int nh, int nkv, int hd, int maxSeq) {
-        int id = ctx.globalIdx;
-        if (id < nh * maxSeq) {
-            int t = id % maxSeq, h = id / maxSeq;
-            if (t <= off.get(posAt)) {
-                int g = h / (nh / nkv);
-                int ko = off.get(cacheAt) + (t * nkv + g) * hd, qo = h * hd;
-                float s = 0f;
-                for (int d = 0; d < hd; d++) s += q.get(qo + d) * keys.get(ko + d);
-                scores.set(id, s * (1f / TornadoMath.sqrt((float) hd)));
-            }
-        }
-    }
-
-    /**
-     * The softmax of scores[h, 0..pos] in place, one work-group per head ({@link Launch#groupPerRow}
-     * of nh): the maximum and the sum are reduced in local memory, and each thread rewrites only the
-     * entries it read, so no thread reads another's global writes.
-     */
-    public static void attentionSoftmax(KernelContext ctx, IntArray off, FloatArray scores, int posAt, int maxSeq) {
-        int h = ctx.groupIdx, lid = ctx.localIdx;
-        int count = off.get(posAt) + 1, row = h * maxSeq;
-        float[] red = ctx.allocateFloatLocalArray(Launch.GROUP);
-        float m = -3.4e38f;
-        for (int t = lid; t < count; t += Launch.GROUP) m = TornadoMath.max(m, scores.get(row + t));
-        red[lid] = m;
-        for (int stride = Launch.GROUP / 2; stride > 0; stride /= 2) {
-            ctx.localBarrier();
-            if (lid < stride) red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
-        }
-        ctx.localBarrier();
-        float max = red[0];
-        ctx.localBarrier();
+    public static void matrixVector(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray w, int wAt,
+                                    FloatArray out, int outAt, int n, int k) {
+        int lid = ctx.localIdx, lane = lid % LANES;
+        int row = ctx.groupIdx * MATRIX_VECTOR_ROWS + lid / LANES;
+        float[] partial = ctx.allocateFloatLocalArray(Launch.GROUP);
         float sum = 0f;
-        for (int t = lid; t < count; t += Launch.GROUP) {
-            float e = TornadoMath.exp(scores.get(row + t) - max);
-            scores.set(row + t, e);
-            sum += e;
+        if (row < n) {
+            int ox = off.get(xAt), ow = off.get(wAt) + row * k;
+            for (int c = lane; c < k; c += LANES) sum += w.get(ow + c) * x.get(ox + c);
         }
-        red[lid] = sum;
-        for (int stride = Launch.GROUP / 2; stride > 0; stride /= 2) {
+        partial[lid] = sum;
+        for (int stride = LANES / 2; stride > 0; stride /= 2) {
             ctx.localBarrier();
-            if (lid < stride) red[lid] += red[lid + stride];
+            if (lane < stride) partial[lid] += partial[lid + stride];
         }
-        ctx.localBarrier();
-        float inv = 1f / red[0];
-        for (int t = lid; t < count; t += Launch.GROUP) scores.set(row + t, scores.get(row + t) * inv);
+        if (lane == 0 && row < n) out.set(off.get(outAt) + row, partial[lid]);
     }
 
     /**
-     * out[nh, hd]: out[h, d] = sum over t <= pos of probs[h, t] values[t, g, d], values the layer's
-     * cache from off[cacheAt]. One thread per element of out.
+     * dst[off[dstAt] + i] = src[i] for i < off[countAt] * width: the rows of a prompt chunk's k or v
+     * [rows, width] that hold prompt tokens, into the cache from the chunk's first position (the rows
+     * past the prompt are dropped: they may lie past the cache). One thread per entry of src.
      */
-    public static void attentionValues(KernelContext ctx, IntArray off, FloatArray probs, FloatArray values, int cacheAt, int posAt,
-                                       FloatArray out, int nh, int nkv, int hd, int maxSeq) {
-        int id = ctx.globalIdx;
-        if (id < nh * hd) {
-            int d = id % hd, h = id / hd;
-            int g = h / (nh / nkv);
-            int count = off.get(posAt) + 1, ov = off.get(cacheAt) + g * hd + d;
-            float acc = 0f;
-            for (int t = 0; t < count; t++) acc += probs.get(h * maxSeq + t) * values.get(ov + t * nkv * hd);
-            out.set(id, acc);
+    public static void storeRows(KernelContext ctx, IntArray off, FloatArray src, FloatArray dst, int dstAt, int countAt, int width) {
+        int i = ctx.globalIdx;
+        if (i < off.get(countAt) * width) dst.set(off.get(dstAt) + i, src.get(i));
+    }
+
+    /**
+     * out[nh, hd]: out[h] = softmax over t <= pos of q[h] . keys[t, g] / sqrt(hd), times values[t, g],
+     * the layer's cache starting at off[cacheAt]. One work-group per head ({@link Launch#groupPerRow}
+     * of nh) walks the positions in blocks of {@link Launch#GROUP} with an online softmax: each
+     * thread scores one position, the block's maximum and sum meet in local-memory trees, the running
+     * sum and the output so far are rescaled by exp(old max - new max), then each thread adds the
+     * block's p v to the dimensions it owns (d = lid, lid + GROUP, ...). No scores leave the work-group.
+     */
+    public static void attention(KernelContext ctx, IntArray off, FloatArray q, FloatArray keys, FloatArray values, int cacheAt,
+                                 int posAt, FloatArray out, int nh, int nkv, int hd) {
+        int h = ctx.groupIdx, lid = ctx.localIdx;
+        int count = off.get(posAt) + 1, rowStride = nkv * hd, cache = off.get(cacheAt) + (h / (nh / nkv)) * hd;
+        float[] qs = ctx.allocateFloatLocalArray(AttentionKernels.MAX_HEAD_DIM);
+        float[] acc = ctx.allocateFloatLocalArray(AttentionKernels.MAX_HEAD_DIM);
+        float[] ps = ctx.allocateFloatLocalArray(Launch.GROUP);
+        float[] red = ctx.allocateFloatLocalArray(Launch.GROUP);
+        for (int d = lid; d < hd; d += Launch.GROUP) {
+            qs[d] = q.get(h * hd + d);
+            acc[d] = 0f;
         }
+        ctx.localBarrier();
+        float scale = 1f / TornadoMath.sqrt((float) hd);
+        float m = AttentionKernels.MASKED, l = 0f;
+        for (int t0 = 0; t0 < count; t0 += Launch.GROUP) {
+            int t = t0 + lid;
+            float s = AttentionKernels.MASKED;
+            if (t < count) {
+                float dot = 0f;
+                for (int d = 0; d < hd; d++) dot += qs[d] * keys.get(cache + t * rowStride + d);
+                s = dot * scale;
+            }
+            red[lid] = s;
+            for (int stride = Launch.GROUP / 2; stride > 0; stride /= 2) {
+                ctx.localBarrier();
+                if (lid < stride) red[lid] = TornadoMath.max(red[lid], red[lid + stride]);
+            }
+            ctx.localBarrier();
+            float max = TornadoMath.max(m, red[0]);
+            float rescale = TornadoMath.exp(m - max);
+            float p = t < count ? TornadoMath.exp(s - max) : 0f;
+            ps[lid] = p;
+            ctx.localBarrier(); // every thread has read the maximum before red holds the sums
+            red[lid] = p;
+            for (int stride = Launch.GROUP / 2; stride > 0; stride /= 2) {
+                ctx.localBarrier();
+                if (lid < stride) red[lid] += red[lid + stride];
+            }
+            ctx.localBarrier();
+            l = l * rescale + red[0];
+            m = max;
+            int used = TornadoMath.min(Launch.GROUP, count - t0);
+            for (int d = lid; d < hd; d += Launch.GROUP) {
+                float a = acc[d] * rescale;
+                for (int i = 0; i < used; i++) a += ps[i] * values.get(cache + (t0 + i) * rowStride + d);
+                acc[d] = a;
+            }
+            ctx.localBarrier(); // before the next block overwrites ps and red
+        }
+        for (int d = lid; d < hd; d += Launch.GROUP) out.set(h * hd + d, acc[d] / l);
     }
 }

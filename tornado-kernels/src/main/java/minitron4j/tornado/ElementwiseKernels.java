@@ -45,19 +45,20 @@ public final class ElementwiseKernels {
     }
 
     /**
-     * Rotates x[N, heads, hd] in place, token i at position i % seq, with HF's rotate_half pairing
+     * Rotates x[N, heads, hd] in place, token i at position off[posAt] + i % seq (a chunk of a
+     * prompt starts past 0; a batch's rows at 0), with HF's rotate_half pairing
      * over the first 2*pairs channels of each head; the tables are [maxPos, pairs]. sign = 1 applies
      * the rotation, -1 its transpose (the backward). One thread per (token, head, pair).
      */
     public static void rope(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray cosTable, FloatArray sinTable,
-                            int n, int heads, int hd, int pairs, int seq, float sign) {
+                            int posAt, int n, int heads, int hd, int pairs, int seq, float sign) {
         // "half" and "sin" would clash with OpenCL C names in the generated kernel
         int id = ctx.globalIdx;
         if (id < n * heads * pairs) {
             int ox = off.get(xAt);
             int j = id % pairs, th = id / pairs;
             int i = th / heads;
-            int t = (i % seq) * pairs + j;
+            int t = (off.get(posAt) + i % seq) * pairs + j;
             float c = cosTable.get(t), s = sign * sinTable.get(t);
             int base = ox + th * hd;
             float a = x.get(base + j), b = x.get(base + j + pairs);

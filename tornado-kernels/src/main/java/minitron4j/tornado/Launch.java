@@ -31,6 +31,19 @@ public final class Launch {
         return groupPerRow(1);
     }
 
+    /**
+     * {@link AttentionKernels}: one work-group of {@link #GROUP} threads per block of
+     * {@link AttentionKernels#ROWS} rows of each of lines sequences of seq rows (a (batch, head) pair each).
+     */
+    public static WorkerGrid attentionBlocks(int lines, int seq) {
+        return groupPerRow(lines * roundUp(seq, AttentionKernels.ROWS) / AttentionKernels.ROWS);
+    }
+
+    /** {@link DecodeKernels#matrixVector}: one work-group of {@link #GROUP} threads per block of its rows of an output of n. */
+    public static WorkerGrid matrixVector(int n) {
+        return groupPerRow(roundUp(n, DecodeKernels.MATRIX_VECTOR_ROWS) / DecodeKernels.MATRIX_VECTOR_ROWS);
+    }
+
     /** Tiles of {@link GemmKernels#TILE}^2 threads over an output of rows x cols. */
     public static WorkerGrid tiles2d(int rows, int cols) {
         WorkerGrid w = new WorkerGrid2D(roundUp(cols, GemmKernels.TILE), roundUp(rows, GemmKernels.TILE));

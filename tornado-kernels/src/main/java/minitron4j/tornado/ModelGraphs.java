@@ -90,8 +90,9 @@ final class ModelGraphs implements AutoCloseable {
     final boolean languageModel;
     /** The teacher logits the KD graph reads: {@link #teacher}, or a resident teacher's logits. */
     private final FloatArray teacherSource;
-    // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output)
-    final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, probs, att, h, ln2, ln2Mean, ln2Rstd, up, act;
+    // saved activations, stacked over layers (x has L+1 entries: the input of each layer and the last output;
+    // lse [L, N, nh]: the attention's logsumexp per query row, all its backward needs besides q, k, v and att)
+    final FloatArray x, ln1, ln1Mean, ln1Rstd, q, k, v, lse, att, h, ln2, ln2Mean, ln2Rstd, up, act;
     // logits [N,K] (null for the base model); dlogits: a task head's come from the host and are sent to HEAD_BACK
     final FloatArray lnf, lnfMean, lnfRstd, logits, dlogits;
     /**
@@ -101,8 +102,9 @@ final class ModelGraphs implements AutoCloseable {
     final FloatArray headScales, headInput;
     // losses and statistics: the CE's [loss, gradient scale] or the KD's LossKernels.RESULTS, [gradient norm, finite flag]
     final FloatArray lossResult, gradStats;
-    // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows)
-    final FloatArray dres, dnorm, dact, datt, dq, dk, dv, dscores, partialW, partialB, normPartials;
+    // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows);
+    // attRowDot [N,nh]: dout . out per attention query row, written with dq and read by dk/dv
+    final FloatArray dres, dnorm, dact, datt, attRowDot, dq, dk, dv, partialW, partialB, normPartials;
     // next-token targets and the CE/KD rows: the causal LM's training graphs only
     final IntArray targets;
     final FloatArray rowLse, rowLoss, rowStats;
@@ -188,6 +190,7 @@ final class ModelGraphs implements AutoCloseable {
     private ModelGraphs(StackedParameters weights, int batch, int seq, Predicate<String> decays, boolean forwardOnly,
                         IntArray ids, IntArray lengths, FloatArray residentTeacher, List<DevicePair> pairs, ModelGraphs teacherGraphs) {
         NemotronConfig c = weights.config;
+        AttentionKernels.checkHeadDim(c.headDim());
         if (!forwardOnly && c.headOutputs() == 0)
             throw new IllegalArgumentException(c.architecture().hfName() + " has no head outputs: there is no loss to take gradients of");
         this.config = c;
@@ -220,7 +223,7 @@ final class ModelGraphs implements AutoCloseable {
         q = new FloatArray(layers * n * qd);
         k = new FloatArray(layers * n * kvd);
         v = new FloatArray(layers * n * kvd);
-        probs = new FloatArray(Math.multiplyExact(layers, Math.multiplyExact(batch * nh, seq * seq)));
+        lse = new FloatArray(layers * n * nh);
         att = new FloatArray(layers * n * qd);
         h = new FloatArray(layers * n * hs);
         ln2 = new FloatArray(layers * n * hs);
@@ -242,10 +245,10 @@ final class ModelGraphs implements AutoCloseable {
         dnorm = backwardOnly(n * hs);
         dact = backwardOnly(n * f);
         datt = backwardOnly(n * qd);
+        attRowDot = backwardOnly(n * nh);
         dq = backwardOnly(n * qd);
         dk = backwardOnly(n * kvd);
         dv = backwardOnly(n * kvd);
-        dscores = backwardOnly(batch * nh * seq * seq);
         partialW = backwardOnly(LayerNormKernels.CHUNKS * hs);
         partialB = backwardOnly(LayerNormKernels.CHUNKS * hs);
         dhStack = pairs.isEmpty() ? null : new FloatArray((layers + 1) * n * hs);
@@ -276,7 +279,7 @@ final class ModelGraphs implements AutoCloseable {
 
     /** The buffers that outlive a graph: handed from graph to graph on the device. */
     private List<Object> shared() {
-        List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, probs,
+        List<Object> s = new ArrayList<>(List.of(ids, lengths, rope.cos(), rope.sin(), x, ln1, ln1Mean, ln1Rstd, q, k, v, lse,
                 att, h, ln2, ln2Mean, ln2Rstd, up, act, lnf, lnfMean, lnfRstd));
         if (logits != null) s.add(logits);
         s.addAll(weightArrays());
@@ -393,8 +396,8 @@ final class ModelGraphs implements AutoCloseable {
     private final class BatchLayerSlots {
         final Offsets table;
         // xOut: x[l+1]; nh: [N,H] slices (x[l] included), n1: [N], nq: [N,nh*hd], nkv: [N,nkv*hd],
-        // np: attention probs, nf: [N,F]; wh, wq, wkv, wo, wf: the layer's weights
-        final int xOut, nh, n1, nq, nkv, np, nf, wh, wq, wkv, wo, wf;
+        // nlse: [N,nh] attention logsumexp rows, nf: [N,F]; wh, wq, wkv, wo, wf: the layer's weights
+        final int xOut, nh, n1, nq, nkv, nlse, nf, wh, wq, wkv, wo, wf;
 
         BatchLayerSlots(Offsets table) {
             this.table = table;
@@ -403,7 +406,7 @@ final class ModelGraphs implements AutoCloseable {
             n1 = table.slot();
             nq = table.slot();
             nkv = table.slot();
-            np = table.slot();
+            nlse = table.slot();
             nf = table.slot();
             wh = table.slot();
             wq = table.slot();
@@ -421,7 +424,7 @@ final class ModelGraphs implements AutoCloseable {
             table.set(n1, l * n);
             table.set(nq, l * n * c.qDim());
             table.set(nkv, l * n * c.kvDim());
-            table.set(np, l * batch * c.numAttentionHeads() * seq * seq);
+            table.set(nlse, l * n * c.numAttentionHeads());
             table.set(nf, l * n * f);
             table.set(wh, l * hs);
             table.set(wq, l * c.qDim() * hs);
@@ -474,13 +477,13 @@ final class ModelGraphs implements AutoCloseable {
             @Override
             public void rope(TaskGraph graph, String id, LayerForward.At at, int heads) {
                 graph.task(chain.task(graph, id, Launch.threads(n * heads * ropePairs)), ElementwiseKernels::rope, ctx, off, at.buffer(), at.slot(),
-                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), n, heads, hd, ropePairs, seq, 1f);
+                        ModelGraphs.this.rope.cos(), ModelGraphs.this.rope.sin(), Offsets.ZERO, n, heads, hd, ropePairs, seq, 1f);
             }
 
             @Override
             public void attention(TaskGraph graph) {
-                graph.task(chain.task(graph, "attention", Launch.threads(batch * nh * seq)), AttentionKernels::forward, ctx, off, q, s.nq, k, v,
-                        s.nkv, lengths, probs, s.np, att, s.nq, batch, seq, nh, nkv, hd);
+                graph.task(chain.task(graph, "attention", Launch.attentionBlocks(batch * nh, seq)), AttentionKernels::forward, ctx, off, q,
+                        s.nq, k, v, s.nkv, lengths, lse, s.nlse, att, s.nq, Offsets.ZERO, seq, seq, nh, nkv, hd);
             }
         });
         return chain.close(g);
@@ -587,16 +590,14 @@ final class ModelGraphs implements AutoCloseable {
         // attention: h = x[l] + o(attention(q, k, v))
         gemm(g, "dAtt", AB, off, dres, z, w.o, s.wo, datt, z, n, qd, hs, 0);
         gemm(g, "dO", AT_B, off, dres, z, att, s.nq, gr.o, s.wo, hs, qd, n, 1);
-        g.task(chain.task(g, "dScores", Launch.threads(batch * nh * seq)), AttentionKernels::backwardScores, ctx, off, datt, probs, s.np,
-                v, s.nkv, dscores, batch, seq, nh, nkv, hd);
-        g.task(chain.task(g, "dQ", Launch.threads(n * qd)), AttentionKernels::backwardQuery, ctx, off, dscores, k, s.nkv, dq,
-                batch, seq, nh, nkv, hd);
-        g.task(chain.task(g, "dKV", Launch.threads(n * kvd)), AttentionKernels::backwardKeyValue, ctx, off, dscores, probs, s.np, q, s.nq,
-                datt, dk, dv, batch, seq, nh, nkv, hd);
+        g.task(chain.task(g, "dQ", Launch.attentionBlocks(batch * nh, seq)), AttentionKernels::backwardQuery, ctx, off, datt, q, s.nq,
+                k, v, s.nkv, att, s.nq, lengths, lse, s.nlse, attRowDot, dq, seq, nh, nkv, hd);
+        g.task(chain.task(g, "dKV", Launch.attentionBlocks(batch * nkv, seq)), AttentionKernels::backwardKeyValue, ctx, off, datt, q,
+                s.nq, k, v, s.nkv, lengths, lse, s.nlse, attRowDot, dk, dv, seq, nh, nkv, hd);
         g.task(chain.task(g, "ropeDq", Launch.threads(n * nh * ropePairs)), ElementwiseKernels::rope, ctx, off, dq, z, rope.cos(), rope.sin(),
-                n, nh, hd, ropePairs, seq, -1f);
+                z, n, nh, hd, ropePairs, seq, -1f);
         g.task(chain.task(g, "ropeDk", Launch.threads(n * nkv * ropePairs)), ElementwiseKernels::rope, ctx, off, dk, z, rope.cos(), rope.sin(),
-                n, nkv, hd, ropePairs, seq, -1f);
+                z, n, nkv, hd, ropePairs, seq, -1f);
         gemm(g, "dLn1Q", AB, off, dq, z, w.q, s.wq, dnorm, z, n, hs, qd, 0);
         gemm(g, "dLn1K", AB, off, dk, z, w.k, s.wkv, dnorm, z, n, hs, kvd, 1);
         gemm(g, "dLn1V", AB, off, dv, z, w.v, s.wkv, dnorm, z, n, hs, kvd, 1);

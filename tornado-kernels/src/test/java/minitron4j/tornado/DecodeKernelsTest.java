@@ -1,12 +1,17 @@
 package minitron4j.tornado;
 
 import minitron4j.kernels.Attention;
+import minitron4j.kernels.GemmReference;
 import minitron4j.kernels.Rope;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static minitron4j.tornado.DeviceRun.assertClose;
@@ -14,14 +19,60 @@ import static minitron4j.tornado.DeviceRun.device;
 import static minitron4j.tornado.DeviceRun.random;
 
 /**
- * The decode kernels against their CPU twins: one token's RoPE at a position, and its attention
- * over a cache of the second layer, at a position past two work-groups of cache rows (every
- * strided loop of the softmax turns more than once), with GQA and an odd head size.
+ * The decode kernels against their CPU twins: one token's products with the weights, its RoPE at a
+ * position and its attention over the cache.
  */
 class DecodeKernelsTest {
+    /**
+     * out = w x for weights of 1, 7, 33, 130 rows (partial and several work-groups of rows) and 1,
+     * 33, 65, 257 columns (fewer and more than a row's lanes, none a multiple of them), every operand
+     * at its own non-zero offset; the entries of out around its slice must survive.
+     */
     @Test
-    void ropeAtAPositionAndAttentionOverTheCache() {
-        int layers = 2, maxSeq = 300, pos = 2 * Launch.GROUP + 13, nh = 6, nkv = 2, hd = 7, rotary = 4, kvd = nkv * hd;
+    void matrixVectorProductsOnOddShapes() {
+        int[][] shapes = {{1, 1}, {7, 33}, {130, 65}, {33, 257}};
+        int xAt0 = 3, wAt0 = 5, outAt0 = 2;
+        SplittableRandom r = new SplittableRandom(7);
+        Offsets offsets = new Offsets(4);
+        int xAt = offsets.slot(), wAt = offsets.slot(), outAt = offsets.slot();
+        offsets.set(xAt, xAt0);
+        offsets.set(wAt, wAt0);
+        offsets.set(outAt, outAt0);
+        IntArray off = offsets.array();
+        List<float[]> wants = new ArrayList<>();
+        List<FloatArray> xs = new ArrayList<>(), ws = new ArrayList<>(), outs = new ArrayList<>();
+        for (int[] shape : shapes) {
+            int n = shape[0], k = shape[1];
+            float[] x = random(r, xAt0 + k, 1), w = random(r, wAt0 + n * k, 1), want = random(r, outAt0 + n + 1, 1);
+            FloatArray out = device(want.clone());
+            GemmReference.sgemm(false, true, 1, n, k, x, xAt0, k, w, wAt0, k, 0f, want, outAt0, n);
+            wants.add(want);
+            xs.add(device(x));
+            ws.add(device(w));
+            outs.add(out);
+        }
+        List<Object> inputs = new ArrayList<>(List.of(off));
+        inputs.addAll(xs);
+        inputs.addAll(ws);
+        inputs.addAll(outs);
+        DeviceRun.once(inputs.toArray(), outs.toArray(), g -> {
+            for (int i = 0; i < shapes.length; i++)
+                g.graph.task(g.task(Launch.matrixVector(shapes[i][0])), DecodeKernels::matrixVector, g.ctx, off, xs.get(i), xAt, ws.get(i),
+                        wAt, outs.get(i), outAt, shapes[i][0], shapes[i][1]);
+        });
+        for (int i = 0; i < shapes.length; i++)
+            assertClose(wants.get(i), outs.get(i), 1e-5, "w x at " + shapes[i][0] + " x " + shapes[i][1]);
+    }
+
+    /**
+     * RoPE and attention over the cache of the second layer: at position 0 (one cache row), past two
+     * work-groups' blocks of positions (the online softmax rescales twice, the last block partial),
+     * and with a head larger than a work-group (two dimensions per thread); GQA, odd head sizes.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, 7", "269, 7", "130, 131"})
+    void ropeAtAPositionAndAttentionOverTheCache(int pos, int hd) {
+        int layers = 2, maxSeq = 300, nh = 6, nkv = 2, rotary = 4, kvd = nkv * hd;
         SplittableRandom r = new SplittableRandom(5);
         float[] q = random(r, nh * hd, 1), cacheK = random(r, layers * maxSeq * kvd, 1), cacheV = random(r, layers * maxSeq * kvd, 1);
         int layerStart = maxSeq * kvd, row = layerStart + pos * kvd;
@@ -43,19 +94,14 @@ class DecodeKernelsTest {
         offsets.set(posAt, pos);
         RopeTables tables = new RopeTables(rotary, 10000, maxSeq);
         IntArray off = offsets.array();
-        FloatArray dQ = device(q), dK = device(cacheK), dV = device(cacheV), scores = new FloatArray(nh * maxSeq),
-                dOut = new FloatArray(nh * hd);
+        FloatArray dQ = device(q), dK = device(cacheK), dV = device(cacheV), dOut = new FloatArray(nh * hd);
         int pairs = rotary / 2, z = Offsets.ZERO;
         DeviceRun.once(new Object[]{off, dQ, dK, dV, tables.cos(), tables.sin()}, new Object[]{dQ, dK, dOut}, g -> g.graph
                 .task(g.task(Launch.threads(nh * pairs)), DecodeKernels::rope, g.ctx, off, dQ, z, tables.cos(), tables.sin(), posAt,
                         nh, hd, pairs)
                 .task(g.task(Launch.threads(nkv * pairs)), DecodeKernels::rope, g.ctx, off, dK, rowAt, tables.cos(), tables.sin(), posAt,
                         nkv, hd, pairs)
-                .task(g.task(Launch.threads(nh * maxSeq)), DecodeKernels::attentionScores, g.ctx, off, dQ, dK, cacheAt, posAt, scores,
-                        nh, nkv, hd, maxSeq)
-                .task(g.task(Launch.groupPerRow(nh)), DecodeKernels::attentionSoftmax, g.ctx, off, scores, posAt, maxSeq)
-                .task(g.task(Launch.threads(nh * hd)), DecodeKernels::attentionValues, g.ctx, off, scores, dV, cacheAt, posAt, dOut,
-                        nh, nkv, hd, maxSeq));
+                .task(g.task(Launch.groupPerRow(nh)), DecodeKernels::attention, g.ctx, off, dQ, dK, dV, cacheAt, posAt, dOut, nh, nkv, hd));
         assertClose(rotatedQ, dQ, 1e-6, "rope of q at position " + pos);
         assertClose(wantK, dK, 1e-6, "cache after rope of its row " + pos);
         assertClose(out, dOut, 1e-5, "attention over cache rows 0.." + pos);

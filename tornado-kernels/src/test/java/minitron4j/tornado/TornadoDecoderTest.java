@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 import static minitron4j.tornado.DeviceRun.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -74,6 +75,27 @@ class TornadoDecoderTest {
                 }
                 assertClose(logits, device.forward(batch), 0, "forward after decoding");
             }
+        }
+    }
+
+    /**
+     * A prompt longer than a prefill chunk (two chunks, the second from position PREFILL_ROWS, 9
+     * prompt rows of 64), then three tokens in one append (a chunk from a later position) and one
+     * token: after each append the logits are the CPU decoder's within 1e-4.
+     */
+    @Test
+    void promptsRunInChunksFromAnyPosition() throws IOException {
+        Parameters params = Checkpoint.load(Fixtures.hfNemotron("tiny-gqa")).params();
+        int rows = DecodeGraphs.PREFILL_ROWS;
+        int[] ids = new SplittableRandom(9).ints(rows + 13, 0, params.config().vocabSize()).toArray();
+        try (Backend.Session device = Backends.get("tornado").open(params)) {
+            StepCheck steps = new StepCheck(device, new Nemotron(params), "tiny-gqa");
+            try (Backend.Decoder decoder = steps.decoder(ids.length)) {
+                decoder.append(Arrays.copyOfRange(ids, 0, rows + 9));
+                decoder.append(Arrays.copyOfRange(ids, rows + 9, rows + 12));
+                decoder.append(Arrays.copyOfRange(ids, rows + 12, ids.length));
+            }
+            assertEquals(3, steps.appends);
         }
     }
 
