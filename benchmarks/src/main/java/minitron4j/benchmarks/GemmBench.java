@@ -67,7 +67,7 @@ public final class GemmBench {
         }
     }
 
-    private static void warmUp() {
+    static void warmUp() {
         for (String op : new String[] {"NT", "NN", "TN"}) {
             GemmShape s = GemmShape.parse(op, "515x517x700");
             Random rnd = new Random(1);
@@ -78,7 +78,7 @@ public final class GemmBench {
     }
 
     /** {best, median} GFLOP/s of calls made during the given seconds, after a warm-up of half as long. */
-    private static double[] time(double seconds, double flops, Runnable call) {
+    static double[] time(double seconds, double flops, Runnable call) {
         long warmEnd = System.nanoTime() + (long) (seconds * 0.5e9);
         while (System.nanoTime() < warmEnd) call.run();
         List<Double> rates = new ArrayList<>();
@@ -92,7 +92,7 @@ public final class GemmBench {
         return new double[] {rates.getLast(), rates.get(rates.size() / 2)};
     }
 
-    private static float[] random(Random rnd, int n) {
+    static float[] random(Random rnd, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = rnd.nextFloat() * 2 - 1;
         return x;

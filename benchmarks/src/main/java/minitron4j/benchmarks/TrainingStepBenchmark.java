@@ -1,11 +1,6 @@
 package minitron4j.benchmarks;
 
 import minitron4j.kernels.Parallel;
-import minitron4j.model.Activations;
-import minitron4j.model.Batch;
-import minitron4j.model.Nemotron;
-import minitron4j.model.NemotronConfig;
-import minitron4j.model.Parameters;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,7 +15,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 5)
 public class TrainingStepBenchmark {
     /** hidden x layers x ffn x vocab (head_dim 64 when hidden >= 384, else 32; KV heads = heads / 2). */
-    @Param({"256x4x1024x2048"})
+    @Param({CeTrainingStep.DEMO_TEACHER})
     public String model;
 
     @Param({"16x128"})
@@ -51,11 +45,7 @@ public class TrainingStepBenchmark {
     @Param({"0"})
     public int threads;
 
-    private Nemotron net;
-    private Parameters grads;
-    private Activations acts;
-    private Batch tokens;
-    private double flopsPerStep;
+    private CeTrainingStep step;
 
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.OPERATIONS)
@@ -73,27 +63,14 @@ public class TrainingStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         if (threads > 0) Parallel.setThreads(threads);
-        String[] m = model.split("x"), bt = batch.split("x");
-        int hidden = Integer.parseInt(m[0]), layers = Integer.parseInt(m[1]), ffn = Integer.parseInt(m[2]),
-                vocab = Integer.parseInt(m[3]), b = Integer.parseInt(bt[0]), t = Integer.parseInt(bt[1]);
-        int headDim = hidden >= 384 ? 64 : 32, heads = hidden / headDim;
-        NemotronConfig c = NemotronConfig.of(vocab, hidden, ffn, layers, heads, Math.max(1, heads / 2), headDim, false);
-        net = new Nemotron(Parameters.initialize(c, 1));
-        grads = Parameters.zeros(c);
-        acts = net.trainingActivations(b, t);
-        int[] ids = new int[b * t];
-        SplittableRandom r = new SplittableRandom(2);
-        for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(vocab);
-        tokens = Batch.of(ids, b, t);
-        flopsPerStep = 3 * Nemotron.forwardFlops(c, b, t);
+        step = new CeTrainingStep(model, batch);
     }
 
     @Benchmark
     public double step(Work work) {
-        grads.zero();
-        double loss = net.crossEntropyStep(tokens, acts, grads, 1f);
-        work.gflop += flopsPerStep * 1e-9;
-        work.tokens += tokens.tokens();
+        double loss = step.run();
+        work.gflop += step.flops * 1e-9;
+        work.tokens += step.tokens();
         return loss;
     }
 }
