@@ -1,10 +1,16 @@
 package minitron4j.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Nemotron's LayerNorm1P: a full LayerNorm with bias whose scale is (1 + weight), statistics over
  * the last dimension, population variance: y = (x - mean) * rstd * (1 + w) + b.
  */
 public final class LayerNorm1P {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int W = F.length();
+
     private LayerNorm1P() {}
 
     /** Row chunks for the weight-gradient reduction: fixed, so sums do not depend on the thread count. */
@@ -39,34 +45,55 @@ public final class LayerNorm1P {
         int per = (n + chunks - 1) / chunks;
         float[][] partW = new float[chunks][h];
         float[][] partB = new float[chunks][h];
+        float[] scale = new float[h]; // 1 + w
+        for (int j = 0; j < h; j++) scale[j] = 1f + w[j];
         Parallel.forEach(chunks, c -> {
             float[] pw = partW[c], pb = partB[c];
-            for (int i = c * per; i < Math.min(n, (c + 1) * per); i++) {
-                int off = i * h;
-                float m = mean[i], r = rstd[i];
-                // dnorm = dout * (1 + w); dx = r * (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat))
-                float sumD = 0f, sumDX = 0f;
-                for (int j = 0; j < h; j++) {
-                    float xhat = (x[off + j] - m) * r;
-                    float g = dout[off + j];
-                    float dnorm = g * (1f + w[j]);
-                    sumD += dnorm;
-                    sumDX += dnorm * xhat;
-                    pw[j] += g * xhat;
-                    pb[j] += g;
-                }
-                sumD /= h;
-                sumDX /= h;
-                for (int j = 0; j < h; j++) {
-                    float xhat = (x[off + j] - m) * r;
-                    float dnorm = dout[off + j] * (1f + w[j]);
-                    dx[off + j] += r * (dnorm - sumD - xhat * sumDX);
-                }
-            }
+            for (int i = c * per; i < Math.min(n, (c + 1) * per); i++) backwardRow(dx, pw, pb, dout, x, i * h, mean[i], rstd[i], scale, h);
         });
         for (int c = 0; c < chunks; c++) {
             VectorMath.axpy(1f, partW[c], 0, dw, 0, h);
             VectorMath.axpy(1f, partB[c], 0, db, 0, h);
+        }
+    }
+
+    /**
+     * One row: dx += r * (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat)) with dnorm = dout * (1 + w)
+     * and xhat = (x - mean) * r; the row's dout * xhat and dout are added into pw and pb.
+     */
+    private static void backwardRow(float[] dx, float[] pw, float[] pb, float[] dout, float[] x, int off, float m, float r,
+                                    float[] scale, int h) {
+        FloatVector vm = FloatVector.broadcast(F, m), sD = FloatVector.zero(F), sDX = sD;
+        int j = 0;
+        for (; j <= h - W; j += W) {
+            FloatVector xhat = FloatVector.fromArray(F, x, off + j).sub(vm).mul(r);
+            FloatVector g = FloatVector.fromArray(F, dout, off + j);
+            FloatVector dnorm = g.mul(FloatVector.fromArray(F, scale, j));
+            sD = sD.add(dnorm);
+            sDX = dnorm.fma(xhat, sDX);
+            g.fma(xhat, FloatVector.fromArray(F, pw, j)).intoArray(pw, j);
+            g.add(FloatVector.fromArray(F, pb, j)).intoArray(pb, j);
+        }
+        float sumD = VectorMath.sumLanes(sD), sumDX = VectorMath.sumLanes(sDX);
+        for (int t = j; t < h; t++) {
+            float xhat = (x[off + t] - m) * r, g = dout[off + t], dnorm = g * scale[t];
+            sumD += dnorm;
+            sumDX = Math.fma(dnorm, xhat, sumDX);
+            pw[t] = Math.fma(g, xhat, pw[t]);
+            pb[t] += g;
+        }
+        sumD /= h;
+        sumDX /= h;
+        FloatVector vD = FloatVector.broadcast(F, sumD), vDX = FloatVector.broadcast(F, sumDX);
+        j = 0;
+        for (; j <= h - W; j += W) {
+            FloatVector xhat = FloatVector.fromArray(F, x, off + j).sub(vm).mul(r);
+            FloatVector dnorm = FloatVector.fromArray(F, dout, off + j).mul(FloatVector.fromArray(F, scale, j));
+            dnorm.sub(vD).sub(xhat.mul(vDX)).mul(r).add(FloatVector.fromArray(F, dx, off + j)).intoArray(dx, off + j);
+        }
+        for (; j < h; j++) {
+            float xhat = (x[off + j] - m) * r, dnorm = dout[off + j] * scale[j];
+            dx[off + j] += r * (dnorm - sumD - xhat * sumDX);
         }
     }
 }

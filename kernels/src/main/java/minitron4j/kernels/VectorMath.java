@@ -95,7 +95,23 @@ public final class VectorMath {
 
     /** sum_i (x[off+i] - mean)^2: the variance numerator, two-pass for accuracy. */
     public static float sumSquaredDeviation(float[] x, int off, int n, float mean) {
-        return VectorMathReference.sumSquaredDeviation(x, off, n, mean);
+        FloatVector m = FloatVector.broadcast(F, mean), s0 = FloatVector.zero(F), s1 = s0;
+        int i = 0;
+        for (; i <= n - 2 * W; i += 2 * W) {
+            FloatVector d0 = FloatVector.fromArray(F, x, off + i).sub(m), d1 = FloatVector.fromArray(F, x, off + i + W).sub(m);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+        }
+        for (; i <= n - W; i += W) {
+            FloatVector d = FloatVector.fromArray(F, x, off + i).sub(m);
+            s0 = d.fma(d, s0);
+        }
+        float s = sumLanes(s0.add(s1));
+        for (; i < n; i++) {
+            float d = x[off + i] - mean;
+            s = Math.fma(d, d, s);
+        }
+        return s;
     }
 
     /** max_i x[off+i], NEGATIVE_INFINITY for n == 0 (NaN if any entry is NaN, as Math.max). */

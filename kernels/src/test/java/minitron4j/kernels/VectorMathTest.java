@@ -24,6 +24,10 @@ class VectorMathTest {
             float tol = 1e-6f * (float) Math.sqrt(n) * 4 + 1e-7f;
             assertEquals(VectorMathReference.dot(a, 5, b, 3, n), VectorMath.dot(a, 5, b, 3, n), tol, "dot n=" + n);
             assertEquals(VectorMathReference.sum(a, 2, n), VectorMath.sum(a, 2, n), tol, "sum n=" + n);
+            // a sum of n positive terms: the plain sequential sum's own rounding grows with sqrt(n) times the sum
+            float ssd = VectorMathReference.sumSquaredDeviation(a, 1, n, 0.3f);
+            assertEquals(ssd, VectorMath.sumSquaredDeviation(a, 1, n, 0.3f), tol + 2e-6f * (float) Math.sqrt(n) * ssd,
+                    "sumSquaredDeviation n=" + n);
         }
     }
 
