@@ -6,9 +6,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * The ops that touch each element on its own: embedding, RoPE, an add, a head's bias and dropout,
- * and a fill (the squared ReLU runs in the products' epilogues: {@link Epilogue}); twins of
- * {@link minitron4j.kernels.Embedding}, {@link minitron4j.kernels.Rope} and the head's share of
- * {@link minitron4j.model.Nemotron}. One thread per element ({@link Launch#threads}; a backward
+ * and a fill (the squared ReLU and the layer's residual adds run in the products' epilogues:
+ * {@link Epilogue}); twins of {@link minitron4j.kernels.Embedding}, {@link minitron4j.kernels.Rope}
+ * and the head's share of {@link minitron4j.model.Nemotron}. One thread per element ({@link Launch#threads}; a backward
  * that sums over rows: one per column); threads past the end do nothing. Per-layer arguments start
  * at {@code off.get(their slot)} (see {@link Offsets}).
  */
@@ -66,7 +66,7 @@ public final class ElementwiseKernels {
         }
     }
 
-    /** y[n] += x[n] (the residual connection). */
+    /** y[n] += x[n] (the intermediate-state loss adds its gradient shares with it). */
     public static void add(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray y, int yAt, int n) {
         int i = ctx.globalIdx;
         if (i < n) {
