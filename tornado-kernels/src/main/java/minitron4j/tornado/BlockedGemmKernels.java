@@ -7,8 +7,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * The three products of a linear layer, {@code x W^T}, {@code dY W} and {@code dY^T X}, as
  * register-blocked KernelContext kernels: the same arguments and results as {@link GemmKernels}
- * (offsets table and slots, {@code accumulate} 0 or 1, any shape) plus the product's layout, more
- * work per thread.
+ * (offsets table and slots, an {@link Epilogue}, any shape) plus the product's layout, more work
+ * per thread.
  *
  * <p>Tiling. A work-group of {@link #THREADS} x {@link #THREADS} = 256 threads computes a
  * {@link #TILE} x {@link #TILE} block of the output. The shared dimension is walked in chunks of
@@ -52,16 +52,18 @@ public final class BlockedGemmKernels {
     private BlockedGemmKernels() {}
 
     /**
-     * out[r,c] (+)= sum_d A(r,d) B(c,d) over r < M, c < N, d < K, where A(r,d) = a[d*M + r] when
-     * layout has {@link #A_DEPTH_MAJOR}, else a[r*K + d], and B(c,d) = b[d*N + c] when it has
+     * out[r,c] = sum_d A(r,d) B(c,d) over r < M, c < N, d < K, finished by the epilogue (extra at
+     * extraAt is [M,N] like out; see {@link Epilogue}), where A(r,d) = a[d*M + r] when layout has
+     * {@link #A_DEPTH_MAJOR}, else a[r*K + d], and B(c,d) = b[d*N + c] when it has
      * {@link #B_DEPTH_MAJOR}, else b[c*K + d]. One kernel for the three layouts rather than one per
      * product: TornadoVM 5.2 refuses to inline a helper this large into three thin kernels. The
      * layout costs nothing at run time: TornadoVM compiles each task with its scalar arguments as
      * constants (seen in the OpenCL it prints), so every task gets a kernel of its own layout and shape.
      */
     public static void product(KernelContext ctx, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt,
-                               FloatArray out, int outAt, int m, int n, int k, int layout, int accumulate) {
-        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt);
+                               FloatArray out, int outAt, int m, int n, int k, int layout, int epilogue, FloatArray extra,
+                               int extraAt) {
+        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt), oe = off.get(extraAt);
         int tx = ctx.localIdx, ty = ctx.localIdy;
         int thread = ty * THREADS + tx;
         int row0 = ctx.groupIdy * TILE, col0 = ctx.groupIdx * TILE;
@@ -110,27 +112,33 @@ public final class BlockedGemmKernels {
             }
             ctx.localBarrier();
         }
-        int r = row0 + ty, c = col0 + tx;
-        storeRow(out, oo, r, c, m, n, accumulate, c00, c01, c02, c03);
-        storeRow(out, oo, r + THREADS, c, m, n, accumulate, c10, c11, c12, c13);
-        storeRow(out, oo, r + 2 * THREADS, c, m, n, accumulate, c20, c21, c22, c23);
-        storeRow(out, oo, r + 3 * THREADS, c, m, n, accumulate, c30, c31, c32, c33);
+        // one store per register, written out: TornadoVM 5.2 refuses to inline a helper that stores a
+        // row of four through the epilogue (its node count passes the inliner's limit of 600)
+        int r = row0 + ty, c = col0 + tx, t = THREADS;
+        store(out, oo, extra, oe, r, c, m, n, epilogue, c00);
+        store(out, oo, extra, oe, r, c + t, m, n, epilogue, c01);
+        store(out, oo, extra, oe, r, c + 2 * t, m, n, epilogue, c02);
+        store(out, oo, extra, oe, r, c + 3 * t, m, n, epilogue, c03);
+        store(out, oo, extra, oe, r + t, c, m, n, epilogue, c10);
+        store(out, oo, extra, oe, r + t, c + t, m, n, epilogue, c11);
+        store(out, oo, extra, oe, r + t, c + 2 * t, m, n, epilogue, c12);
+        store(out, oo, extra, oe, r + t, c + 3 * t, m, n, epilogue, c13);
+        store(out, oo, extra, oe, r + 2 * t, c, m, n, epilogue, c20);
+        store(out, oo, extra, oe, r + 2 * t, c + t, m, n, epilogue, c21);
+        store(out, oo, extra, oe, r + 2 * t, c + 2 * t, m, n, epilogue, c22);
+        store(out, oo, extra, oe, r + 2 * t, c + 3 * t, m, n, epilogue, c23);
+        store(out, oo, extra, oe, r + 3 * t, c, m, n, epilogue, c30);
+        store(out, oo, extra, oe, r + 3 * t, c + t, m, n, epilogue, c31);
+        store(out, oo, extra, oe, r + 3 * t, c + 2 * t, m, n, epilogue, c32);
+        store(out, oo, extra, oe, r + 3 * t, c + 3 * t, m, n, epilogue, c33);
     }
 
-    /** Four outputs of one row, THREADS columns apart from col. */
-    private static void storeRow(FloatArray out, int oo, int row, int col, int m, int n, int accumulate,
-                                 float v0, float v1, float v2, float v3) {
-        store(out, oo, row, col, m, n, accumulate, v0);
-        store(out, oo, row, col + THREADS, m, n, accumulate, v1);
-        store(out, oo, row, col + 2 * THREADS, m, n, accumulate, v2);
-        store(out, oo, row, col + 3 * THREADS, m, n, accumulate, v3);
-    }
-
-    /** One output entry, skipped outside [M,N]; added to what is there when accumulate is 1. */
-    private static void store(FloatArray out, int oo, int row, int col, int m, int n, int accumulate, float value) {
+    /** One output entry through the epilogue, skipped outside [M,N]. */
+    private static void store(FloatArray out, int oo, FloatArray extra, int oe, int row, int col, int m, int n, int epilogue,
+                              float value) {
         if (row < m && col < n) {
-            int o = oo + row * n + col;
-            out.set(o, accumulate == 0 ? value : out.get(o) + value);
+            int at = row * n + col;
+            Epilogue.apply(epilogue, value, out, oo + at, extra, oe + at);
         }
     }
 }

@@ -49,12 +49,14 @@ final class DecodeGraphs implements Backend.Decoder {
     private final NemotronConfig config;
     private final int maxSeq;
     private final IntArray token = new IntArray(1);
-    // one token's activations (x is the residual stream, updated in place layer by layer)
-    private final FloatArray x, normed, mean, rstd, q, att, h, up, logits;
+    // one token's activations (x is the residual stream, updated in place layer by layer; up, the MLP's
+    // pre-activation, is read by nothing but has a buffer of its own: its product writes act beside it)
+    private final FloatArray x, normed, mean, rstd, q, att, h, up, act, logits;
     // a prompt chunk: its ids [C], the attention's key count [1] (pos + count), and its activations
     // [C, ...] as above, k and v [C, kvDim] before they go into the cache, the attention's lse [C, nh]
     private final IntArray chunkIds = new IntArray(PREFILL_ROWS), chunkKeys = new IntArray(1);
-    private final FloatArray chunkX, chunkNormed, chunkMean, chunkRstd, chunkQ, chunkK, chunkV, chunkAtt, chunkH, chunkUp, chunkLse;
+    private final FloatArray chunkX, chunkNormed, chunkMean, chunkRstd, chunkQ, chunkK, chunkV, chunkAtt, chunkH, chunkUp, chunkAct,
+            chunkLse;
     // the cache after RoPE, [L, maxSeq, nkv*hd]
     private final FloatArray keys, values;
     private final Offsets layerOffsets = new Offsets(16), fixedOffsets = new Offsets(1), chunkHeadOffsets = new Offsets(2);
@@ -87,6 +89,7 @@ final class DecodeGraphs implements Backend.Decoder {
         att = new FloatArray(qd);
         h = new FloatArray(hs);
         up = new FloatArray(c.intermediateSize());
+        act = new FloatArray(c.intermediateSize());
         logits = new FloatArray(c.vocabSize());
         keys = new FloatArray(cache);
         values = new FloatArray(cache);
@@ -101,12 +104,14 @@ final class DecodeGraphs implements Backend.Decoder {
         chunkAtt = new FloatArray(rows * qd);
         chunkH = new FloatArray(rows * hs);
         chunkUp = new FloatArray(rows * c.intermediateSize());
+        chunkAct = new FloatArray(rows * c.intermediateSize());
         chunkLse = new FloatArray(rows * c.numAttentionHeads());
         // RoPE of a last chunk's dropped rows reads positions up to PREFILL_ROWS - 1 past the cache
         rope = new RopeTables(c.rotaryDim(), c.ropeTheta(), maxSeq + rows - 1);
 
-        List<Object> shared = new ArrayList<>(List.of(token, rope.cos(), rope.sin(), x, normed, mean, rstd, q, att, h, up, logits, keys,
-                values, chunkX, chunkNormed, chunkMean, chunkRstd, chunkQ, chunkK, chunkV, chunkAtt, chunkH, chunkUp, chunkLse));
+        List<Object> shared = new ArrayList<>(List.of(token, rope.cos(), rope.sin(), x, normed, mean, rstd, q, att, h, up, act, logits,
+                keys, values, chunkX, chunkNormed, chunkMean, chunkRstd, chunkQ, chunkK, chunkV, chunkAtt, chunkH, chunkUp, chunkAct,
+                chunkLse));
         shared.addAll(weights.arrays());
         chain = new GraphChain(shared);
         plan = new GraphPlan(List.of(embed(weights), layer(weights), head("decodeHead", weights, new LayerForward.At(x, Offsets.ZERO),
@@ -178,16 +183,16 @@ final class DecodeGraphs implements Backend.Decoder {
         TokenLayerSlots s = slots;
         int nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), pairs = c.rotaryDim() / 2,
                 z = Offsets.ZERO;
-        LayerForward.At normedAt = new LayerForward.At(normed, z), upAt = new LayerForward.At(up, z);
+        LayerForward.At normedAt = new LayerForward.At(normed, z);
         LayerForward.Operands o = new LayerForward.Operands(new LayerForward.At(x, z), normedAt, normedAt, mean, rstd, mean, rstd, z,
                 new LayerForward.At(q, z), new LayerForward.At(keys, s.row), new LayerForward.At(values, s.row), new LayerForward.At(att, z),
-                new LayerForward.At(h, z), upAt, upAt, new LayerForward.At(x, z));
+                new LayerForward.At(h, z), new LayerForward.At(up, z), new LayerForward.At(act, z), new LayerForward.At(x, z));
         LayerForward.build(ch, g, off, w, new LayerForward.WeightSlots(s.wh, s.wq, s.wkv, s.wo, s.wf), 1, o, new LayerForward.Ops() {
             @Override
             public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray weight, int wSlot, LayerForward.At out,
-                               int outFeatures, int inFeatures) {
+                               int outFeatures, int inFeatures, int epilogue, LayerForward.At extra) {
                 graph.task(ch.task(graph, id, Launch.matrixVector(outFeatures)), DecodeKernels::matrixVector, ch.ctx, off, in.buffer(),
-                        in.slot(), weight, wSlot, out.buffer(), out.slot(), outFeatures, inFeatures);
+                        in.slot(), weight, wSlot, out.buffer(), out.slot(), outFeatures, inFeatures, epilogue, extra.buffer(), extra.slot());
             }
 
             @Override
@@ -216,7 +221,7 @@ final class DecodeGraphs implements Backend.Decoder {
         g.task(ch.task(g, "lnf", Launch.groupPerRow(1)), LayerNormKernels::forward, ch.ctx, off, last.buffer(), last.slot(), w.normW, z,
                 w.normB, z, normed, z, mean, rstd, z, hs, (float) c.normEps());
         g.task(ch.task(g, "lmHead", Launch.matrixVector(c.vocabSize())), DecodeKernels::matrixVector, ch.ctx, off, normed, z, w.head,
-                z, logits, z, c.vocabSize(), hs);
+                z, logits, z, c.vocabSize(), hs, Epilogue.STORE, normed, z);
         return ch.close(g);
     }
 
@@ -244,17 +249,18 @@ final class DecodeGraphs implements Backend.Decoder {
         TokenLayerSlots s = slots;
         int rows = PREFILL_ROWS, nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), hd = c.headDim(), kvd = c.kvDim(),
                 pairs = c.rotaryDim() / 2, z = Offsets.ZERO;
-        LayerForward.At xAt = new LayerForward.At(chunkX, z), normedAt = new LayerForward.At(chunkNormed, z),
-                upAt = new LayerForward.At(chunkUp, z);
+        LayerForward.At xAt = new LayerForward.At(chunkX, z), normedAt = new LayerForward.At(chunkNormed, z);
         LayerForward.Operands o = new LayerForward.Operands(xAt, normedAt, normedAt, chunkMean, chunkRstd, chunkMean, chunkRstd, z,
                 new LayerForward.At(chunkQ, z), new LayerForward.At(chunkK, z), new LayerForward.At(chunkV, z),
-                new LayerForward.At(chunkAtt, z), new LayerForward.At(chunkH, z), upAt, upAt, xAt);
+                new LayerForward.At(chunkAtt, z), new LayerForward.At(chunkH, z), new LayerForward.At(chunkUp, z),
+                new LayerForward.At(chunkAct, z), xAt);
         LayerForward.build(ch, g, off, w, new LayerForward.WeightSlots(s.wh, s.wq, s.wkv, s.wo, s.wf), rows, o, new LayerForward.Ops() {
             @Override
             public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray weight, int wSlot, LayerForward.At out,
-                               int outFeatures, int inFeatures) {
+                               int outFeatures, int inFeatures, int epilogue, LayerForward.At extra) {
                 gemmVariant.task(graph, ch.task(graph, id, gemmVariant.grid(rows, outFeatures)), ch.ctx, GemmVariant.Product.X_WT, off,
-                        in.buffer(), in.slot(), weight, wSlot, out.buffer(), out.slot(), rows, outFeatures, inFeatures, 0);
+                        in.buffer(), in.slot(), weight, wSlot, out.buffer(), out.slot(), rows, outFeatures, inFeatures, epilogue,
+                        extra.buffer(), extra.slot());
             }
 
             @Override

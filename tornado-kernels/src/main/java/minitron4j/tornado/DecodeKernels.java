@@ -44,14 +44,15 @@ public final class DecodeKernels {
     }
 
     /**
-     * out[n] = w[n, k] x[k]: the forward product x W^T of one token. One work-group per
+     * out[n] = w[n, k] x[k]: the forward product x W^T of one token, finished by the epilogue (extra
+     * at extraAt is [n] like out; see {@link Epilogue}). One work-group per
      * {@link #MATRIX_VECTOR_ROWS} rows of w ({@link Launch#matrixVector}); the {@link #LANES} lanes of
      * a row read neighbouring entries of it (c = lane, lane + LANES, ...) and their partial sums meet
      * in a local-memory tree of fixed pairing, so the same inputs give the same bits. The 16x16
      * matmul tiles over one row would leave 15 of every 16 threads idle.
      */
     public static void matrixVector(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray w, int wAt,
-                                    FloatArray out, int outAt, int n, int k) {
+                                    FloatArray out, int outAt, int n, int k, int epilogue, FloatArray extra, int extraAt) {
         int lid = ctx.localIdx, lane = lid % LANES;
         int row = ctx.groupIdx * MATRIX_VECTOR_ROWS + lid / LANES;
         float[] partial = ctx.allocateFloatLocalArray(Launch.GROUP);
@@ -65,7 +66,7 @@ public final class DecodeKernels {
             ctx.localBarrier();
             if (lane < stride) partial[lid] += partial[lid + stride];
         }
-        if (lane == 0 && row < n) out.set(off.get(outAt) + row, partial[lid]);
+        if (lane == 0 && row < n) Epilogue.apply(epilogue, partial[lid], out, off.get(outAt) + row, extra, off.get(extraAt) + row);
     }
 
     /**

@@ -1,15 +1,14 @@
 package minitron4j.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The ops that touch each element on its own: embedding, RoPE, squared ReLU, the residual add, a
- * head's bias and dropout, and a fill; twins of {@link minitron4j.kernels.Embedding},
- * {@link minitron4j.kernels.Rope}, {@link minitron4j.kernels.SquaredRelu} and the head's share of
- * {@link minitron4j.model.Nemotron}. One thread per element ({@link Launch#threads}; a backward
+ * The ops that touch each element on its own: embedding, RoPE, an add, a head's bias and dropout,
+ * and a fill (the squared ReLU and the layer's residual adds run in the products' epilogues:
+ * {@link Epilogue}); twins of {@link minitron4j.kernels.Embedding}, {@link minitron4j.kernels.Rope}
+ * and the head's share of {@link minitron4j.model.Nemotron}. One thread per element ({@link Launch#threads}; a backward
  * that sums over rows: one per column); threads past the end do nothing. Per-layer arguments start
  * at {@code off.get(their slot)} (see {@link Offsets}).
  */
@@ -67,23 +66,7 @@ public final class ElementwiseKernels {
         }
     }
 
-    /** out[n] = relu(x[n])^2. */
-    public static void squaredReluForward(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray out, int outAt, int n) {
-        int i = ctx.globalIdx;
-        if (i < n) {
-            float r = TornadoMath.max(x.get(off.get(xAt) + i), 0f);
-            out.set(off.get(outAt) + i, r * r);
-        }
-    }
-
-    /** dx[n] = dout[n] * 2 relu(x[n]) (dout and dx unstacked; dx may be dout). */
-    public static void squaredReluBackward(KernelContext ctx, IntArray off, FloatArray dout, FloatArray x, int xAt,
-                                           FloatArray dx, int n) {
-        int i = ctx.globalIdx;
-        if (i < n) dx.set(i, dout.get(i) * 2f * TornadoMath.max(x.get(off.get(xAt) + i), 0f));
-    }
-
-    /** y[n] += x[n] (the residual connection). */
+    /** y[n] += x[n] (the intermediate-state loss adds its gradient shares with it). */
     public static void add(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray y, int yAt, int n) {
         int i = ctx.globalIdx;
         if (i < n) {

@@ -11,9 +11,10 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  *
  * <p>Launch: a 2D grid of {@link #TILE} x {@link #TILE} work-groups covering the output, x over
  * its columns and y over its rows, rounded up to whole tiles ({@link Launch#tiles2d}); threads
- * outside the output load zeros and store nothing, so any shape works. {@code accumulate} is 0 to
- * overwrite the output (NaNs already there do not leak through) or 1 to add into it. Each matrix
- * starts at {@code off.get(its slot)} (see {@link Offsets}).
+ * outside the output load zeros and store nothing, so any shape works. Each output value goes
+ * through the {@link Epilogue}: stored (NaNs already there do not leak through), added into the
+ * output, added to another operand (extra at extraAt, [M,N] like out), or stored with its squared
+ * ReLU into extra. Each matrix starts at {@code off.get(its slot)} (see {@link Offsets}).
  */
 public final class GemmKernels {
     /** Side of the square tile each work-group computes and stages through local memory. */
@@ -21,10 +22,10 @@ public final class GemmKernels {
 
     private GemmKernels() {}
 
-    /** out[M,N] (+)= x[M,K] . w[N,K]^T: the forward product. */
+    /** out[M,N] = x[M,K] . w[N,K]^T: the forward product. */
     public static void xWt(KernelContext ctx, IntArray off, FloatArray x, int xAt, FloatArray w, int wAt,
-                           FloatArray out, int outAt, int m, int n, int k, int accumulate) {
-        int ox = off.get(xAt), ow = off.get(wAt), oo = off.get(outAt);
+                           FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
+        int ox = off.get(xAt), ow = off.get(wAt), oo = off.get(outAt), oe = off.get(extraAt);
         int lx = ctx.localIdx, ly = ctx.localIdy;
         int row = ctx.globalIdy, col = ctx.globalIdx;
         int colBase = col - lx;
@@ -40,16 +41,13 @@ public final class GemmKernels {
             for (int t = 0; t < TILE; t++) sum += xs[ly * TILE + t] * ws[lx * TILE + t];
             ctx.localBarrier();
         }
-        if (row < m && col < n) {
-            int o = oo + row * n + col;
-            out.set(o, accumulate == 0 ? sum : out.get(o) + sum);
-        }
+        if (row < m && col < n) Epilogue.apply(epilogue, sum, out, oo + row * n + col, extra, oe + row * n + col);
     }
 
-    /** out[M,N] (+)= a[M,K] . b[K,N]: the input gradient dX = dY . W. */
+    /** out[M,N] = a[M,K] . b[K,N]: the input gradient dX = dY . W. */
     public static void ab(KernelContext ctx, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt,
-                          FloatArray out, int outAt, int m, int n, int k, int accumulate) {
-        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt);
+                          FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
+        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt), oe = off.get(extraAt);
         int lx = ctx.localIdx, ly = ctx.localIdy;
         int row = ctx.globalIdy, col = ctx.globalIdx;
         float[] as = ctx.allocateFloatLocalArray(TILE * TILE);
@@ -62,16 +60,13 @@ public final class GemmKernels {
             for (int t = 0; t < TILE; t++) sum += as[ly * TILE + t] * bs[t * TILE + lx];
             ctx.localBarrier();
         }
-        if (row < m && col < n) {
-            int o = oo + row * n + col;
-            out.set(o, accumulate == 0 ? sum : out.get(o) + sum);
-        }
+        if (row < m && col < n) Epilogue.apply(epilogue, sum, out, oo + row * n + col, extra, oe + row * n + col);
     }
 
-    /** out[M,N] (+)= a[K,M]^T . b[K,N]: the weight gradient dW = dY^T . X (K = tokens). */
+    /** out[M,N] = a[K,M]^T . b[K,N]: the weight gradient dW = dY^T . X (K = tokens). */
     public static void atB(KernelContext ctx, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt,
-                           FloatArray out, int outAt, int m, int n, int k, int accumulate) {
-        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt);
+                           FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
+        int oa = off.get(aAt), ob = off.get(bAt), oo = off.get(outAt), oe = off.get(extraAt);
         int lx = ctx.localIdx, ly = ctx.localIdy;
         int row = ctx.globalIdy, col = ctx.globalIdx;
         int rowBase = row - ly;
@@ -86,9 +81,6 @@ public final class GemmKernels {
             for (int t = 0; t < TILE; t++) sum += as[t * TILE + ly] * bs[t * TILE + lx];
             ctx.localBarrier();
         }
-        if (row < m && col < n) {
-            int o = oo + row * n + col;
-            out.set(o, accumulate == 0 ? sum : out.get(o) + sum);
-        }
+        if (row < m && col < n) Epilogue.apply(epilogue, sum, out, oo + row * n + col, extra, oe + row * n + col);
     }
 }

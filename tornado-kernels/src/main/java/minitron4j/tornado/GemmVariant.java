@@ -21,24 +21,24 @@ public enum GemmVariant {
     TILED16(Launch::tiles2d) {
         @Override
         public void task(TaskGraph g, String id, KernelContext ctx, Product p, IntArray off, FloatArray a, int aAt, FloatArray b,
-                         int bAt, FloatArray out, int outAt, int m, int n, int k, int accumulate) {
+                         int bAt, FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
             switch (p) {
-                case X_WT -> g.task(id, GemmKernels::xWt, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
-                case AB -> g.task(id, GemmKernels::ab, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
-                case AT_B -> g.task(id, GemmKernels::atB, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
+                case X_WT -> g.task(id, GemmKernels::xWt, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, epilogue, extra, extraAt);
+                case AB -> g.task(id, GemmKernels::ab, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, epilogue, extra, extraAt);
+                case AT_B -> g.task(id, GemmKernels::atB, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, epilogue, extra, extraAt);
             }
         }
     },
     BLOCKED(Launch::blocked2d) {
         @Override
         public void task(TaskGraph g, String id, KernelContext ctx, Product p, IntArray off, FloatArray a, int aAt, FloatArray b,
-                         int bAt, FloatArray out, int outAt, int m, int n, int k, int accumulate) {
+                         int bAt, FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
             int layout = switch (p) {
                 case X_WT -> BlockedGemmKernels.X_WT;
                 case AB -> BlockedGemmKernels.AB;
                 case AT_B -> BlockedGemmKernels.AT_B;
             };
-            g.task(id, BlockedGemmKernels::product, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, layout, accumulate);
+            g.task(id, BlockedGemmKernels::product, ctx, off, a, aAt, b, bAt, out, outAt, m, n, k, layout, epilogue, extra, extraAt);
         }
     };
 
@@ -73,9 +73,11 @@ public enum GemmVariant {
     }
 
     /**
-     * Adds task id computing product p to g: out[M,N] (+)= the product of a and b, each matrix at its
-     * slot of off, with the arguments of {@link GemmKernels}. The caller registers {@link #grid}(m, n) for it.
+     * Adds task id computing product p to g: out[M,N] = the product of a and b finished by the
+     * {@link Epilogue} (extra [M,N] at extraAt), each matrix at its slot of off, with the arguments of
+     * {@link GemmKernels}. The caller registers {@link #grid}(m, n) for it.
      */
     public abstract void task(TaskGraph g, String id, KernelContext ctx, Product p, IntArray off, FloatArray a, int aAt,
-                              FloatArray b, int bAt, FloatArray out, int outAt, int m, int n, int k, int accumulate);
+                              FloatArray b, int bAt, FloatArray out, int outAt, int m, int n, int k, int epilogue, FloatArray extra,
+                              int extraAt);
 }

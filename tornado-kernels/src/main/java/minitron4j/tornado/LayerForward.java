@@ -16,6 +16,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * </pre>
  * What differs between the two is where each operand lives ({@link Operands}: a buffer and the
  * {@link Offsets} slot of its start) and how the products, RoPE and attention run ({@link Ops}).
+ * The residual adds run in the o and down projections' {@link Epilogue}s and the squared ReLU in
+ * the up-projection's, not as tasks of their own.
  */
 final class LayerForward {
     private LayerForward() {}
@@ -39,8 +41,17 @@ final class LayerForward {
 
     /** The steps that differ between a batch of rows and one token through the cache. */
     interface Ops {
-        /** out [rows, outFeatures] = in [rows, inFeatures] W^T, W at its slot. */
-        void linear(TaskGraph g, String id, At in, FloatArray w, int wSlot, At out, int outFeatures, int inFeatures);
+        /**
+         * out [rows, outFeatures] = in [rows, inFeatures] W^T, W at its slot, finished by the
+         * {@link Epilogue} with extra [rows, outFeatures].
+         */
+        void linear(TaskGraph g, String id, At in, FloatArray w, int wSlot, At out, int outFeatures, int inFeatures, int epilogue,
+                    At extra);
+
+        /** out = in W^T, stored as it is (in stands in for the extra operand STORE takes none of: see {@link Epilogue}). */
+        default void linear(TaskGraph g, String id, At in, FloatArray w, int wSlot, At out, int outFeatures, int inFeatures) {
+            linear(g, id, in, w, wSlot, out, outFeatures, inFeatures, Epilogue.STORE, in);
+        }
 
         /** RoPE of x [rows, heads * head_dim] at each row's position. */
         void rope(TaskGraph g, String id, At x, int heads);
@@ -62,18 +73,13 @@ final class LayerForward {
         ops.rope(g, "ropeQ", o.q(), c.numAttentionHeads());
         ops.rope(g, "ropeK", o.k(), c.numKeyValueHeads());
         ops.attention(g);
-        ops.linear(g, "o", o.att(), w.o, ws.o(), o.h(), hs, qd);
-        g.task(chain.task(g, "residual1", Launch.threads(rows * hs)), ElementwiseKernels::add, chain.ctx, off, o.x().buffer(), o.x().slot(),
-                o.h().buffer(), o.h().slot(), rows * hs);
+        // the residual connections in the products' epilogues: h = att W_o^T + x, y = act W_down^T + h
+        ops.linear(g, "o", o.att(), w.o, ws.o(), o.h(), hs, qd, Epilogue.ADD, o.x());
         g.task(chain.task(g, "ln2", Launch.groupPerRow(rows)), LayerNormKernels::forward, chain.ctx, off, o.h().buffer(), o.h().slot(),
                 w.postW, ws.norms(), w.postB, ws.norms(), o.normed2().buffer(), o.normed2().slot(), o.mean2(), o.rstd2(), o.statsSlot(),
                 hs, eps);
-        ops.linear(g, "up", o.normed2(), w.up, ws.mlp(), o.up(), f, hs);
-        // act may be up itself: each thread reads and writes only its own element
-        g.task(chain.task(g, "relu2", Launch.threads(rows * f)), ElementwiseKernels::squaredReluForward, chain.ctx, off, o.up().buffer(),
-                o.up().slot(), o.act().buffer(), o.act().slot(), rows * f);
-        ops.linear(g, "down", o.act(), w.down, ws.mlp(), o.y(), hs, f);
-        g.task(chain.task(g, "residual2", Launch.threads(rows * hs)), ElementwiseKernels::add, chain.ctx, off, o.h().buffer(), o.h().slot(),
-                o.y().buffer(), o.y().slot(), rows * hs);
+        // up keeps the pre-activation for the backward, act = relu(up)^2 is written by the same kernel
+        ops.linear(g, "up", o.normed2(), w.up, ws.mlp(), o.up(), f, hs, Epilogue.SQUARED_RELU, o.act());
+        ops.linear(g, "down", o.act(), w.down, ws.mlp(), o.y(), hs, f, Epilogue.ADD, o.h());
     }
 }

@@ -35,7 +35,7 @@ final class MatmulProbe {
         KernelContext ctx = new KernelContext();
         TaskGraph g = new TaskGraph("probe").transferToDevice(DataTransferMode.FIRST_EXECUTION, off, x, w);
         int z = Offsets.ZERO;
-        variant.task(g, "mm", ctx, GemmVariant.Product.X_WT, off, x, z, w, z, out, z, n, n, n, 0);
+        variant.task(g, "mm", ctx, GemmVariant.Product.X_WT, off, x, z, w, z, out, z, n, n, n, Epilogue.STORE, x, z);
         g.transferToHost(DataTransferMode.UNDER_DEMAND, out);
         try (TornadoExecutionPlan plan = new TornadoExecutionPlan(g.snapshot())) {
             plan.withGridScheduler(new GridScheduler("probe.mm", variant.grid(n, n))).withProfiler(ProfilerMode.SILENT);

@@ -103,8 +103,9 @@ final class ModelGraphs implements AutoCloseable {
     // losses and statistics: the CE's [loss, gradient scale] or the KD's LossKernels.RESULTS, [gradient norm, finite flag]
     final FloatArray lossResult, gradStats;
     // backward scratch of one layer (null in forward-only graphs, as are dlogits, grads and the loss rows);
-    // attRowDot [N,nh]: dout . out per attention query row, written with dq and read by dk/dv
-    final FloatArray dres, dnorm, dact, datt, attRowDot, dq, dk, dv, partialW, partialB, normPartials;
+    // dup [N,F]: d up, the gradient at the MLP's pre-activation; attRowDot [N,nh]: dout . out per attention
+    // query row, written with dq and read by dk/dv
+    final FloatArray dres, dnorm, dup, datt, attRowDot, dq, dk, dv, partialW, partialB, normPartials;
     // next-token targets and the CE/KD rows: the causal LM's training graphs only
     final IntArray targets;
     final FloatArray rowLse, rowLoss, rowStats;
@@ -243,7 +244,7 @@ final class ModelGraphs implements AutoCloseable {
         gradStats = new FloatArray(2);
         dres = backwardOnly(n * hs);
         dnorm = backwardOnly(n * hs);
-        dact = backwardOnly(n * f);
+        dup = backwardOnly(n * f);
         datt = backwardOnly(n * qd);
         attRowDot = backwardOnly(n * nh);
         dq = backwardOnly(n * qd);
@@ -436,10 +437,21 @@ final class ModelGraphs implements AutoCloseable {
 
     // ---------------------------------------------------------------- graph construction
 
-    /** A matmul task of the selected variant, with its grid: out[m,n] (+)= product p of a and b (see {@link GemmVariant#task}). */
+    /** A matmul task of the selected variant, with its grid: out[m,n] (+)= product p of a and b, accumulate 0 or 1. */
     private void gemm(TaskGraph g, String id, Product p, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt, FloatArray out,
                       int outAt, int m, int n, int k, int accumulate) {
-        gemmVariant.task(g, chain.task(g, id, gemmVariant.grid(m, n)), ctx, p, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate);
+        // these epilogues take no extra operand: a stands in (see Epilogue)
+        gemm(g, id, p, off, a, aAt, b, bAt, out, outAt, m, n, k, accumulate == 1 ? Epilogue.ACCUMULATE : Epilogue.STORE, a, aAt);
+    }
+
+    /**
+     * A matmul task of the selected variant, with its grid: out[m,n] = product p of a and b,
+     * finished by the epilogue (see {@link GemmVariant#task}).
+     */
+    private void gemm(TaskGraph g, String id, Product p, IntArray off, FloatArray a, int aAt, FloatArray b, int bAt, FloatArray out,
+                      int outAt, int m, int n, int k, int epilogue, FloatArray extra, int extraAt) {
+        gemmVariant.task(g, chain.task(g, id, gemmVariant.grid(m, n)), ctx, p, off, a, aAt, b, bAt, out, outAt, m, n, k, epilogue, extra,
+                extraAt);
     }
 
     private ImmutableTaskGraph embed() {
@@ -470,8 +482,9 @@ final class ModelGraphs implements AutoCloseable {
         LayerForward.build(chain, g, off, weights, new LayerForward.WeightSlots(s.wh, s.wq, s.wkv, s.wo, s.wf), n, o, new LayerForward.Ops() {
             @Override
             public void linear(TaskGraph graph, String id, LayerForward.At in, FloatArray w, int wSlot, LayerForward.At out, int outFeatures,
-                               int inFeatures) {
-                gemm(graph, id, X_WT, off, in.buffer(), in.slot(), w, wSlot, out.buffer(), out.slot(), n, outFeatures, inFeatures, 0);
+                               int inFeatures, int epilogue, LayerForward.At extra) {
+                gemm(graph, id, X_WT, off, in.buffer(), in.slot(), w, wSlot, out.buffer(), out.slot(), n, outFeatures, inFeatures,
+                        epilogue, extra.buffer(), extra.slot());
             }
 
             @Override
@@ -576,11 +589,11 @@ final class ModelGraphs implements AutoCloseable {
         int hs = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), nh = c.numAttentionHeads(),
                 nkv = c.numKeyValueHeads(), hd = c.headDim(), ropePairs = c.rotaryDim() / 2, z = Offsets.ZERO;
         // MLP: x[l+1] = h + down(relu(up(ln2(h)))^2)
-        gemm(g, "dAct", AB, off, dres, z, w.down, s.wf, dact, z, n, f, hs, 0);
+        // d up = (d y W_down) * 2 relu(up): the squared ReLU's gradient in the product's epilogue
+        gemm(g, "dUpOut", AB, off, dres, z, w.down, s.wf, dup, z, n, f, hs, Epilogue.SQUARED_RELU_GRADIENT, up, s.nf);
         gemm(g, "dDown", AT_B, off, dres, z, act, s.nf, gr.down, s.wf, hs, f, n, 1);
-        g.task(chain.task(g, "dUpOut", Launch.threads(n * f)), ElementwiseKernels::squaredReluBackward, ctx, off, dact, up, s.nf, dact, n * f);
-        gemm(g, "dLn2", AB, off, dact, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
-        gemm(g, "dUp", AT_B, off, dact, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
+        gemm(g, "dLn2", AB, off, dup, z, w.up, s.wf, dnorm, z, n, hs, f, 0);
+        gemm(g, "dUp", AT_B, off, dup, z, ln2, s.nh, gr.up, s.wf, f, hs, n, 1);
         g.task(chain.task(g, "ln2Input", Launch.groupPerRow(n)), LayerNormKernels::backwardInput, ctx, off, dnorm, z, h, s.nh,
                 ln2Mean, ln2Rstd, s.n1, w.postW, s.wh, dres, z, hs, 1);
         g.task(chain.task(g, "ln2Partials", Launch.threads(LayerNormKernels.CHUNKS * hs)), LayerNormKernels::paramGradPartials, ctx, off,

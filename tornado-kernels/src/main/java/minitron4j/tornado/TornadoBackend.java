@@ -46,11 +46,14 @@ public final class TornadoBackend implements Backend, BenchProbes {
         }
     }
 
-    /** The default device's name, and the matmul kernels the graphs use ({@link GemmVariant#selected}). */
+    /**
+     * The default device's name, the matmul kernels the graphs use ({@link GemmVariant#selected}) and
+     * whether the plans replay CUDA graphs ({@link GraphPlan#replaysCudaGraphs}).
+     */
     @Override
     public Map<String, String> describe() {
         String device = TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice().getPhysicalDevice().getDeviceName();
-        return Map.of("device", device, "gemm", GemmVariant.selected().label());
+        return Map.of("device", device, "gemm", GemmVariant.selected().label(), "cuda_graph", String.valueOf(GraphPlan.replaysCudaGraphs()));
     }
 
     /**

@@ -3,6 +3,7 @@ package minitron4j.tornado;
 import minitron4j.kernels.Attention;
 import minitron4j.kernels.GemmReference;
 import minitron4j.kernels.Rope;
+import minitron4j.kernels.SquaredRelu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,42 +27,76 @@ class DecodeKernelsTest {
     /**
      * out = w x for weights of 1, 7, 33, 130 rows (partial and several work-groups of rows) and 1,
      * 33, 65, 257 columns (fewer and more than a row's lanes, none a multiple of them), every operand
-     * at its own non-zero offset; the entries of out around its slice must survive.
+     * at its own non-zero offset, each through another epilogue: stored; plus a residual operand
+     * (which must come out unchanged); stored with its squared ReLU ({@link SquaredRelu#forward})
+     * into another buffer; added into out. The entries around the slices must survive.
      */
     @Test
-    void matrixVectorProductsOnOddShapes() {
+    void matrixVectorProductsOnOddShapesThroughEachEpilogue() {
         int[][] shapes = {{1, 1}, {7, 33}, {130, 65}, {33, 257}};
-        int xAt0 = 3, wAt0 = 5, outAt0 = 2;
+        int[] epilogues = {Epilogue.STORE, Epilogue.ADD, Epilogue.SQUARED_RELU, Epilogue.ACCUMULATE};
+        int xAt0 = 3, wAt0 = 5, outAt0 = 2, extraAt0 = 4;
         SplittableRandom r = new SplittableRandom(7);
-        Offsets offsets = new Offsets(4);
-        int xAt = offsets.slot(), wAt = offsets.slot(), outAt = offsets.slot();
+        Offsets offsets = new Offsets(5);
+        int xAt = offsets.slot(), wAt = offsets.slot(), outAt = offsets.slot(), extraAt = offsets.slot();
         offsets.set(xAt, xAt0);
         offsets.set(wAt, wAt0);
         offsets.set(outAt, outAt0);
+        offsets.set(extraAt, extraAt0);
         IntArray off = offsets.array();
-        List<float[]> wants = new ArrayList<>();
-        List<FloatArray> xs = new ArrayList<>(), ws = new ArrayList<>(), outs = new ArrayList<>();
-        for (int[] shape : shapes) {
-            int n = shape[0], k = shape[1];
-            float[] x = random(r, xAt0 + k, 1), w = random(r, wAt0 + n * k, 1), want = random(r, outAt0 + n + 1, 1);
+        List<float[]> wants = new ArrayList<>(), wantExtras = new ArrayList<>();
+        List<FloatArray> xs = new ArrayList<>(), ws = new ArrayList<>(), outs = new ArrayList<>(), extras = new ArrayList<>();
+        for (int i = 0; i < shapes.length; i++) {
+            int n = shapes[i][0], k = shapes[i][1];
+            float[] x = random(r, xAt0 + k, 1), w = random(r, wAt0 + n * k, 1), want = random(r, outAt0 + n + 1, 1),
+                    extra = random(r, extraAt0 + n + 1, 1);
             FloatArray out = device(want.clone());
-            GemmReference.sgemm(false, true, 1, n, k, x, xAt0, k, w, wAt0, k, 0f, want, outAt0, n);
+            float[] product = new float[n];
+            GemmReference.sgemm(false, true, 1, n, k, x, xAt0, k, w, wAt0, k, 0f, product, 0, n);
+            float[] wantExtra = extra.clone();
+            switch (epilogues[i]) {
+                case Epilogue.ADD -> {
+                    for (int j = 0; j < n; j++) product[j] += extra[extraAt0 + j];
+                }
+                case Epilogue.SQUARED_RELU -> {
+                    float[] act = new float[n];
+                    SquaredRelu.forward(act, product, n);
+                    System.arraycopy(act, 0, wantExtra, extraAt0, n);
+                }
+                case Epilogue.ACCUMULATE -> {
+                    for (int j = 0; j < n; j++) product[j] += want[outAt0 + j];
+                }
+                default -> { }
+            }
+            System.arraycopy(product, 0, want, outAt0, n);
             wants.add(want);
+            wantExtras.add(wantExtra);
             xs.add(device(x));
             ws.add(device(w));
             outs.add(out);
+            extras.add(device(extra));
         }
         List<Object> inputs = new ArrayList<>(List.of(off));
         inputs.addAll(xs);
         inputs.addAll(ws);
         inputs.addAll(outs);
-        DeviceRun.once(inputs.toArray(), outs.toArray(), g -> {
-            for (int i = 0; i < shapes.length; i++)
+        inputs.addAll(extras);
+        List<Object> outputs = new ArrayList<>(outs);
+        outputs.addAll(extras);
+        DeviceRun.once(inputs.toArray(), outputs.toArray(), g -> {
+            for (int i = 0; i < shapes.length; i++) {
+                // STORE and ACCUMULATE take no extra operand: x stands in (see Epilogue)
+                boolean takesExtra = epilogues[i] == Epilogue.ADD || epilogues[i] == Epilogue.SQUARED_RELU;
                 g.graph.task(g.task(Launch.matrixVector(shapes[i][0])), DecodeKernels::matrixVector, g.ctx, off, xs.get(i), xAt, ws.get(i),
-                        wAt, outs.get(i), outAt, shapes[i][0], shapes[i][1]);
+                        wAt, outs.get(i), outAt, shapes[i][0], shapes[i][1], epilogues[i], takesExtra ? extras.get(i) : xs.get(i),
+                        takesExtra ? extraAt : xAt);
+            }
         });
-        for (int i = 0; i < shapes.length; i++)
-            assertClose(wants.get(i), outs.get(i), 1e-5, "w x at " + shapes[i][0] + " x " + shapes[i][1]);
+        for (int i = 0; i < shapes.length; i++) {
+            String what = "w x at " + shapes[i][0] + " x " + shapes[i][1] + ", epilogue " + epilogues[i];
+            assertClose(wants.get(i), outs.get(i), 1e-5, what);
+            assertClose(wantExtras.get(i), extras.get(i), 1e-5, what + ": extra");
+        }
     }
 
     /**

@@ -6,7 +6,6 @@ import minitron4j.kernels.CrossEntropy;
 import minitron4j.kernels.Embedding;
 import minitron4j.kernels.LayerNorm1P;
 import minitron4j.kernels.Rope;
-import minitron4j.kernels.SquaredRelu;
 import minitron4j.kernels.VectorMath;
 import minitron4j.model.Dropout;
 import minitron4j.model.loss.DistillationLoss;
@@ -62,7 +61,7 @@ class OpKernelsTest {
     }
 
     @Test
-    void embeddingRopeSquaredReluAndAdd() {
+    void embeddingRopeAndAdd() {
         int n = 9, h = 13, vocab = 11, heads = 3, hd = 6, rotary = 4, seq = 3;
         SplittableRandom r = new SplittableRandom(3);
         int[] ids = {3, 0, 10, 3, 5, 5, 1, 3, 9};
@@ -79,34 +78,27 @@ class OpKernelsTest {
         rope.apply(back, pos, n, heads, hd, -1);
         RopeTables tables = new RopeTables(rotary, 10000, 8);
 
-        float[] up = random(r, n * h, 1), act = new float[n * h], dact = random(r, n * h, 1), dup = new float[n * h];
-        SquaredRelu.forward(act, up, n * h);
-        SquaredRelu.backward(dup, dact, up, n * h);
+        float[] addend = random(r, n * h, 1);
         float[] y0 = random(r, n * h, 1), y = y0.clone();
-        for (int i = 0; i < y.length; i++) y[i] += up[i];
+        for (int i = 0; i < y.length; i++) y[i] += addend[i];
 
         IntArray off = zero.array(), dIds = device(ids);
         FloatArray dTableIn = device(table), dEmb = new FloatArray(n * h), dDout = device(dout), dDTable = device(dTable0),
-                dQ = device(q), dBack = device(q), dUp = device(up), dAct = new FloatArray(n * h), dDact = device(dact),
-                dDup = new FloatArray(n * h), dY = device(y0);
+                dQ = device(q), dBack = device(q), dAddend = device(addend), dY = device(y0);
         int half = rotary / 2;
-        DeviceRun.once(new Object[]{off, dIds, dTableIn, dDout, dDTable, dQ, dBack, tables.cos(), tables.sin(), dUp, dDact, dY},
-                new Object[]{dEmb, dDTable, dQ, dBack, dAct, dDup, dY}, g -> g.graph
+        DeviceRun.once(new Object[]{off, dIds, dTableIn, dDout, dDTable, dQ, dBack, tables.cos(), tables.sin(), dAddend, dY},
+                new Object[]{dEmb, dDTable, dQ, dBack, dY}, g -> g.graph
                 .task(g.task(Launch.threads(n * h)), ElementwiseKernels::embeddingForward, g.ctx, dIds, dTableIn, dEmb, n, h)
                 .task(g.task(Launch.threads(h)), ElementwiseKernels::embeddingBackward, g.ctx, dIds, dDout, dDTable, n, h, 5)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dQ, Z, tables.cos(), tables.sin(),
                         Z, n, heads, hd, half, seq, 1f)
                 .task(g.task(Launch.threads(n * heads * half)), ElementwiseKernels::rope, g.ctx, off, dBack, Z, tables.cos(), tables.sin(),
                         Z, n, heads, hd, half, seq, -1f)
-                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluForward, g.ctx, off, dUp, Z, dAct, Z, n * h)
-                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::squaredReluBackward, g.ctx, off, dDact, dUp, Z, dDup, n * h)
-                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::add, g.ctx, off, dUp, Z, dY, Z, n * h));
+                .task(g.task(Launch.threads(n * h)), ElementwiseKernels::add, g.ctx, off, dAddend, Z, dY, Z, n * h));
         assertClose(emb, dEmb, 0, "embedding");
         assertClose(dTable, dDTable, 1e-6, "embedding backward");
         assertClose(rotated, dQ, 1e-6, "rope");
         assertClose(back, dBack, 1e-6, "rope backward");
-        assertClose(act, dAct, 1e-6, "relu^2");
-        assertClose(dup, dDup, 1e-6, "relu^2 backward");
         assertClose(y, dY, 1e-6, "residual add");
     }
 
