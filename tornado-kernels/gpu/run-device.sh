@@ -9,14 +9,15 @@
 #    at tau 2, greedy generate) and ParityCheck, per backend named (none: skip), with the default
 #    matmul kernels;
 # 3. `minitron4j bench --backend tornado --shape anchor --json` once per matmul variant
-#    (-Dminitron4j.gemm=...; the first run also probes every variant's matmul at n = MATMUL_N).
+#    (-Dminitron4j.gemm=...; the first run also probes every variant's matmul at n = MATMUL_N), then on
+#    PTX the first variant again with -Dminitron4j.cudaGraph=false (bench-<variant>-nograph.json).
 # Results: $OUT (default .gpu/out) gets summary.jsonl (one JSON line per check), gpu.txt, one
 # bench-<variant>.json per variant and logs.tar.gz (every log); outputs and logs are written under
 # $WORK (default .gpu/work) first, since the device tool brings back at most 8 files from $OUT.
 # Env: PYTORCH (0: skip stage 0), PYTORCH_TO (its seconds, default 300), FIXTURES (default "tiny-gqa tiny-mqa-tied"), STEP_TO (seconds per parity JVM, default 150),
 # DEVICE_MEMORY (TornadoVM device heap, default 64GB; the anchor shape needs more than the 1 GB default),
 # BENCH_BACKEND (default ptx; "none" skips the bench), GEMMS (default "blocked tiled16"),
-# BENCH_SHAPE (default anchor), BENCH_STEPS (default 5), MATMUL_N (default 2048), BENCH_TO (seconds per
+# NOGRAPH_BENCH (0: skip the PTX bench without CUDA-graph replay), BENCH_SHAPE (default anchor), BENCH_STEPS (default 5), MATMUL_N (default 2048), BENCH_TO (seconds per
 # bench JVM, default 240), BENCH_XMX (heap and host copies of the device buffers, default 48g).
 # Every summary line carries wall_s (seconds of that check, JVM starts and compilation included), and
 # $OUT fills as the run goes, so a run cut short still returns what finished. Where one device command
@@ -64,9 +65,11 @@ parity() {  # $1 backend, $2 fixture
   echo "{\"backend\":\"$b\",\"wall_s\":$((SECONDS - t0)),${line#\{}" | tee -a "$SUMMARY"
 }
 
-bench() {  # $1 backend, $2 matmul variant, $3 matmul probe size (0: none)
-  local b=$1 v=$2 log="$WORK/bench-$1-$2" t0=$SECONDS
-  JVM_OPTS="$BASE_OPTS -Dminitron4j.gemm=$v" XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-240} bash "$RUN" "$b" "$CP" $CLI \
+bench() {  # $1 backend, $2 matmul variant, $3 matmul probe size (0: none), $4 CUDA-graph replay (default true)
+  local b=$1 v=$2 graph=${4:-true} log t0=$SECONDS
+  [ "$graph" = true ] || v="$v-nograph"
+  log="$WORK/bench-$1-$v"
+  JVM_OPTS="$BASE_OPTS -Dminitron4j.gemm=${2} -Dminitron4j.cudaGraph=$graph" XMX=${BENCH_XMX:-48g} TO=${BENCH_TO:-240} bash "$RUN" "$b" "$CP" $CLI \
     bench --backend tornado --shape "${BENCH_SHAPE:-anchor}" --steps "${BENCH_STEPS:-5}" --matmul "$3" --json \
     > "$log.out" 2> "$log.err"
   local line
@@ -82,7 +85,11 @@ done
 BB=${BENCH_BACKEND:-ptx}
 if [ "$BB" != none ]; then
   probe=${MATMUL_N:-2048}
-  for v in ${GEMMS:-blocked tiled16}; do bench "$BB" "$v" "$probe"; probe=0; done
+  gemms=${GEMMS:-blocked tiled16}
+  for v in $gemms; do bench "$BB" "$v" "$probe"; probe=0; done
+  # CUDA-graph replay (on by default on PTX) has never run: the default variant again without it
+  # gives its effect, and a figure even if replay fails
+  [ "$BB" != ptx ] || [ "${NOGRAPH_BENCH:-1}" = 0 ] || bench "$BB" "${gemms%% *}" 0 false
 fi
 (cd "$WORK" && find . -name '*.log' -o -name '*.out' -o -name '*.err' | tar czf "$OUT/logs.tar.gz" -T -)
 echo "run-device: results in $SUMMARY" >&2
