@@ -20,6 +20,7 @@ class AttentionTest {
             new Case(2, 7, 4, 2, 5, 0, 7, true),
             new Case(1, 65, 3, 1, 16, 0, 65, false),
             new Case(3, 130, 6, 3, 9, 0, 130, true),
+            new Case(1, 2 * Attention.ROWS + 3, 2, 1, 8, 0, 2 * Attention.ROWS + 3, true), // two whole blocks and a partial one
             new Case(2, 64, 2, 2, 33, 0, 64, true),
             new Case(1, 1, 4, 2, 8, 40, 50, false),     // decoding one token after 40 cached
             new Case(2, 19, 4, 1, 12, 70, 100, true),   // a block of queries after 70 cached
