@@ -108,18 +108,29 @@ class WeightMatrixTest {
 
     @Test
     void matrixVectorRowsAreDotRows() {
-        // Long rows are summed in pairs sharing x; each must still be bitwise its dotRow.
+        // Rows are summed in pairs half a chunk apart, sharing x; each must still be bitwise its
+        // dotRow, whatever the chunks (odd or even lengths, set by the row count and the threads).
         Random rnd = new Random(7);
+        int before = Parallel.threads();
         try (Arena arena = Arena.ofShared()) {
             for (HalfFloat format : HalfFloat.values()) {
-                for (int in : new int[] {3072, 4097, 5000}) {
-                    WeightMatrix.Half w = randomHalf(arena, rnd, format, 41, in, rnd.nextBoolean());
-                    float[] x = fill(rnd, in), got = linear(w, x, 1);
-                    for (int j = 0; j < 41; j++) {
-                        assertEquals(Float.floatToRawIntBits(w.dotRow(j, x, 0)), Float.floatToRawIntBits(got[j]), format + " in=" + in + " row " + j);
+                for (int in : new int[] {37, 1001, 3072, 4097}) {
+                    for (int out : new int[] {1, 2, 41, 300}) {
+                        WeightMatrix.Half w = randomHalf(arena, rnd, format, out, in, rnd.nextBoolean());
+                        float[] x = fill(rnd, in);
+                        for (int threads = 1; threads <= 3; threads++) {
+                            Parallel.setThreads(threads);
+                            float[] got = linear(w, x, 1);
+                            for (int j = 0; j < out; j++) {
+                                assertEquals(Float.floatToRawIntBits(w.dotRow(j, x, 0)), Float.floatToRawIntBits(got[j]),
+                                        format + " [" + out + "," + in + "] threads=" + threads + " row " + j);
+                            }
+                        }
                     }
                 }
             }
+        } finally {
+            Parallel.setThreads(before);
         }
     }
 
